@@ -1,0 +1,258 @@
+"""The ``harness`` command. Thin: parses arguments and delegates.
+
+Exit codes (shared by every subcommand):
+  0  success / target conforms
+  1  contract violations found
+  2  usage, profile or input error (the message says which field and what was expected)
+  3  target unreachable or harness error
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_USAGE = 2
+EXIT_HARNESS = 3
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit 2."""
+
+
+# --------------------------------------------------------------------------- contract
+
+
+def _cmd_contract_list(args: argparse.Namespace) -> int:
+    from .contract import all_clauses
+    from .contract.export import clause_to_dict, describe_outcomes
+    from .contract.model import Surface, Tier
+    from .textable import render
+
+    clauses = list(all_clauses())
+    if args.surface:
+        try:
+            surface = Surface(args.surface)
+        except ValueError:
+            allowed = ", ".join(s.value for s in Surface)
+            raise UsageError(
+                f"--surface {args.surface!r} is not a surface; allowed: {allowed}"
+            ) from None
+        clauses = [c for c in clauses if c.surface == surface]
+    if args.tier:
+        try:
+            tier = Tier(args.tier.upper())
+        except ValueError:
+            allowed = ", ".join(t.value for t in Tier)
+            raise UsageError(f"--tier {args.tier!r} is not a tier; allowed: {allowed}") from None
+        clauses = [c for c in clauses if c.tier == tier]
+    if args.disputed:
+        clauses = [c for c in clauses if c.disputed]
+    if args.tag:
+        clauses = [c for c in clauses if args.tag in c.tags]
+
+    if args.json:
+        json.dump([clause_to_dict(c) for c in clauses], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    if args.summary:
+        _print_summary(clauses)
+        return EXIT_OK
+    rows = [(c.id, c.tier.value, describe_outcomes(c), c.requirement) for c in clauses]
+    print(render(("id", "tier", "keeps it", "requirement"), rows))
+    print(f"\n{len(clauses)} clauses")
+    return EXIT_OK
+
+
+def _print_summary(clauses: Sequence[object]) -> None:
+    from collections import Counter
+
+    from .textable import render
+
+    by_surface = Counter((c.surface.value, c.tier.value) for c in clauses)  # type: ignore[attr-defined]
+    surfaces = sorted({s for s, _ in by_surface})
+    rows = []
+    for s in surfaces:
+        counts = [by_surface.get((s, t), 0) for t in ("MUST", "SHOULD", "INFO")]
+        disputed = sum(1 for c in clauses if c.surface.value == s and c.disputed)  # type: ignore[attr-defined]
+        rows.append((s, *counts, disputed, sum(counts)))
+    print("Contract catalog")
+    print(render(("surface", "MUST", "SHOULD", "INFO", "disputed", "total"), rows))
+    print(f"\n{len(clauses)} clauses; `harness contract show ID` prints one in full.")
+
+
+def _cmd_contract_show(args: argparse.Namespace) -> int:
+    from .contract import UnknownClauseError, get
+    from .contract.export import clause_to_dict
+
+    try:
+        clause = get(args.id)
+    except UnknownClauseError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        json.dump(clause_to_dict(clause), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    print(f"{clause.id}  [{clause.tier.value}]  surface: {clause.surface.value}")
+    print(f"  {clause.requirement}")
+    for s in clause.sources:
+        print(f"  source: {s}")
+    for o in clause.outcomes:
+        print(f"  keeps it: {o.describe()}")
+    if clause.disputed:
+        row = f" (contradiction #{clause.contradiction})" if clause.contradiction else ""
+        print(f"  disputed{row}; preferred: {clause.preferred} — {clause.rationale}")
+        for a in clause.alternatives:
+            print(f"  - {a.key}: {a.summary}")
+            for s in a.sources:
+                print(f"      source: {s}")
+            for o in a.outcomes:
+                print(f"      keeps it: {o.describe()}")
+    if clause.tags:
+        print(f"  tags: {', '.join(clause.tags)}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+def _fixture_dir(arg: str | None) -> Path:
+    from .audio import DEFAULT_FIXTURE_DIR
+
+    return Path(arg) if arg else Path(DEFAULT_FIXTURE_DIR)
+
+
+def _cmd_fixtures_build(args: argparse.Namespace) -> int:
+    import time
+
+    from .audio import build
+
+    out = _fixture_dir(args.out)
+    t0 = time.perf_counter()
+    manifest = build(out, force=args.force)
+    elapsed = time.perf_counter() - t0
+    stats = getattr(manifest, "stats", None) or {}
+    built = stats.get("built", "?")
+    cached = stats.get("cached", "?")
+    print(
+        f"{len(manifest.entries)} fixtures in {out} ({built} built, {cached} cached) "
+        f"in {elapsed:.2f} s; manifest: {out / 'manifest.json'}"
+    )
+    return EXIT_OK
+
+
+def _cmd_fixtures_list(args: argparse.Namespace) -> int:
+    from .audio import load_manifest
+    from .textable import render
+
+    where = _fixture_dir(args.dir)
+    if not (where / "manifest.json").exists():
+        raise UsageError(f"no manifest.json in {where}; run `harness fixtures build` first")
+    manifest = load_manifest(where)
+    entries = list(manifest.entries)
+    if args.tag:
+        entries = [e for e in entries if args.tag in e.tags]
+    if args.clause:
+        entries = [e for e in entries if args.clause in e.clauses]
+    if args.json:
+        json.dump([e.to_json() for e in entries], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    rows = [
+        (
+            e.id,
+            e.kind,
+            e.audio_format,
+            e.sample_rate,
+            e.num_channels,
+            f"{e.duration_s:.3f}",
+            e.bytes,
+            ",".join(e.tags),
+        )
+        for e in entries
+    ]
+    headers = ("id", "kind", "format", "rate", "ch", "duration_s", "bytes", "tags")
+    print(render(headers, rows, max_width=48))
+    print(f"\n{len(entries)} fixtures")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="harness",
+        description="Conformance and load-testing harness for voice-AI APIs.",
+    )
+    p.add_argument("--version", action="version", version=f"harness {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    contract = sub.add_parser("contract", help="the documented contract catalog")
+    csub = contract.add_subparsers(dest="contract_command", metavar="SUBCOMMAND")
+    csub.required = True
+    cl = csub.add_parser("list", help="list clauses (table, or --json)")
+    cl.add_argument("--json", action="store_true", help="machine-readable output")
+    cl.add_argument("--summary", action="store_true", help="counts per surface and tier")
+    cl.add_argument("--surface", help="only this surface (e.g. svd-batch)")
+    cl.add_argument("--tier", help="only this tier (MUST, SHOULD, INFO)")
+    cl.add_argument("--tag", help="only clauses with this tag")
+    cl.add_argument("--disputed", action="store_true", help="only clauses the documents dispute")
+    cl.set_defaults(func=_cmd_contract_list)
+    cs = csub.add_parser("show", help="one clause in full")
+    cs.add_argument("id", help="clause ID, e.g. svd-batch/too-short")
+    cs.add_argument("--json", action="store_true")
+    cs.set_defaults(func=_cmd_contract_show)
+
+    fixtures = sub.add_parser("fixtures", help="audio fixtures")
+    fsub = fixtures.add_subparsers(dest="fixtures_command", metavar="SUBCOMMAND")
+    fsub.required = True
+    fb = fsub.add_parser("build", help="write the fixtures and manifest.json (cached)")
+    fb.add_argument("--out", help="output directory (default: fixtures/build)")
+    fb.add_argument("--force", action="store_true", help="rebuild every fixture")
+    fb.set_defaults(func=_cmd_fixtures_build)
+    fl = fsub.add_parser("list", help="list built fixtures")
+    fl.add_argument("--dir", help="fixture directory (default: fixtures/build)")
+    fl.add_argument("--tag", help="only fixtures with this tag")
+    fl.add_argument("--clause", help="only fixtures meant for this clause ID")
+    fl.add_argument("--json", action="store_true")
+    fl.set_defaults(func=_cmd_fixtures_list)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("harness: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        from .audio import AudioSpecError
+
+        if isinstance(exc, AudioSpecError):
+            print(f"harness: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"harness: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("(set HARNESS_DEBUG=1 for the traceback)", file=sys.stderr)
+        import os
+
+        if os.environ.get("HARNESS_DEBUG"):
+            raise
+        return EXIT_HARNESS
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Plain-data views of clauses, for JSON output and reports (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from .model import Clause, Outcome
+
+
+def outcome_to_dict(o: Outcome) -> dict[str, Any]:
+    return {k: v for k, v in asdict(o).items() if v is not None}
+
+
+def clause_to_dict(c: Clause) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "id": c.id,
+        "surface": c.surface.value,
+        "tier": c.tier.value,
+        "requirement": c.requirement,
+        "sources": [{"document": s.document, "section": s.section} for s in c.sources],
+        "outcomes": [outcome_to_dict(o) for o in c.outcomes],
+        "tags": list(c.tags),
+    }
+    if c.alternatives:
+        d["contradiction"] = c.contradiction
+        d["preferred"] = c.preferred
+        d["rationale"] = c.rationale
+        d["alternatives"] = [
+            {
+                "key": a.key,
+                "summary": a.summary,
+                "sources": [{"document": s.document, "section": s.section} for s in a.sources],
+                "outcomes": [outcome_to_dict(o) for o in a.outcomes],
+            }
+            for a in c.alternatives
+        ]
+    return d
+
+
+def describe_outcomes(c: Clause) -> str:
+    """One line: what keeps the clause (the preferred side, for a disputed one)."""
+    outs = c.acceptable()
+    text = " | ".join(o.describe() for o in outs) or "-"
+    if c.disputed:
+        text = f"[{c.preferred}] {text} (disputed: {', '.join(a.key for a in c.alternatives)})"
+    return text

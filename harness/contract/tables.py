@@ -1,0 +1,393 @@
+"""Documented tables and limits, as plain data.
+
+Every value here is a fact taken from the vendors' pages or specs; each block
+names where. Nothing in this module performs I/O or imports project code.
+Paths in the comments are citations (``seeds/...`` = a seed page,
+``specs/...`` = a vendor spec); they are never opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+# --------------------------------------------------------------------------
+# Raw (headerless) audio formats
+# seeds/modulate-audio-formats.txt § "Supported raw formats";
+# specs/modulate/velma-2-*-streaming.asyncapi.yml, `audio_format` enum.
+# --------------------------------------------------------------------------
+
+SampleKind = Literal["signed", "unsigned", "float", "mulaw", "alaw"]
+
+
+@dataclass(frozen=True)
+class RawFormat:
+    """A headerless sample encoding, by its documented ``audio_format`` name."""
+
+    name: str
+    kind: SampleKind
+    bits: int  # bits per sample as stored
+    endian: Literal["little", "big", "none"]  # "none" for single-byte formats
+
+    @property
+    def sample_bytes(self) -> int:
+        return self.bits // 8
+
+    def frame_bytes(self, num_channels: int) -> int:
+        return self.sample_bytes * num_channels
+
+
+def _raw(name: str, kind: SampleKind, bits: int) -> RawFormat:
+    if bits == 8:
+        endian: Literal["little", "big", "none"] = "none"
+    else:
+        endian = "little" if name.endswith("le") else "big"
+    return RawFormat(name, kind, bits, endian)
+
+
+RAW_FORMATS: tuple[RawFormat, ...] = (
+    _raw("s8", "signed", 8),
+    _raw("s16le", "signed", 16),
+    _raw("s16be", "signed", 16),
+    _raw("s24le", "signed", 24),
+    _raw("s24be", "signed", 24),
+    _raw("s32le", "signed", 32),
+    _raw("s32be", "signed", 32),
+    _raw("u8", "unsigned", 8),
+    _raw("u16le", "unsigned", 16),
+    _raw("u16be", "unsigned", 16),
+    _raw("u24le", "unsigned", 24),
+    _raw("u24be", "unsigned", 24),
+    _raw("u32le", "unsigned", 32),
+    _raw("u32be", "unsigned", 32),
+    _raw("f32le", "float", 32),
+    _raw("f32be", "float", 32),
+    _raw("f64le", "float", 64),
+    _raw("f64be", "float", 64),
+    _raw("mulaw", "mulaw", 8),
+    _raw("alaw", "alaw", 8),
+)
+RAW_FORMAT_NAMES: tuple[str, ...] = tuple(f.name for f in RAW_FORMATS)
+RAW_FORMATS_BY_NAME = MappingProxyType({f.name: f for f in RAW_FORMATS})
+
+# seeds/modulate-audio-formats.txt § "Supported sample_rate values"
+SAMPLE_RATES: tuple[int, ...] = (8000, 11025, 16000, 22050, 32000, 44100, 48000, 96000)
+
+# seeds/modulate-audio-formats.txt § "num_channels range" (downmixed to mono).
+# The troubleshooting page's 1003 section says "1 or 2" (a narrower statement;
+# see clause velma/raw-channels).
+MIN_CHANNELS = 1
+MAX_CHANNELS = 8
+
+# seeds/modulate-audio-formats.txt § "The s16le passthrough optimization"
+PASSTHROUGH = ("s16le", 16000, 1)
+
+# seeds/modulate-audio-formats.txt § use-case table
+RECOMMENDED_RAW_SETUPS: tuple[tuple[str, str, int, int], ...] = (
+    ("default / native app", "s16le", 16000, 1),
+    ("Web Audio API (AudioWorklet)", "f32le", 48000, 1),
+    ("native stereo capture", "s16le", 48000, 2),
+    ("telephony (mu-law)", "mulaw", 8000, 1),
+    ("telephony (A-law)", "alaw", 8000, 1),
+)
+
+# --------------------------------------------------------------------------
+# Container formats per endpoint (file extensions for batch; `audio_format`
+# values for streaming). specs/modulate/*.yml upload_file descriptions and
+# `audio_format` enums; seeds/modulate-faq.txt § "What audio formats are supported?"
+# --------------------------------------------------------------------------
+
+_COMMON_BATCH = ("aac", "aiff", "flac", "mov", "mp3", "mp4", "ogg", "opus", "wav", "webm")
+
+CONTAINER_FORMATS = MappingProxyType(
+    {
+        "stt-batch": _COMMON_BATCH,
+        "vfast-batch": _COMMON_BATCH,
+        "pii-batch": _COMMON_BATCH,
+        "svd-batch": (
+            "3gp", "3gpp", "aac", "aiff", "amr", "au", "flac", "m4a",
+            "mov", "mp3", "mp4", "ogg", "opus", "wav", "webm", "wma",
+        ),
+        # self-describing formats accepted as `audio_format` on streaming
+        "stt-stream": ("wav", "mp3", "ogg", "flac", "webm", "aac", "aiff"),
+        "pii-stream": ("wav", "mp3", "ogg", "flac", "webm", "aac", "aiff"),
+        "svd-stream": (
+            "wav", "mp3", "ogg", "flac", "webm", "aac", "aiff", "au",
+            "wma", "opus", "amr", "mp4", "m4a", "3gp", "3gpp",
+        ),
+    }
+)  # fmt: skip
+
+# Batch endpoints decide decoding by file extension (seeds/modulate-audio-formats.txt, intro).
+# VFast per the troubleshooting page accepts Opus only (contradiction 7).
+VFAST_OPUS_ONLY = ("opus",)
+
+# Streaming `audio_format` acceptance: STT and PII auto-detect when omitted;
+# SVD requires it always (specs/.../svd-streaming `audio_format`).
+AUDIO_FORMAT_REQUIRED = MappingProxyType(
+    {"stt-stream": False, "pii-stream": False, "svd-stream": True}
+)
+
+# --------------------------------------------------------------------------
+# Endpoint paths. seeds/modulate-authentication-and-rate-limits.txt § "Passing your API key"
+# --------------------------------------------------------------------------
+
+VELMA_PATHS = MappingProxyType(
+    {
+        "stt-batch": "/api/velma-2-stt-batch",
+        "vfast-batch": "/api/velma-2-stt-batch-english-vfast",
+        "svd-batch": "/api/velma-2-synthetic-voice-detection-batch",
+        "pii-batch": "/api/velma-2-pii-phi-redaction-batch",
+        "stt-stream": "/api/velma-2-stt-streaming",
+        "svd-stream": "/api/velma-2-synthetic-voice-detection-streaming",
+        "pii-stream": "/api/velma-2-pii-phi-redaction-streaming",
+    }
+)
+VELMA_HTTP_AUTH_HEADER = "X-API-Key"
+VELMA_WS_AUTH_QUERY = "api_key"
+UPLOAD_PART = "upload_file"
+
+PLATFORM_PATHS = MappingProxyType(
+    {"submit": "/api_service", "job_status": "/api_service/job_status/{job_id}"}
+)
+PLATFORM_AUTH_HEADERS = ("accountuuid", "apikey")
+
+# --------------------------------------------------------------------------
+# Limits. Sources per line.
+# --------------------------------------------------------------------------
+
+MIN_SVD_DURATION_S = 0.5  # seeds/modulate-faq.txt § minimum audio length; svd-batch spec
+SVD_WINDOW_S = 4.0  # seeds/modulate-faq.txt § recommended length (4 s analysis window)
+SVD_RECOMMENDED_RANGE_S = (4.0, 60.0)  # seeds/modulate-faq.txt § recommended length
+SVD_STREAM_FIRST_RESULT_S = 0.5  # seeds/modulate-faq.txt § models table ("from 500ms onward")
+SVD_STREAM_CADENCE_S = 1.0  # specs/.../svd-streaming description: about one prediction a second
+NO_CONTENT_CONFIDENCE = 1.0  # seeds/modulate-faq.txt § confidence score
+# "100 MB": the pages do not say decimal or binary. We treat the limit as
+# 100 * 10**6 bytes and test just above 100 MiB so that both readings agree.
+MAX_BATCH_UPLOAD_BYTES = 100 * 1000 * 1000
+MAX_BATCH_UPLOAD_BYTES_BINARY = 100 * 1024 * 1024
+BATCH_PROCESSING_TIMEOUT_S = 60.0  # seeds/modulate-troubleshooting.txt § 504
+PLATFORM_MAX_SINGLE_FILE_BYTES = 5 * 1000 * 1000  # seeds/...authentication... § Platform "≤ 5 MB"
+PII_START_PADDING_MS_DEFAULT = 100  # specs/.../pii-phi-redaction-streaming `start_redaction_padding_ms`
+PII_END_PADDING_MS_DEFAULT = 0  # specs/.../pii-phi-redaction-streaming `end_redaction_padding_ms`
+STT_DEEPFAKE_SCORE_MIN_UTTERANCE_S = 0.5  # specs/.../stt-streaming: null score under 0.5 s
+
+# --------------------------------------------------------------------------
+# Pricing, USD per audio hour. seeds/modulate-faq.txt § "How is usage billed?"
+# --------------------------------------------------------------------------
+
+PRICE_PER_AUDIO_HOUR_USD = MappingProxyType(
+    {
+        "vfast-batch": 0.025,
+        "stt-batch": 0.03,
+        "stt-stream": 0.06,
+        "pii-batch": 0.05,
+        "pii-stream": 0.08,
+        "svd-batch": 0.25,
+        "svd-stream": 0.25,
+    }
+)
+
+
+def audio_cost_usd(surface: str, audio_seconds: float) -> float:
+    """What ``audio_seconds`` of audio costs on ``surface`` by the published price list."""
+    try:
+        price = PRICE_PER_AUDIO_HOUR_USD[surface]
+    except KeyError:
+        known = ", ".join(PRICE_PER_AUDIO_HOUR_USD)
+        raise ValueError(f"no published price for surface {surface!r} (priced: {known})") from None
+    return price * audio_seconds / 3600.0
+
+
+# --------------------------------------------------------------------------
+# Documented client backoff. seeds/modulate-troubleshooting.txt § "429 Too Many
+# Requests (REST)"; seeds/modulate-faq.txt § 503: exponential backoff with jitter.
+# wait(attempt) = BASE ** attempt + uniform(0, JITTER_S), attempt = 0, 1, ...
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackoffPolicy:
+    base: float = 2.0
+    jitter_s: float = 1.0
+    max_retries: int = 5
+    retry_statuses: tuple[int, ...] = (429, 503)
+
+    def wait_bounds(self, attempt: int) -> tuple[float, float]:
+        """Smallest and largest documented wait (seconds) after failed ``attempt``."""
+        if attempt < 0:
+            raise ValueError(f"attempt must be >= 0, got {attempt}")
+        low = self.base**attempt
+        return low, low + self.jitter_s
+
+
+DOCUMENTED_BACKOFF = BackoffPolicy()
+
+# --------------------------------------------------------------------------
+# Velma-2 WebSocket close codes.
+# seeds/modulate-faq.txt § "What WebSocket close codes should I handle?";
+# seeds/modulate-troubleshooting.txt; seeds/modulate-authentication-and-rate-limits.txt.
+# --------------------------------------------------------------------------
+
+VELMA_CLOSE_CODES = MappingProxyType(
+    {
+        1000: "normal closure after the done message",
+        1003: "invalid query parameters (audio_format, sample_rate or num_channels)",
+        1011: "internal server error while streaming",
+        4001: "invalid or missing API key (STT streaming)",
+        4002: "audio undecodable or not matching the declared format",
+        4003: "authentication failed, model not enabled, or usage denied",
+        4029: "rate limit: monthly quota or concurrency limit",
+    }
+)
+
+# --------------------------------------------------------------------------
+# Velma-2 REST statuses with their documented `detail` strings, per endpoint.
+# specs/modulate/*.openapi.yml `responses`; seeds for 401/403/503/504.
+# --------------------------------------------------------------------------
+
+DETAIL_UNSUPPORTED_COMMON = (
+    "Unsupported file format. Supported formats: .aac, .aiff, .flac, .mov, .mp3, .mp4, "
+    ".ogg, .opus, .wav, .webm."
+)
+DETAIL_UNSUPPORTED_SVD = (
+    "Unsupported file format. Supported formats: .3gp, .3gpp, .aac, .aiff, .amr, .au, "
+    ".flac, .m4a, .mov, .mp3, .mp4, .ogg, .opus, .wav, .webm, .wma."
+)
+DETAIL_EMPTY = "The uploaded file is empty."
+DETAIL_UNPROCESSABLE = (
+    "The audio could not be processed. It may be corrupted or in an unsupported format."
+)
+DETAIL_TOO_SHORT = "The audio is too short to analyze."
+DETAIL_BAD_VALUE = "Invalid request."
+DETAIL_INVALID_CONFIG = "Invalid configuration."
+DETAIL_FORBIDDEN = "This request is not permitted."
+DETAIL_INSUFFICIENT_CREDITS = "Insufficient credits."
+DETAIL_INTERNAL = "Internal server error"
+DETAIL_CANNOT_VALIDATE = "Unable to validate request. Please try again."
+DETAIL_NOT_COMPLETED = "Unable to complete the request. Please try again."
+DETAIL_UNAVAILABLE = "The service is temporarily unavailable. Please try again later."
+DETAIL_TIMEOUT = "The request timed out. Please try again."
+# Seeds: the troubleshooting page's 403 table (phrases, "or similar").
+DETAIL_MONTHLY_LIMIT = "monthly limit reached"
+DETAIL_MODEL_NOT_ENABLED = "model access not enabled"
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    surface: str
+    status: int
+    cause: str
+    details: tuple[str, ...] = ()  # documented `detail` strings, if any
+
+
+REST_STATUSES: tuple[StatusRow, ...] = (
+    # --- STT batch (multilingual) ---
+    StatusRow("stt-batch", 400, "unsupported extension", (DETAIL_UNSUPPORTED_COMMON,)),
+    StatusRow("stt-batch", 400, "empty file", (DETAIL_EMPTY,)),
+    StatusRow("stt-batch", 400, "audio could not be processed", (DETAIL_UNPROCESSABLE,)),
+    StatusRow("stt-batch", 400, "invalid language code", ()),
+    StatusRow("stt-batch", 400, "invalid config", (DETAIL_INVALID_CONFIG,)),
+    StatusRow("stt-batch", 400, "malformed request value", (DETAIL_BAD_VALUE,)),
+    StatusRow("stt-batch", 401, "missing or invalid API key", ()),
+    StatusRow("stt-batch", 403, "request not permitted", (DETAIL_FORBIDDEN,)),
+    StatusRow("stt-batch", 422, "required field missing or malformed", ()),
+    StatusRow("stt-batch", 429, "insufficient credits / rate limit", (DETAIL_INSUFFICIENT_CREDITS,)),
+    StatusRow("stt-batch", 500, "internal error", (DETAIL_INTERNAL,)),
+    StatusRow("stt-batch", 502, "could not validate or complete",
+              (DETAIL_CANNOT_VALIDATE, DETAIL_NOT_COMPLETED)),
+    StatusRow("stt-batch", 503, "inference overloaded", ()),
+    StatusRow("stt-batch", 504, "processing over 60 s", ()),
+    # --- English VFast ---
+    StatusRow("vfast-batch", 400, "unsupported extension", (DETAIL_UNSUPPORTED_COMMON,)),
+    StatusRow("vfast-batch", 400, "empty file", (DETAIL_EMPTY,)),
+    StatusRow("vfast-batch", 400, "audio could not be decoded", (DETAIL_UNPROCESSABLE,)),
+    StatusRow("vfast-batch", 400, "malformed request value", (DETAIL_BAD_VALUE,)),
+    StatusRow("vfast-batch", 401, "missing or invalid API key", ()),
+    StatusRow("vfast-batch", 403, "request not permitted", (DETAIL_FORBIDDEN,)),
+    StatusRow("vfast-batch", 422, "required field missing or malformed", ()),
+    StatusRow("vfast-batch", 429, "insufficient credits / rate limit", (DETAIL_INSUFFICIENT_CREDITS,)),
+    StatusRow("vfast-batch", 500, "internal error", (DETAIL_INTERNAL,)),
+    StatusRow("vfast-batch", 502, "could not validate", (DETAIL_CANNOT_VALIDATE,)),
+    StatusRow("vfast-batch", 503, "temporarily unavailable", (DETAIL_UNAVAILABLE,)),
+    StatusRow("vfast-batch", 504, "processing timed out", (DETAIL_TIMEOUT,)),
+    # --- Deepfake (SVD) batch ---
+    StatusRow("svd-batch", 400, "unsupported extension", (DETAIL_UNSUPPORTED_SVD,)),
+    StatusRow("svd-batch", 400, "empty file", (DETAIL_EMPTY,)),
+    StatusRow("svd-batch", 400, "malformed request value", (DETAIL_BAD_VALUE,)),
+    StatusRow("svd-batch", 401, "missing or invalid API key (troubleshooting page)", ()),
+    StatusRow("svd-batch", 403, "not permitted / unauthorized key / usage limit",
+              (DETAIL_FORBIDDEN,)),
+    StatusRow("svd-batch", 422, "audio shorter than 0.5 s", (DETAIL_TOO_SHORT,)),
+    StatusRow("svd-batch", 422, "audio could not be processed", (DETAIL_UNPROCESSABLE,)),
+    StatusRow("svd-batch", 429, "insufficient credits / rate limit", (DETAIL_INSUFFICIENT_CREDITS,)),
+    StatusRow("svd-batch", 500, "internal error during inference", (DETAIL_INTERNAL,)),
+    StatusRow("svd-batch", 502, "could not validate", (DETAIL_CANNOT_VALIDATE,)),
+    StatusRow("svd-batch", 503, "inference overloaded", ()),
+    StatusRow("svd-batch", 504, "inference did not complete in time", (DETAIL_TIMEOUT,)),
+)  # fmt: skip
+# PII batch rows are added by the clause modules from its spec (see clauses/velma_rest.py).
+
+# --------------------------------------------------------------------------
+# KugelAudio error contract. seeds/kugelaudio-errors.txt § "HTTP and WebSocket
+# payloads" and § "WebSocket close codes".
+# --------------------------------------------------------------------------
+
+KUGEL_ERROR_FIELDS = ("error", "error_code", "code")
+KUGEL_ERROR_CODES = (
+    "VALIDATION_ERROR",
+    "UNAUTHORIZED",
+    "INSUFFICIENT_CREDITS",
+    "NOT_FOUND",
+    "RATE_LIMITED",
+    "INTERNAL_ERROR",
+    "MODEL_UNAVAILABLE",
+)
+
+
+@dataclass(frozen=True)
+class KugelErrorRow:
+    status: int
+    error_code: str
+    message: str
+    meaning: str  # our words
+
+
+KUGEL_ERRORS: tuple[KugelErrorRow, ...] = (
+    KugelErrorRow(400, "VALIDATION_ERROR", "Invalid request", "payload or WS message malformed"),
+    KugelErrorRow(400, "VALIDATION_ERROR", "Invalid JSON body", "HTTP body is not JSON"),
+    KugelErrorRow(400, "VALIDATION_ERROR", "text required", "no text to synthesise"),
+    KugelErrorRow(400, "VALIDATION_ERROR", "Unsupported audio format", "reference audio format"),
+    KugelErrorRow(400, "VALIDATION_ERROR", "Invalid voice metadata", "voice metadata invalid"),
+    KugelErrorRow(401, "UNAUTHORIZED", "Unauthorized", "key missing, invalid or not accepted"),
+    KugelErrorRow(402, "INSUFFICIENT_CREDITS", "Insufficient credits", "org out of credits"),
+    KugelErrorRow(403, "UNAUTHORIZED", "Forbidden", "valid key, resource not accessible"),
+    KugelErrorRow(404, "NOT_FOUND", "Voice not found", "voice missing or not visible"),
+    KugelErrorRow(404, "NOT_FOUND", "Dictionary not found", "dictionary missing or not visible"),
+    KugelErrorRow(404, "NOT_FOUND", "Entry not found", "dictionary entry missing or not visible"),
+    KugelErrorRow(404, "NOT_FOUND", "Project not found", "project missing or not visible"),
+    KugelErrorRow(404, "NOT_FOUND", "Reference not found", "voice reference missing or not visible"),
+    KugelErrorRow(429, "RATE_LIMITED", "Rate limit exceeded", "org rate limit exceeded"),
+    KugelErrorRow(429, "RATE_LIMITED", "Request exceeds the maximum character limit",
+                  "text longer than the tier allows per request"),
+    KugelErrorRow(500, "INTERNAL_ERROR", "Audio generation failed", "generation failed"),
+    KugelErrorRow(500, "INTERNAL_ERROR", "Sample generation failed", "voice sample failed"),
+    KugelErrorRow(500, "INTERNAL_ERROR", "Failed to fetch voice", "voice metadata not loaded"),
+    KugelErrorRow(503, "MODEL_UNAVAILABLE", "Model overloaded, please try again later.",
+                  "cluster capacity full"),
+    KugelErrorRow(503, "MODEL_UNAVAILABLE",
+                  "The requested model is temporarily unavailable. Please try again shortly.",
+                  "selected model unavailable"),
+)  # fmt: skip
+
+KUGEL_CLOSE_CODES = MappingProxyType(
+    {
+        4001: ("UNAUTHORIZED", "authentication failed"),
+        4003: ("INSUFFICIENT_CREDITS", "not enough credits"),
+        4029: ("RATE_LIMITED", "rate limit exceeded"),
+        4500: ("MODEL_UNAVAILABLE", "model unavailable or overloaded"),
+        4000: ("INTERNAL_ERROR", "generic generation failure"),
+    }
+)
+KUGEL_RETRY_AFTER_HEADER = "Retry-After"  # never `retry_after` in the body

@@ -1,0 +1,144 @@
+"""The catalog machinery: look-ups, self-checks, and the contract package's boundaries."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from harness.contract import (
+    Alternative,
+    Clause,
+    Outcome,
+    Source,
+    Surface,
+    Tier,
+    UnknownClauseError,
+    all_clauses,
+    get,
+    problems,
+)
+from harness.contract.export import clause_to_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = Source("seeds/x.txt", "s")
+
+
+def _ok(**kw) -> Clause:
+    base = dict(
+        id="svd-batch/x",
+        surface=Surface.SVD_BATCH,
+        requirement="r",
+        sources=(SRC,),
+        tier=Tier.MUST,
+        outcomes=(Outcome(status=422),),
+    )
+    base.update(kw)
+    return Clause(**base)
+
+
+def test_a_sound_clause_has_no_problems():
+    assert problems([_ok()]) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"id": "SVD/x"}, "surface/slug"),
+        ({"id": "stt-batch/x"}, "must start with its surface"),
+        ({"requirement": " "}, "empty requirement"),
+        ({"sources": ()}, "no source"),
+        ({"outcomes": ()}, "no acceptable outcome"),
+        ({"preferred": "a"}, "preferred/rationale without alternatives"),
+    ],
+)
+def test_problems_catches_each_kind_of_bad_clause(change, complaint):
+    found = problems([_ok(**change)])
+    assert any(complaint in p for p in found), found
+
+
+def test_problems_catches_bad_disputes():
+    alt = Alternative("a", "one side", (SRC,), (Outcome(status=429),))
+    bad = _ok(outcomes=(), alternatives=(alt,), preferred="b", rationale=None)
+    found = "\n".join(problems([bad]))
+    assert "at least two alternatives" in found
+    assert "preferred 'b'" in found
+    assert "without a rationale" in found
+
+
+def test_problems_catches_duplicate_ids():
+    assert any("duplicate ID" in p for p in problems([_ok(), _ok()]))
+
+
+def test_acceptable_returns_the_preferred_side_or_all():
+    a = Alternative("429", "x", (SRC,), (Outcome(status=429),))
+    b = Alternative("403", "y", (SRC,), (Outcome(status=403),))
+    c = _ok(outcomes=(), alternatives=(a, b), preferred="403", rationale="why")
+    assert c.acceptable() == (Outcome(status=403),)
+    assert c.acceptable("429") == (Outcome(status=429),)
+    assert {o.status for o in c.acceptable("any")} == {429, 403}
+    with pytest.raises(KeyError, match="known: 429, 403"):
+        c.acceptable("500")
+
+
+def test_unknown_clause_suggests_close_ids():
+    some = all_clauses()[0].id if all_clauses() else "velma/raw-formats"
+    with pytest.raises(UnknownClauseError) as exc:
+        get(some + "x")
+    assert repr(some + "x") in str(exc.value)
+
+
+def test_every_clause_serialises_to_plain_data():
+    import json
+
+    for c in all_clauses():
+        d = clause_to_dict(c)
+        assert d["id"] == c.id
+        json.dumps(d)  # must not raise
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            prefix = "." * node.level
+            names.append(prefix + (node.module or ""))
+    return names
+
+
+def test_the_contract_imports_nothing_else_of_ours_and_does_no_io():
+    for path in (ROOT / "harness" / "contract").rglob("*.py"):
+        for name in _imports(path):
+            assert not name.startswith("harness.") or name.startswith("harness.contract"), (
+                f"{path.relative_to(ROOT)} imports {name}"
+            )
+            depth = len(name) - len(name.lstrip("."))
+            rel_root = path.parent.relative_to(ROOT / "harness" / "contract")
+            assert depth <= len(rel_root.parts) + 1, f"{path} reaches outside harness.contract"
+        text = path.read_text(encoding="utf-8")
+        for banned in ("open(", "read_text(", "read_bytes(", "urlopen", "import socket"):
+            assert banned not in text, f"{path.relative_to(ROOT)} does I/O ({banned})"
+
+
+def test_audio_imports_only_the_contract():
+    for path in (ROOT / "harness" / "audio").rglob("*.py"):
+        for name in _imports(path):
+            if name.startswith("harness."):
+                assert name.startswith("harness.contract"), f"{path} imports {name}"
+            if name.startswith(".."):
+                assert name.startswith("..contract"), f"{path} imports {name}"
+
+
+def test_nothing_reads_the_vendor_material_at_run_time():
+    banned = ("..", "shared"), ("/work", "shared")
+    for path in [*ROOT.glob("harness/**/*.py"), *ROOT.glob("tests/**/*.py"),
+                 *ROOT.glob("suites/**/*.py"), *ROOT.glob("loadtests/**/*.py")]:  # fmt: skip
+        text = path.read_text(encoding="utf-8")
+        for parts in banned:
+            assert "/".join(parts) not in text, (
+                f"{path.relative_to(ROOT)} refers to vendor material"
+            )
