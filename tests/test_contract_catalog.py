@@ -89,6 +89,15 @@ def test_unknown_clause_suggests_close_ids():
     assert repr(some + "x") in str(exc.value)
 
 
+def test_every_clause_cites_known_documents_with_a_section():
+    from harness.contract.sources import ALL_DOCUMENTS
+
+    for c in all_clauses():
+        for s in (*c.sources, *(s for a in c.alternatives for s in a.sources)):
+            assert s.document in ALL_DOCUMENTS, f"{c.id} cites unknown document {s.document!r}"
+            assert s.section.strip(), f"{c.id} cites {s.document} without a section"
+
+
 def test_every_clause_serialises_to_plain_data():
     import json
 

@@ -169,7 +169,9 @@ MAX_BATCH_UPLOAD_BYTES = 100 * 1000 * 1000
 MAX_BATCH_UPLOAD_BYTES_BINARY = 100 * 1024 * 1024
 BATCH_PROCESSING_TIMEOUT_S = 60.0  # seeds/modulate-troubleshooting.txt § 504
 PLATFORM_MAX_SINGLE_FILE_BYTES = 5 * 1000 * 1000  # seeds/...authentication... § Platform "≤ 5 MB"
-PII_START_PADDING_MS_DEFAULT = 100  # specs/.../pii-phi-redaction-streaming `start_redaction_padding_ms`
+PII_START_PADDING_MS_DEFAULT = (
+    100  # specs/.../pii-phi-redaction-streaming `start_redaction_padding_ms`
+)
 PII_END_PADDING_MS_DEFAULT = 0  # specs/.../pii-phi-redaction-streaming `end_redaction_padding_ms`
 STT_DEEPFAKE_SCORE_MIN_UTTERANCE_S = 0.5  # specs/.../stt-streaming: null score under 0.5 s
 
@@ -236,7 +238,7 @@ VELMA_CLOSE_CODES = MappingProxyType(
         1003: "invalid query parameters (audio_format, sample_rate or num_channels)",
         1011: "internal server error while streaming",
         4001: "invalid or missing API key (STT streaming)",
-        4002: "audio undecodable or not matching the declared format",
+        4002: "the audio cannot be decoded, or differs from its declared format",
         4003: "authentication failed, model not enabled, or usage denied",
         4029: "rate limit: monthly quota or concurrency limit",
     }
@@ -272,6 +274,11 @@ DETAIL_TIMEOUT = "The request timed out. Please try again."
 # Seeds: the troubleshooting page's 403 table (phrases, "or similar").
 DETAIL_MONTHLY_LIMIT = "monthly limit reached"
 DETAIL_MODEL_NOT_ENABLED = "model access not enabled"
+# stt-batch and pii-batch specs, 400 `invalid_language` example (shown for language='english');
+# fill with the rejected value: DETAIL_INVALID_LANGUAGE_TEMPLATE.format(value).
+DETAIL_INVALID_LANGUAGE_TEMPLATE = (
+    "Invalid language={!r}. Expected an ISO 639-1 language code (e.g. 'en', 'fr')."
+)
 
 
 @dataclass(frozen=True)
@@ -326,8 +333,21 @@ REST_STATUSES: tuple[StatusRow, ...] = (
     StatusRow("svd-batch", 502, "could not validate", (DETAIL_CANNOT_VALIDATE,)),
     StatusRow("svd-batch", 503, "inference overloaded", ()),
     StatusRow("svd-batch", 504, "inference did not complete in time", (DETAIL_TIMEOUT,)),
+    # --- PII/PHI redaction batch (specs/.../pii-phi-redaction-batch `responses`; seeds for
+    # 401, 503, 504). Its spec documents no detail for undecodable audio. ---
+    StatusRow("pii-batch", 400, "unsupported extension", (DETAIL_UNSUPPORTED_COMMON,)),
+    StatusRow("pii-batch", 400, "empty file", (DETAIL_EMPTY,)),
+    StatusRow("pii-batch", 400, "invalid language code", ()),
+    StatusRow("pii-batch", 400, "malformed request value", (DETAIL_BAD_VALUE,)),
+    StatusRow("pii-batch", 401, "missing or invalid API key", ()),
+    StatusRow("pii-batch", 403, "request not permitted", (DETAIL_FORBIDDEN,)),
+    StatusRow("pii-batch", 422, "required field missing or malformed", ()),
+    StatusRow("pii-batch", 429, "insufficient credits / rate limit", (DETAIL_INSUFFICIENT_CREDITS,)),
+    StatusRow("pii-batch", 500, "internal error", (DETAIL_INTERNAL,)),
+    StatusRow("pii-batch", 502, "could not validate", (DETAIL_CANNOT_VALIDATE,)),
+    StatusRow("pii-batch", 503, "inference overloaded", ()),
+    StatusRow("pii-batch", 504, "processing over 60 s", ()),
 )  # fmt: skip
-# PII batch rows are added by the clause modules from its spec (see clauses/velma_rest.py).
 
 # --------------------------------------------------------------------------
 # KugelAudio error contract. seeds/kugelaudio-errors.txt § "HTTP and WebSocket

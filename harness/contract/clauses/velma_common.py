@@ -17,6 +17,8 @@ from ..sources import (
     FAQ_PAGE,
     PII_BATCH_SPEC,
     PII_STREAM_SPEC,
+    RFC_9110,
+    RFC_9113,
     STT_BATCH_SPEC,
     STT_STREAM_SPEC,
     SVD_BATCH_SPEC,
@@ -48,8 +50,6 @@ from ..tables import (
 V = Surface.VELMA
 
 # Standards cited by contradiction row 8 (citations only; never opened).
-RFC_9110 = "rfc/rfc9110.txt"  # HTTP Semantics
-RFC_9113 = "rfc/rfc9113.txt"  # HTTP/2
 
 BATCH_SPECS = (STT_BATCH_SPEC, VFAST_SPEC, SVD_BATCH_SPEC, PII_BATCH_SPEC)
 STREAM_SPECS = (STT_STREAM_SPEC, SVD_STREAM_SPEC, PII_STREAM_SPEC)
