@@ -130,21 +130,12 @@ def _fixture_dir(arg: str | None) -> Path:
 
 
 def _cmd_fixtures_build(args: argparse.Namespace) -> int:
-    import time
-
     from .audio import build
 
     out = _fixture_dir(args.out)
-    t0 = time.perf_counter()
     manifest = build(out, force=args.force)
-    elapsed = time.perf_counter() - t0
-    stats = getattr(manifest, "stats", None) or {}
-    built = stats.get("built", "?")
-    cached = stats.get("cached", "?")
-    print(
-        f"{len(manifest.entries)} fixtures in {out} ({built} built, {cached} cached) "
-        f"in {elapsed:.2f} s; manifest: {out / 'manifest.json'}"
-    )
+    print(f"{len(manifest.entries)} fixtures in {out}: {manifest.stats.summary()}")
+    print(f"manifest: {out / 'manifest.json'}")
     return EXIT_OK
 
 
@@ -181,6 +172,47 @@ def _cmd_fixtures_list(args: argparse.Namespace) -> int:
     headers = ("id", "kind", "format", "rate", "ch", "duration_s", "bytes", "tags")
     print(render(headers, rows, max_width=48))
     print(f"\n{len(entries)} fixtures")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- emulator
+
+
+def _cmd_emulate(args: argparse.Namespace) -> int:
+    from .emulator import ConfigError, load_config, serve
+    from .emulator.config import ROLES
+    from .emulator.profile import profile_toml
+    from .emulator.server import free_port, is_loopback_host
+
+    if not is_loopback_host(args.host) and not args.public:
+        raise UsageError(
+            f"--host {args.host!r} is not a loopback address; add --public to serve on it"
+        )
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    port = (
+        args.port
+        if args.port
+        else free_port(args.host if args.host != "localhost" else "127.0.0.1")
+    )
+    shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    base_url = f"http://{shown_host}:{port}"
+
+    def ready(state: object) -> None:
+        token = state.token  # type: ignore[attr-defined]
+        print(f"emulator: serving every Velma-2 batch surface on {base_url}")
+        for role in ROLES:
+            key = config.key_for_role(role)
+            print(f"  key {role:<16} {key if key is not None else '(none configured)'}")
+        print(f"  control          {base_url}/_emulator/state  (X-Emulator-Token: {token})")
+        if args.write_profile:
+            Path(args.write_profile).write_text(profile_toml(base_url, config, token))
+            print(f"  profile          {args.write_profile}")
+        sys.stdout.flush()
+
+    serve(args.host, port, config, on_ready=ready)
     return EXIT_OK
 
 
@@ -225,6 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
     fl.add_argument("--clause", help="only fixtures meant for this clause ID")
     fl.add_argument("--json", action="store_true")
     fl.set_defaults(func=_cmd_fixtures_list)
+
+    em = sub.add_parser("emulate", help="serve the embedded emulator (loopback only by default)")
+    em.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    em.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    em.add_argument("--config", help="emulator config TOML (default: the demo setup)")
+    em.add_argument("--write-profile", metavar="FILE", help="write a target profile TOML here")
+    em.add_argument("--public", action="store_true", help="allow a non-loopback --host")
+    em.set_defaults(func=_cmd_emulate)
     return p
 
 

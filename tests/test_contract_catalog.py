@@ -151,3 +151,11 @@ def test_nothing_reads_the_vendor_material_at_run_time():
             assert "/".join(parts) not in text, (
                 f"{path.relative_to(ROOT)} refers to vendor material"
             )
+
+
+def test_every_clause_a_fixture_names_is_in_the_catalog():
+    from harness.audio import REFERENCED_CLAUSES
+    from harness.contract import ids
+
+    missing = set(REFERENCED_CLAUSES) - ids()
+    assert not missing, f"fixtures name clauses the catalog lacks: {sorted(missing)}"
