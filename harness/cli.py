@@ -182,7 +182,7 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
     from .emulator import ConfigError, load_config, serve
     from .emulator.config import ROLES
     from .emulator.profile import profile_toml
-    from .emulator.server import free_port, is_loopback_host
+    from .emulator.server import BindError, free_port, is_loopback_host
 
     if not is_loopback_host(args.host) and not args.public:
         raise UsageError(
@@ -202,7 +202,7 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
 
     def ready(state: object) -> None:
         token = state.token  # type: ignore[attr-defined]
-        print(f"emulator: serving every Velma-2 batch surface on {base_url}")
+        print(f"emulator: serving every Velma-2 surface on {base_url}")
         for role in ROLES:
             key = config.key_for_role(role)
             print(f"  key {role:<16} {key if key is not None else '(none configured)'}")
@@ -212,7 +212,10 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
             print(f"  profile          {args.write_profile}")
         sys.stdout.flush()
 
-    serve(args.host, port, config, on_ready=ready)
+    try:
+        serve(args.host, port, config, on_ready=ready)
+    except BindError as exc:
+        raise UsageError(f"{exc} (is the port in use?)") from None
     return EXIT_OK
 
 

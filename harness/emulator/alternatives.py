@@ -1,0 +1,124 @@
+"""Which side of each documented disagreement the emulator follows.
+
+The catalog (``harness.contract``) lists, for every disputed clause, the
+documented alternatives and the one the project prefers. The config's
+``[alternatives]`` table maps a clause ID to an alternative key; every disputed
+clause not named there follows its ``preferred`` side.
+
+The emulator does not hard-code alternative keys. A surface asks for the
+outcome of a :class:`Dispute` on its own surface, e.g.
+``choices.outcome(CONCURRENCY, "svd-batch", "status")``, and gets the chosen
+alternative's first outcome with that field set, or ``None`` when the catalog
+holds no such clause (the caller then uses its built-in default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from harness.contract import Alternative, Clause, Outcome
+
+_BATCH = frozenset({"stt-batch", "vfast-batch", "svd-batch", "pii-batch"})
+_STREAM = frozenset({"stt-stream", "svd-stream", "pii-stream"})
+_GROUP = "velma"
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """A documented disagreement the emulator acts on.
+
+    Found in the catalog as the clause ``<surface>/<slug>`` (or ``velma/<slug>``);
+    failing that, as the only disputed clause with this contradiction ``row`` on
+    the surface. ``surfaces`` are where the disagreement exists at all.
+    """
+
+    slug: str
+    row: int
+    surfaces: frozenset[str]
+
+
+CONCURRENCY = Dispute("concurrency-limit", 2, frozenset({"svd-batch"}))
+QUOTA = Dispute("monthly-quota", 3, _BATCH)
+SVD_BAD_KEY = Dispute("invalid-key", 4, frozenset({"svd-batch"}))
+VFAST_FORMATS = Dispute("container-formats", 7, frozenset({"vfast-batch"}))
+EMPTY_FILE = Dispute("empty-file", 9, frozenset({"svd-batch"}))
+METADATA_ONLY = Dispute("metadata-only", 9, frozenset({"svd-batch"}))
+MAX_SIZE = Dispute("batch-max-size", 10, _BATCH)
+REDACTION_TEXT = Dispute("redaction-text", 11, frozenset({"pii-batch"}))
+UTTERANCE_TIMING = Dispute("utterance-timing", 12, frozenset({"stt-batch"}))
+# For the streaming surfaces (used by their modules).
+SVD_STREAM_INPUT = Dispute("container-input", 1, frozenset({"svd-stream"}))
+STREAM_BAD_KEY = Dispute("invalid-key", 5, _STREAM)
+STREAM_RATE_LIMIT = Dispute("rate-limit", 6, frozenset({"svd-stream"}))
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The chosen alternative of every disputed clause, by clause ID."""
+
+    chosen: Mapping[str, tuple[Clause, Alternative]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def key(self, clause_id: str) -> str | None:
+        pair = self.chosen.get(clause_id)
+        return pair[1].key if pair else None
+
+    def alternative(self, dispute: Dispute, surface: str) -> Alternative | None:
+        """The chosen side of ``dispute`` as it applies to ``surface`` (None: not in the catalog)."""
+        if surface not in dispute.surfaces:
+            return None
+        for cid in (f"{surface}/{dispute.slug}", f"{_GROUP}/{dispute.slug}"):
+            if cid in self.chosen:
+                return self.chosen[cid][1]
+        by_row = [
+            a
+            for c, a in self.chosen.values()
+            if c.contradiction == dispute.row and c.surface in (surface, _GROUP)
+        ]
+        return by_row[0] if len(by_row) == 1 else None
+
+    def outcome(self, dispute: Dispute, surface: str, attr: str) -> Outcome | None:
+        """The chosen side's first outcome that sets ``attr`` (``status``, ``close_code``...)."""
+        alt = self.alternative(dispute, surface)
+        if alt is None:
+            return None
+        for o in alt.outcomes:
+            if getattr(o, attr) is not None:
+                return o
+        return None
+
+    def as_dict(self) -> dict[str, str]:
+        return {cid: alt.key for cid, (_, alt) in sorted(self.chosen.items())}
+
+
+def resolve_choices(
+    requested: Mapping[str, str], catalog: Iterable[Clause] | None = None
+) -> Choices:
+    """Validate ``requested`` (clause ID -> key) and fill in ``preferred`` for the rest.
+
+    Raises ``ValueError`` naming the allowed clause IDs or keys.
+    """
+    if catalog is None:
+        from harness.contract import all_clauses
+
+        catalog = all_clauses()
+    disputed = {c.id: c for c in catalog if c.disputed}
+    chosen: dict[str, tuple[Clause, Alternative]] = {}
+    for cid, key in requested.items():
+        clause = disputed.get(cid)
+        if clause is None:
+            allowed = ", ".join(sorted(disputed)) or "none (the catalog has no disputed clause)"
+            raise ValueError(f"{cid!r} is not a disputed clause; allowed clause IDs: {allowed}")
+        keys = [a.key for a in clause.alternatives]
+        if key not in keys:
+            raise ValueError(
+                f"{cid} = {key!r} is not one of its alternatives; allowed keys: {', '.join(keys)}"
+            )
+        chosen[cid] = (clause, clause.alternative(key))
+    for cid, clause in disputed.items():
+        if cid not in chosen and clause.preferred:
+            chosen[cid] = (clause, clause.alternative(clause.preferred))
+    return Choices(MappingProxyType(chosen))

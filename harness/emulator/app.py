@@ -1,0 +1,43 @@
+"""``create_app(config)``: every emulated surface and the control endpoint on one Starlette app."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+
+from harness.contract import tables as T
+
+from . import control
+from .config import EmulatorConfig, default_config
+from .state import EmulatorState
+from .surfaces import SURFACE_MODULES
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"detail": T.DETAIL_INTERNAL}, status_code=500)
+
+
+def _streaming_routes(state: EmulatorState) -> list[BaseRoute]:
+    """WebSocket surfaces, when ``harness.emulator.streaming`` exposes ``routes(state)``."""
+    if importlib.util.find_spec(f"{__package__}.streaming") is None:
+        return []
+    package = importlib.import_module(f"{__package__}.streaming")
+    factory = getattr(package, "routes", None)
+    return list(factory(state)) if callable(factory) else []
+
+
+def create_app(config: EmulatorConfig | None = None) -> Starlette:
+    """The emulator as an ASGI app; ``app.state.emulator`` is its :class:`EmulatorState`."""
+    state = EmulatorState(config or default_config())
+    routes: list[BaseRoute] = [*control.routes(state)]
+    for module in SURFACE_MODULES:
+        routes.extend(module.routes(state))
+    routes.extend(_streaming_routes(state))
+    app = Starlette(routes=routes, exception_handlers={Exception: _internal_error})
+    app.state.emulator = state
+    return app

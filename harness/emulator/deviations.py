@@ -1,0 +1,55 @@
+"""Named switches that make the emulator break a documented promise on purpose.
+
+A conformance suite proves that its checks can fail by running against the
+emulator with one of these on. A deviation is enabled for every request in the
+config (``[deviations] enabled``), for one key (``deviations`` on the key), or
+for one request with the ``X-Emulator-Deviation`` header (comma-separated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+DEVIATION_HEADER = "X-Emulator-Deviation"
+
+SHORT_AUDIO_400 = "short-audio-400"
+QUEUE_INSTEAD_OF_REJECT = "queue-instead-of-reject"
+TRIMMED_TIMESTAMPS = "trimmed-timestamps"
+NO_CONTENT_CONFIDENCE = "no-content-confidence"
+WRONG_DETAIL = "wrong-detail"
+MISSING_FIELD = "missing-field"
+# Streaming switches: declared here, implemented by the streaming surfaces.
+CLOSE_1000_INSTEAD_OF_4002 = "close-1000-instead-of-4002"
+OMIT_DONE = "omit-done"
+
+DEVIATIONS: Mapping[str, str] = MappingProxyType(
+    {
+        SHORT_AUDIO_400: "answer 400 instead of 422 for audio under the deepfake minimum",
+        QUEUE_INSTEAD_OF_REJECT: "wait for a free slot instead of rejecting over the concurrency limit",
+        TRIMMED_TIMESTAMPS: "report SVD frame times relative to the trimmed audio, not the file",
+        NO_CONTENT_CONFIDENCE: "give silent (no-content) frames a confidence below 1.0",
+        WRONG_DETAIL: "send a different `detail` string than documented on every error",
+        MISSING_FIELD: "drop the required `duration_ms` field from 200 responses",
+        CLOSE_1000_INSTEAD_OF_4002: "close 1000 instead of 4002 for undecodable streamed audio",
+        OMIT_DONE: "close a stream without sending the `done` message",
+    }
+)
+
+WRONG_DETAIL_TEXT = "Something went wrong."  # what `wrong-detail` sends instead
+
+
+def check_deviation_names(names: Iterable[str]) -> None:
+    """Raise ``ValueError`` naming the known deviations if one is unknown."""
+    for n in names:
+        if n not in DEVIATIONS:
+            raise ValueError(f"unknown deviation {n!r}; known: {', '.join(DEVIATIONS)}")
+
+
+def parse_deviation_header(value: str | None) -> frozenset[str]:
+    """``"a, b"`` -> ``{"a", "b"}``; raises ``ValueError`` for an unknown name."""
+    if not value:
+        return frozenset()
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    check_deviation_names(names)
+    return frozenset(names)

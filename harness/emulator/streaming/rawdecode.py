@@ -1,0 +1,180 @@
+"""Incremental decoding of streamed audio to mono float32, validated as it arrives.
+
+Raw (headerless) streams are decoded chunk by chunk with numpy: a partial frame is
+carried to the next chunk, channels are averaged, and data that cannot be the declared
+format raises :class:`Mismatch` (container signatures at the start of a raw stream,
+non-finite or absurdly large floats, a partial frame left at end of stream).
+Self-describing streams are buffered and decoded at end of stream (soundfile, then
+PyAV); failure raises :class:`Undecodable`.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+
+import av
+import numpy as np
+import soundfile as sf
+
+from harness.audio import decode_raw
+from harness.contract.tables import RawFormat
+
+# First bytes of self-describing streams: never the start of a raw stream we accept.
+CONTAINER_MAGIC: tuple[bytes, ...] = (
+    b"RIFF",  # wav
+    b"RIFX",
+    b"FORM",  # aiff
+    b"OggS",  # ogg / opus
+    b"fLaC",  # flac
+    b"ID3",  # mp3 with tags
+    b"\x1a\x45\xdf\xa3",  # webm / matroska
+    b".snd",  # au
+    b"#!AMR",  # amr
+    b"\x30\x26\xb2\x75",  # asf / wma
+)
+# A float sample this far outside [-1, 1] is not audio in the declared float format.
+FLOAT_LIMIT = 64.0
+# Container buffering cap (bytes): far above anything a test or benchmark streams.
+MAX_CONTAINER_BYTES = 200 * 1000 * 1000
+
+
+class Mismatch(Exception):
+    """The bytes are not audio in the declared raw format."""
+
+
+class Undecodable(Exception):
+    """A self-describing stream could not be decoded."""
+
+
+@cache
+def _law_table(name: str) -> np.ndarray:
+    return decode_raw(bytes(range(256)), name, 1)[:, 0].astype(np.float32)
+
+
+class RawDecoder:
+    """Bytes of one raw format in, mono float32 out."""
+
+    def __init__(self, fmt: RawFormat, num_channels: int, batch_frames: int = 0) -> None:
+        self.fmt = fmt
+        self.channels = num_channels
+        self.frame_bytes = fmt.frame_bytes(num_channels)
+        self.batch_bytes = batch_frames * self.frame_bytes
+        self._pending: list[bytes] = []
+        self.pending_bytes = 0
+        self._carry = b""
+        self._started = False
+        self.frames = 0
+
+    def frames_after(self, extra_bytes: int) -> int:
+        """Whole frames decoded so far plus those waiting, after ``extra_bytes`` more."""
+        waiting = self.pending_bytes + len(self._carry) + extra_bytes
+        return self.frames + waiting // self.frame_bytes
+
+    def feed(self, data: bytes, *, flush: bool = False) -> np.ndarray:
+        """Take ``data``; decode once ``batch_frames`` are waiting (or ``flush``).
+
+        Batching keeps the per-message cost low for small chunks (numpy call overhead).
+        """
+        if not self._started and data:
+            head = data[:8]
+            if any(head.startswith(m) for m in CONTAINER_MAGIC):
+                raise Mismatch("container signature on a raw stream")
+            self._started = True
+        if data:
+            self._pending.append(data)
+            self.pending_bytes += len(data)
+        if not flush and self.pending_bytes + len(self._carry) < self.batch_bytes:
+            return np.zeros(0, np.float32)
+        buf = b"".join([self._carry, *self._pending])
+        self._pending.clear()
+        self.pending_bytes = 0
+        n = len(buf) // self.frame_bytes
+        used = n * self.frame_bytes
+        self._carry = buf[used:]
+        if n == 0:
+            return np.zeros(0, np.float32)
+        samples = self._decode(memoryview(buf)[:used])
+        self.frames += n
+        if self.channels > 1:
+            return samples.reshape(n, self.channels).mean(axis=1, dtype=np.float32)
+        return samples
+
+    def finish(self) -> None:
+        """End of stream: a partial frame left over is a mismatch."""
+        if self._carry:
+            raise Mismatch(f"{len(self._carry)} bytes of a partial frame at end of stream")
+
+    def _decode(self, data: memoryview) -> np.ndarray:
+        f = self.fmt
+        order = "<" if f.endian == "little" else ">"
+        if f.kind in ("mulaw", "alaw"):
+            return _law_table(f.kind)[np.frombuffer(data, np.uint8)]
+        if f.kind == "float":
+            x = np.frombuffer(data, f"{order}f{f.sample_bytes}").astype(np.float32)
+            peak = np.abs(x).max()
+            if not np.isfinite(peak) or peak > FLOAT_LIMIT:
+                raise Mismatch("non-finite or out-of-range float samples")
+            return x
+        half = float(1 << (f.bits - 1))
+        if f.bits == 24:
+            b = np.frombuffer(data, np.uint8).reshape(-1, 3).astype(np.int32)
+            if f.endian == "big":
+                b = b[:, ::-1]
+            v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+            offset = np.where(v >= 1 << 23, 1 << 24, 0) if f.kind == "signed" else 1 << 23
+            v = v - offset
+            return (v / half).astype(np.float32)
+        code = "i" if f.kind == "signed" else "u"
+        v = np.frombuffer(data, f"{order}{code}{f.sample_bytes}")
+        if f.kind == "unsigned":
+            return ((v.astype(np.float64) - half) / half).astype(np.float32)
+        return (v / half).astype(np.float32)
+
+
+class ContainerBuffer:
+    """A self-describing stream, kept until end of stream and decoded then."""
+
+    def __init__(self, audio_format: str | None) -> None:
+        self.audio_format = audio_format
+        self._parts: list[bytes] = []
+        self.size = 0
+
+    def feed(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > MAX_CONTAINER_BYTES:
+            raise Undecodable("stream too large to buffer")
+        self._parts.append(data)
+
+    def decode(self) -> tuple[int, np.ndarray]:
+        """(sample_rate, mono float32); raises :class:`Undecodable`."""
+        data = b"".join(self._parts)
+        if not data:
+            return 16000, np.zeros(0, np.float32)
+        try:
+            x, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+            return int(rate), x.mean(axis=1, dtype=np.float32)
+        except Exception:  # noqa: BLE001 - fall back to PyAV
+            pass
+        try:
+            return _pyav_decode(data)
+        except Exception as exc:  # noqa: BLE001 - any decoder failure is "undecodable"
+            raise Undecodable(f"{type(exc).__name__}: {exc}") from None
+
+
+def _pyav_decode(data: bytes) -> tuple[int, np.ndarray]:
+    parts: list[np.ndarray] = []
+    with av.open(io.BytesIO(data)) as container:
+        if not container.streams.audio:
+            raise Undecodable("no audio stream")
+        stream = container.streams.audio[0]
+        rate = int(stream.codec_context.sample_rate or stream.rate or 16000)
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
+                parts.append(out.to_ndarray().reshape(-1))
+        for out in resampler.resample(None):
+            parts.append(out.to_ndarray().reshape(-1))
+    if not parts:
+        raise Undecodable("no audio frames")
+    return rate, np.concatenate(parts).astype(np.float32, copy=False)

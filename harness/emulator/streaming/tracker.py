@@ -1,0 +1,243 @@
+"""Per-connection signal state: 10 ms hops (RMS + signature), kept incrementally.
+
+The same hop statistics as the batch analysis (:mod:`..analysis`), so one clip gives the
+same words, scores and verdicts whether uploaded or streamed. Speech segments are found
+online: a segment is final once the pause after it is long enough that nothing later can
+join it (or when it reaches the maximum utterance length), or at end of stream.
+Cost per chunk is numpy over the new hops plus the still-open segment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+
+import numpy as np
+
+from harness.contract import tables as T
+
+from .. import analysis as A
+
+
+@cache
+def _weights(n: int) -> np.ndarray:
+    return np.arange(1, n + 1, dtype=np.int64)
+
+
+def hop_stats(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """RMS and sample signature per row (the batch analysis' formula, vectorised)."""
+    f64 = frames.astype(np.float64)
+    rms = np.sqrt(np.einsum("ij,ij->i", f64, f64) / frames.shape[1]).astype(np.float32)
+    q = np.rint(np.clip(frames, -1.0, 1.0) * 32767.0).astype(np.int64)
+    sig = (q @ _weights(frames.shape[1])).astype(np.uint64)
+    return rms, sig
+
+
+def digest(sig: np.ndarray, salt: bytes = b"") -> bytes:
+    return hashlib.blake2b(salt + sig.tobytes(), digest_size=32).digest()
+
+
+def unit(sig: np.ndarray, salt: bytes) -> float:
+    return int.from_bytes(digest(sig, salt)[:8], "big") / 2.0**64
+
+
+class _Grow:
+    """An append-only numpy array with amortised O(1) appends."""
+
+    def __init__(self, dtype: type) -> None:
+        self.buf = np.zeros(256, dtype)
+        self.n = 0
+
+    def extend(self, values: np.ndarray) -> None:
+        need = self.n + values.size
+        if need > self.buf.size:
+            new = np.zeros(max(need, 2 * self.buf.size), self.buf.dtype)
+            new[: self.n] = self.buf[: self.n]
+            self.buf = new
+        self.buf[self.n : need] = values
+        self.n = need
+
+    @property
+    def view(self) -> np.ndarray:
+        return self.buf[: self.n]
+
+
+class SampleStore:
+    """Decoded mono samples not yet handed out (PII clips), indexed from stream start."""
+
+    def __init__(self) -> None:
+        self.chunks: list[np.ndarray] = []
+        self.offset = 0  # stream index of the first kept sample
+
+    def append(self, x: np.ndarray) -> None:
+        self.chunks.append(x)
+
+    def _joined(self) -> np.ndarray:
+        if len(self.chunks) != 1:
+            self.chunks = [np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.float32)]
+        return self.chunks[0]
+
+    def take(self, a: int, b: int) -> np.ndarray:
+        """Samples [a, b) (a copy), then forget everything before ``b``."""
+        x = self._joined()
+        lo, hi = max(0, a - self.offset), max(0, b - self.offset)
+        out = x[lo:hi].copy()
+        self.chunks = [x[hi:]]
+        self.offset = max(self.offset, b)
+        return out
+
+
+class HopTracker:
+    def __init__(self, sample_rate: int, store: SampleStore | None = None) -> None:
+        self.store = store
+        self.rate = sample_rate
+        self.hop = max(1, int(round(sample_rate * A.HOP_S)))
+        self.num_samples = 0
+        self._carry = np.zeros(0, np.float32)
+        self._rms = _Grow(np.float32)
+        self._sig = _Grow(np.uint64)
+        self.closed = False
+
+    # ------------------------------------------------------------------ input
+
+    def push(self, mono: np.ndarray) -> None:
+        if not mono.size:
+            return
+        if self.store is not None:
+            self.store.append(mono)
+        self.num_samples += mono.size
+        buf = np.concatenate([self._carry, mono]) if self._carry.size else mono
+        n = buf.size // self.hop
+        if n:
+            rms, sig = hop_stats(buf[: n * self.hop].reshape(n, self.hop))
+            self._rms.extend(rms)
+            self._sig.extend(sig)
+        self._carry = buf[n * self.hop :].copy() if buf.size > n * self.hop else buf[:0]
+
+    def close(self) -> None:
+        """End of stream: the partial last hop counts."""
+        if self._carry.size:
+            rms, sig = hop_stats(self._carry.reshape(1, -1))
+            self._rms.extend(rms)
+            self._sig.extend(sig)
+            self._carry = self._carry[:0]
+        self.closed = True
+
+    # ------------------------------------------------------------------ views
+
+    @property
+    def n_hops(self) -> int:
+        return self._rms.n
+
+    @property
+    def rms(self) -> np.ndarray:
+        return self._rms.view
+
+    @property
+    def sig(self) -> np.ndarray:
+        return self._sig.view
+
+    @property
+    def duration_s(self) -> float:
+        return self.num_samples / self.rate
+
+    @property
+    def duration_ms(self) -> int:
+        return int(round(self.duration_s * 1000))
+
+    def hop_ms(self, index: int) -> int:
+        return min(int(round(index * self.hop * 1000 / self.rate)), self.duration_ms)
+
+    def hop_at_ms(self, ms: int) -> int:
+        return min(self.n_hops, int(round(ms * self.rate / (1000 * self.hop))))
+
+    def hops_per_s(self) -> float:
+        return self.rate / self.hop
+
+
+ADVANCE_EVERY_S = 0.1  # results are at most this late; keeps per-frame cost low
+
+
+class Segmenter:
+    """Online version of :func:`analysis.speech_segments`."""
+
+    def __init__(self, tracker: HopTracker) -> None:
+        self.t = tracker
+        self.base = 0  # hops before this are finished with
+        hps = tracker.hops_per_s()
+        self.min_gap = int(round(A.MIN_GAP_S * hps))
+        self.min_seg = int(round(A.MIN_SEGMENT_S * hps))
+        self.max_seg = max(1, int(round(A.MAX_SEGMENT_S * hps)))
+        self.open: tuple[int, int] | None = None  # the segment still growing, if any
+        self.seen = 0  # hops looked at by the last advance()
+        self.every = max(1, int(round(ADVANCE_EVERY_S * hps)))
+
+    def advance(self, final: bool = False) -> list[tuple[int, int]]:
+        """Segments ([start_hop, end_hop)) that became final since the last call.
+
+        Looks again only once ``ADVANCE_EVERY_S`` of new audio is in (or when ``final``).
+        """
+        t = self.t
+        n = t.n_hops
+        if not final and n - self.seen < self.every:
+            return []
+        self.seen = n
+        speech = t.rms[self.base : n] > A.SPEECH_RMS
+        merged: list[list[int]] = []
+        for a, b in _runs(speech):
+            a, b = a + self.base, b + self.base
+            if merged and a - merged[-1][1] < self.min_gap:
+                merged[-1][1] = b
+            else:
+                merged.append([a, b])
+        out: list[tuple[int, int]] = []
+        self.open = None
+        new_base = n if not merged else self.base
+        for a, b in merged:
+            closed = final or b + self.min_gap <= n
+            if closed:
+                new_base = b
+                if b - a >= self.min_seg:
+                    out.extend((s, min(b, s + self.max_seg)) for s in range(a, b, self.max_seg))
+                continue
+            # open: full-length pieces are final already
+            s = a
+            while s + self.max_seg <= b:
+                out.append((s, s + self.max_seg))
+                s += self.max_seg
+            new_base = s
+            self.open = (s, b) if b > s else None
+            break
+        self.base = max(self.base, new_base)
+        return out
+
+    def utterance(self, a: int, b: int) -> A.Utterance:
+        """The utterance of hops [a, b), built as :func:`analysis.utterances` builds it."""
+        t = self.t
+        start, end = t.hop_ms(a), t.hop_ms(b)
+        d = digest(t.sig[a:b])
+        n = max(1, int(round((end - start) / 1000.0 * A.WORDS_PER_S)))
+        rng = np.random.default_rng(int.from_bytes(d[:8], "big"))
+        words = tuple(A.VOCAB[i] for i in rng.integers(0, len(A.VOCAB), n))
+        return A.Utterance(start, end - start, words, d)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    if not mask.size:
+        return []
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def svd_verdict(
+    t: HopTracker, a_ms: int, b_ms: int, no_content_confidence: float = T.NO_CONTENT_CONFIDENCE
+) -> A.Frame:
+    """The frame over [a_ms, b_ms): no-content when (nearly) silent, else a hashed verdict."""
+    a, b = t.hop_at_ms(a_ms), max(t.hop_at_ms(b_ms), t.hop_at_ms(a_ms) + 1)
+    speech = t.rms[a:b] > A.SPEECH_RMS
+    if not speech.size or speech.mean() < A.SILENT_WINDOW_SPEECH_FRACTION:
+        return A.Frame(a_ms, b_ms, "no-content", no_content_confidence)
+    u = unit(t.sig[a:b], b"svd")
+    verdict = "synthetic" if u >= 0.5 else "non-synthetic"
+    return A.Frame(a_ms, b_ms, verdict, min(0.9999, round(0.5 + abs(u - 0.5), 4)))
