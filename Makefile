@@ -22,8 +22,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 run: venv
-	$(VENV)/bin/harness fixtures build
-	$(VENV)/bin/harness contract list --summary
+	$(VENV)/bin/harness run
 
 test: venv lint
 	$(PY) -m pytest -q

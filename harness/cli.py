@@ -219,6 +219,103 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- reports
+
+
+def _load_report(path: str) -> object:
+    from .report import ReportFormatError, load_run
+
+    try:
+        return load_run(path)
+    except ReportFormatError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from .report import diff_runs
+
+    baseline = _load_report(args.baseline)
+    current = _load_report(args.current)
+    result = diff_runs(baseline, current)  # type: ignore[arg-type]
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(result.format_text())
+    return EXIT_VIOLATIONS if result.has_regressions else EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import render_allure, resolve_report_dir, terminal_summary, write_html
+
+    try:
+        where = resolve_report_dir(args.dir)
+    except FileNotFoundError as exc:
+        raise UsageError(f"--dir: {exc}") from None
+    html = args.html or not args.allure
+    status = EXIT_OK
+    paths: list[Path] = [where / "conformance.json"]
+    if html:
+        run = _load_report(str(where))
+        paths.append(write_html(run, where / "index.html"))  # type: ignore[arg-type]
+        print(terminal_summary(run, paths))  # type: ignore[arg-type]
+    if args.allure:
+        result = render_allure(where / "allure-results", where / "allure-report")
+        if result.ok:
+            print(result.message)
+        else:
+            print(f"harness: error: {result.message}", file=sys.stderr)
+            status = EXIT_USAGE
+    return status
+
+
+# --------------------------------------------------------------------------- run / replay
+
+
+def _run_options(args: argparse.Namespace) -> object:
+    from .runner import RunOptions
+
+    if args.max_cost is not None and args.max_cost < 0:
+        raise UsageError(f"--max-cost must be >= 0, got {args.max_cost}")
+    return RunOptions(
+        target=args.target,
+        report_base=args.report_dir,
+        keyword=getattr(args, "k", None),
+        clauses=list(getattr(args, "clause", None) or []),
+        strict=args.strict,
+        max_cost=args.max_cost,
+        emulator_config=args.emulator_config,
+    )
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .runner import run
+
+    return run(_run_options(args))  # type: ignore[arg-type]
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from .runner import replay
+
+    return replay(args.case_id, args.report, _run_options(args))  # type: ignore[arg-type]
+
+
+def _add_run_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", help="target profile TOML (default: the embedded emulator)")
+    p.add_argument(
+        "--report-dir", default="reports", help="where run folders go (default: reports)"
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="a documented alternative other than the expected one fails the run",
+    )
+    p.add_argument(
+        "--max-cost", type=float, help="cap (USD) on audio sent to a live target; over it, stop"
+    )
+    p.add_argument("--emulator-config", help="config TOML for the embedded emulator")
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -268,6 +365,38 @@ def build_parser() -> argparse.ArgumentParser:
     em.add_argument("--write-profile", metavar="FILE", help="write a target profile TOML here")
     em.add_argument("--public", action="store_true", help="allow a non-loopback --host")
     em.set_defaults(func=_cmd_emulate)
+
+    run = sub.add_parser("run", help="run the conformance suites and write the reports")
+    _add_run_arguments(run)
+    run.add_argument("-k", metavar="EXPR", help="only cases matching this pytest -k expression")
+    run.add_argument(
+        "--clause", action="append", help="only cases whose clause ID starts with this (repeatable)"
+    )
+    run.set_defaults(func=_cmd_run)
+
+    rpl = sub.add_parser("replay", help="run one case of a report again")
+    rpl.add_argument("case_id", help="the case `id` from conformance.json")
+    rpl.add_argument("--report", default="reports/latest", help="report to take it from")
+    _add_run_arguments(rpl)
+    rpl.set_defaults(func=_cmd_replay)
+
+    df = sub.add_parser(
+        "diff", help="compare two conformance.json reports (exit 1 on any regression)"
+    )
+    df.add_argument("baseline", help="the earlier conformance.json (or its directory)")
+    df.add_argument("current", help="the later conformance.json (or its directory)")
+    df.add_argument("--json", action="store_true", help="machine-readable output")
+    df.set_defaults(func=_cmd_diff)
+
+    rp = sub.add_parser("report", help="re-render a run's HTML (and/or Allure) report")
+    rp.add_argument(
+        "--dir", default="reports/latest", help="report directory (default: reports/latest)"
+    )
+    rp.add_argument("--html", action="store_true", help="write index.html (the default)")
+    rp.add_argument(
+        "--allure", action="store_true", help="Allure HTML from allure-results/ (needs `allure`)"
+    )
+    rp.set_defaults(func=_cmd_report)
     return p
 
 

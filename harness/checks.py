@@ -1,0 +1,214 @@
+"""Judging what a target did against a clause.
+
+A case observes the target (an :class:`Observation`: status, close code, error
+text, message types, headers, and the case's own check of any behaviour the
+clause describes in words) and asks :func:`judge` for a :class:`Verdict`. The
+verdict follows the clause's tier and, for a disputed clause, names the documented
+alternative the target chose:
+
+- plain clause: shown an acceptable outcome -> ``passed``; otherwise ``failed``
+  (MUST), ``non-strict`` (SHOULD);
+- disputed clause: the expected side -> ``passed``; another documented side ->
+  ``non-strict`` (``failed`` under ``strict``); no documented side -> as a plain miss;
+- ``INFO`` clauses are always ``informational``: the behaviour is recorded, never failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.contract import Clause, Outcome, Tier
+
+PASSED = "passed"
+FAILED = "failed"
+NON_STRICT = "non-strict"
+INFORMATIONAL = "informational"
+SKIPPED = "skipped"
+ERROR = "error"
+OUTCOMES = (PASSED, FAILED, NON_STRICT, INFORMATIONAL, SKIPPED, ERROR)
+_SEVERITY = {PASSED: 0, SKIPPED: 0, INFORMATIONAL: 1, NON_STRICT: 2, FAILED: 4, ERROR: 3}
+
+
+def worst(outcomes: list[str]) -> str:
+    return max(outcomes, key=lambda o: _SEVERITY[o]) if outcomes else PASSED
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the target did, in the terms clause outcomes use."""
+
+    status: int | None = None
+    close_code: int | None = None
+    detail: str | None = None  # Modulate `detail` / streaming `error` text; KugelAudio `error`
+    error_code: str | None = None  # KugelAudio `error_code`
+    messages: frozenset[str] = frozenset()  # message types seen (and KugelAudio error texts)
+    headers: frozenset[str] = frozenset()  # response header names, lower case
+    behaviour: bool | None = None  # the case's own check of a clause's described behaviour
+    note: str = ""  # what the behaviour check saw, for the report
+
+    def describe(self) -> str:
+        parts: list[str] = []
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.close_code is not None:
+            parts.append(f"close {self.close_code}")
+        if self.error_code is not None:
+            parts.append(f"error_code={self.error_code}")
+        if self.detail is not None:
+            parts.append(f"detail={self.detail!r}")
+        if self.messages:
+            parts.append("messages: " + ", ".join(sorted(self.messages)))
+        if self.note:
+            parts.append(self.note)
+        return "; ".join(parts) or "nothing observable"
+
+
+def matches(outcome: Outcome, obs: Observation) -> bool:
+    """Does the observation show this outcome? Unset outcome fields match anything."""
+    if outcome.status is not None and outcome.status != obs.status:
+        return False
+    if outcome.close_code is not None and outcome.close_code != obs.close_code:
+        return False
+    if outcome.error_code is not None and outcome.error_code != obs.error_code:
+        return False
+    if outcome.detail is not None and outcome.detail != obs.detail:
+        return False
+    if outcome.message is not None and outcome.message not in obs.messages:
+        return False
+    if outcome.header is not None and outcome.header.lower() not in obs.headers:
+        return False
+    return not (outcome.behaviour is not None and obs.behaviour is not True)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    clause: str
+    outcome: str
+    expected: tuple[str, ...]
+    actual: str
+    message: str
+    alternative: dict[str, Any] | None = None
+    aspect: str = "data"  # "data" or "close" for streaming cases (two verdicts)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def judge(
+    clause: Clause,
+    obs: Observation,
+    *,
+    expect: str | None = None,
+    strict: bool = False,
+    aspect: str = "data",
+) -> Verdict:
+    """The verdict for ``obs`` on ``clause`` (``expect``: the alternative the profile expects)."""
+    actual = obs.describe()
+    if not clause.disputed:
+        expected = tuple(o.describe() for o in clause.outcomes)
+        ok = any(matches(o, obs) for o in clause.outcomes)
+        outcome = PASSED if ok else _miss(clause.tier)
+        if clause.tier is Tier.INFO:
+            outcome = INFORMATIONAL
+        msg = (
+            "kept"
+            if ok
+            else f"{clause.tier.value} clause not kept: expected {' or '.join(expected)}"
+        )
+        return Verdict(clause.id, outcome, expected, actual, msg, aspect=aspect)
+
+    wanted = expect or clause.preferred or clause.alternatives[0].key
+    chosen = [a.key for a in clause.alternatives if any(matches(o, obs) for o in a.outcomes)]
+    pick = wanted if wanted in chosen else (chosen[0] if chosen else None)
+    expected = tuple(f"[{wanted}] {o.describe()}" for o in clause.alternative(wanted).outcomes)
+    alternative = {
+        "contradiction": clause.contradiction,
+        "expected": wanted,
+        "chosen": pick,
+        "alternatives": {a.key: a.summary for a in clause.alternatives},
+    }
+    if pick == wanted:
+        outcome, msg = PASSED, f"kept, on the expected side '{wanted}'"
+    elif pick is not None:
+        outcome = FAILED if strict else NON_STRICT
+        msg = f"the target chose the documented side '{pick}', not the expected '{wanted}'"
+    else:
+        outcome = _miss(clause.tier)
+        msg = "matches no documented side: " + "; ".join(
+            f"{a.key}: {' or '.join(o.describe() for o in a.outcomes)}" for a in clause.alternatives
+        )
+    if clause.tier is Tier.INFO:
+        outcome = INFORMATIONAL
+    return Verdict(clause.id, outcome, expected, actual, msg, alternative, aspect=aspect)
+
+
+def _miss(tier: Tier) -> str:
+    return {Tier.MUST: FAILED, Tier.SHOULD: NON_STRICT, Tier.INFO: INFORMATIONAL}[tier]
+
+
+# --------------------------------------------------------------------------- observing
+
+
+def observe_http(response: Any, *, behaviour: bool | None = None, note: str = "") -> Observation:
+    """An :class:`Observation` of an httpx response (Modulate or KugelAudio error bodies)."""
+    detail: str | None = None
+    error_code: str | None = None
+    messages: set[str] = set()
+    body: Any = None
+    if "json" in response.headers.get("content-type", ""):
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+    if isinstance(body, dict):
+        if isinstance(body.get("detail"), str):
+            detail = body["detail"]
+        if isinstance(body.get("error"), str):
+            messages.add(body["error"])
+            detail = detail if detail is not None else body["error"]
+        if isinstance(body.get("error_code"), str):
+            error_code = body["error_code"]
+    return Observation(
+        status=response.status_code,
+        detail=detail,
+        error_code=error_code,
+        messages=frozenset(messages),
+        headers=frozenset(h.lower() for h in response.headers),
+        behaviour=behaviour,
+        note=note,
+    )
+
+
+def observe_ws(result: Any, *, behaviour: bool | None = None, note: str = "") -> Observation:
+    """An :class:`Observation` of a recorded WebSocket session (``harness.client.WsResult``)."""
+    messages = set(result.types)
+    err = result.last_error
+    detail = None
+    error_code = None
+    if err is not None:
+        text = err.get("error")
+        if isinstance(text, str):
+            detail = text
+            messages.add(text)
+        if isinstance(err.get("error_code"), str):
+            error_code = err["error_code"]
+    if result.close_code not in (None, 1000) and not result.error_before_close:
+        messages.discard("error")  # an error that did not come right before the close
+    return Observation(
+        status=result.handshake_status,
+        close_code=result.close_code,
+        detail=detail,
+        error_code=error_code,
+        messages=frozenset(messages),
+        behaviour=behaviour,
+        note=note,
+    )
+
+
+def closed_at_once(result: Any) -> bool:
+    """The upgrade succeeded and the server closed before sending any result."""
+    return (
+        result.handshake_status is None
+        and result.closed_by == "server"
+        and all(t == "error" for t in result.types)
+        and not result.binary
+    )

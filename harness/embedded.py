@@ -1,0 +1,51 @@
+"""The embedded target: the emulator started in-process on a free loopback port.
+
+This is the default target of ``harness run`` and of ``pytest suites`` when no
+profile is given. Only the runner side imports the emulator; the suites see a
+:class:`~harness.target.Profile` like any other target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.contract.tables import VELMA_PATHS
+from harness.target import EmulatorControl, Profile, Secret, Service
+
+
+@dataclass
+class EmbeddedTarget:
+    profile: Profile
+    stop: Callable[[], None]
+
+
+def start_embedded(config_path: str | Path | None = None) -> EmbeddedTarget:
+    """Start the emulator (default or given config) and describe it as a profile."""
+    from harness.emulator.config import ROLES, load_config
+    from harness.emulator.server import start
+
+    config = load_config(config_path)
+    running = start(config)
+    keys = {
+        role: Secret(key, f"EMULATOR_{role.upper()}_KEY")
+        for role in ROLES
+        if (key := config.key_for_role(role)) is not None
+    }
+    ws = "ws" + running.base_url[len("http") :]
+    limits: dict[str, object] = {}
+    valid = config.key_for_role("valid")
+    if valid is not None:
+        org = config.orgs[config.keys[valid].org]
+        limits["concurrency"] = {s: org.limit_for(s) for s in VELMA_PATHS}
+    profile = Profile(
+        name="embedded-emulator",
+        kind="emulator",
+        velma=Service(running.base_url, ws, keys, limits),
+        emulator=EmulatorControl(
+            running.base_url + "/_emulator", Secret(running.token, "EMULATOR_CONTROL_TOKEN")
+        ),
+        source=f"<embedded emulator, config {config_path or 'default'}>",
+    )
+    return EmbeddedTarget(profile, running.stop)

@@ -1,0 +1,14 @@
+"""Conformance suites: every case names its clause and judges through the ``case`` fixture.
+
+Run with ``harness run`` or ``pytest suites [--target PROFILE.toml]``.
+"""
+
+from harness.suite_plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name
+    case,
+    pytest_addoption,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+    pytest_unconfigure,
+)

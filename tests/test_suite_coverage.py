@@ -1,0 +1,36 @@
+"""Every Velma-2 clause in the catalog is checked by at least one conformance case."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.contract import all_clauses, ids
+from harness.suite_index import clauses_in_suites
+
+VELMA = {
+    "velma",
+    "stt-batch",
+    "vfast-batch",
+    "svd-batch",
+    "pii-batch",
+    "stt-stream",
+    "svd-stream",
+    "pii-stream",
+}
+
+
+@pytest.fixture(scope="module")
+def marked() -> dict[str, list[str]]:
+    return clauses_in_suites()
+
+
+def test_every_case_names_a_catalog_clause(marked):
+    assert not marked.get(""), f"cases without @pytest.mark.clause: {marked.get('')[:10]}"
+    unknown = set(marked) - ids() - {""}
+    assert not unknown, f"cases name clauses the catalog lacks: {sorted(unknown)}"
+
+
+def test_every_velma_clause_is_exercised(marked):
+    velma = {c.id for c in all_clauses() if c.surface.value in VELMA}
+    missing = sorted(velma - set(marked))
+    assert not missing, f"{len(missing)} Velma-2 clauses have no case: {missing}"
