@@ -16,12 +16,6 @@ def _dev(name: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def emu():
-    with running() as e:
-        yield e
-
-
-@pytest.fixture(scope="module")
 def padded() -> bytes:
     """1.5 s silence, 3 s speech, 1.5 s silence."""
     return encode(speech(6.0, lead_s=1.5, trail_s=1.5, seed=2))

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_emulator_helpers import SURFACES, VALID, post, running, wav
+from test_emulator_helpers import SURFACES, VALID, post, wav
 
 from harness.contract import tables as T
 
@@ -17,12 +17,6 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-@pytest.fixture(scope="module")
-def emu():
-    with running() as e:
-        yield e
 
 
 @pytest.fixture(scope="module")

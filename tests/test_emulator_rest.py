@@ -25,12 +25,6 @@ from harness.contract import tables as T
 
 
 @pytest.fixture(scope="module")
-def emu():
-    with running() as e:
-        yield e
-
-
-@pytest.fixture(scope="module")
 def clip() -> bytes:
     return wav(3.0, lead_s=0.5, trail_s=0.5)
 

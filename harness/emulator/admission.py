@@ -102,6 +102,30 @@ class Admission:
         with self._lock:
             self._in_flight[slot] = max(0, self._in_flight.get(slot, 0) - 1)
 
+    def _admit(self, api_key: str | None, surface: str, queue: bool) -> Iterator[Decision | None]:
+        """The steps :meth:`hold` and :meth:`hold_sync` share: yields ``None`` while it
+        should wait ``_QUEUE_POLL_S`` for a slot, then the decision (admitted: a slot is
+        held, to be released by the caller)."""
+        decision = self.check(api_key, surface)
+        if not decision.admitted:
+            yield decision
+            return
+        assert decision.org is not None
+        while not self.try_acquire(decision.org, surface):
+            if not queue or decision.org.limit_for(surface) == 0:
+                yield Decision.reject(Reason.CONCURRENCY, surface, decision.key, decision.org)
+                return
+            yield None
+        yield decision
+
+    @contextmanager
+    def _releasing(self, decision: Decision, surface: str) -> Iterator[Decision]:
+        try:
+            yield decision
+        finally:
+            if decision.admitted and decision.org is not None:
+                self.release(decision.org, surface)
+
     @asynccontextmanager
     async def hold(
         self, api_key: str | None, surface: str, *, queue: bool = False
@@ -111,40 +135,22 @@ class Admission:
         With ``queue=True`` (the ``queue-instead-of-reject`` deviation) it waits
         for a slot instead of rejecting.
         """
-        decision = self.check(api_key, surface)
-        if not decision.admitted:
-            yield decision
-            return
-        assert decision.org is not None
-        while not self.try_acquire(decision.org, surface):
-            if not queue or decision.org.limit_for(surface) == 0:
-                yield Decision.reject(Reason.CONCURRENCY, surface, decision.key, decision.org)
-                return
+        steps = self._admit(api_key, surface, queue)
+        while (decision := next(steps)) is None:
             await asyncio.sleep(_QUEUE_POLL_S)
-        try:
+        with self._releasing(decision, surface):
             yield decision
-        finally:
-            self.release(decision.org, surface)
 
     @contextmanager
     def hold_sync(
         self, api_key: str | None, surface: str, *, queue: bool = False
     ) -> Iterator[Decision]:
         """:meth:`hold` for threads."""
-        decision = self.check(api_key, surface)
-        if not decision.admitted:
-            yield decision
-            return
-        assert decision.org is not None
-        while not self.try_acquire(decision.org, surface):
-            if not queue or decision.org.limit_for(surface) == 0:
-                yield Decision.reject(Reason.CONCURRENCY, surface, decision.key, decision.org)
-                return
+        steps = self._admit(api_key, surface, queue)
+        while (decision := next(steps)) is None:
             time.sleep(_QUEUE_POLL_S)
-        try:
+        with self._releasing(decision, surface):
             yield decision
-        finally:
-            self.release(decision.org, surface)
 
     # ------------------------------------------------------------------ quota
 

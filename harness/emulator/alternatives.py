@@ -10,6 +10,10 @@ outcome of a :class:`Dispute` on its own surface, e.g.
 ``choices.outcome(CONCURRENCY, "svd-batch", "status")``, and gets the chosen
 alternative's first outcome with that field set, or ``None`` when the catalog
 holds no such clause (the caller then uses its built-in default).
+
+A dispute is found by clause ID only (``<surface>/<slug>``, else ``velma/<slug>``),
+never by its contradiction row: one row can hold several clauses on one surface
+(row 6 is both ``svd-stream/concurrency-limit`` and ``svd-stream/monthly-quota``).
 """
 
 from __future__ import annotations
@@ -29,14 +33,19 @@ _GROUP = "velma"
 class Dispute:
     """A documented disagreement the emulator acts on.
 
-    Found in the catalog as the clause ``<surface>/<slug>`` (or ``velma/<slug>``);
-    failing that, as the only disputed clause with this contradiction ``row`` on
-    the surface. ``surfaces`` are where the disagreement exists at all.
+    Found in the catalog as the clause ``<surface>/<slug>`` (or ``velma/<slug>``).
+    ``row`` is the contradiction it belongs to (``None``: a disputed clause outside the
+    table), kept for documentation and checked by the tests; ``surfaces`` are where the
+    disagreement exists at all.
     """
 
     slug: str
-    row: int
+    row: int | None
     surfaces: frozenset[str]
+
+    def clause_ids(self, surface: str) -> tuple[str, ...]:
+        """The clause IDs this dispute is looked up under, most specific first."""
+        return (f"{surface}/{self.slug}", f"{_GROUP}/{self.slug}")
 
 
 CONCURRENCY = Dispute("concurrency-limit", 2, frozenset({"svd-batch"}))
@@ -51,7 +60,16 @@ UTTERANCE_TIMING = Dispute("utterance-timing", 12, frozenset({"stt-batch"}))
 # For the streaming surfaces (used by their modules).
 SVD_STREAM_INPUT = Dispute("container-input", 1, frozenset({"svd-stream"}))
 STREAM_BAD_KEY = Dispute("invalid-key", 5, _STREAM)
-STREAM_RATE_LIMIT = Dispute("rate-limit", 6, frozenset({"svd-stream"}))
+STREAM_MISSING_KEY = Dispute("missing-key", 5, _STREAM)
+STREAM_CONCURRENCY = Dispute("concurrency-limit", 6, frozenset({"svd-stream"}))
+STREAM_QUOTA = Dispute("monthly-quota", 6, frozenset({"svd-stream"}))
+SVD_MULTICHANNEL = Dispute("multichannel", None, frozenset({"svd-stream"}))
+
+ALL_DISPUTES: tuple[Dispute, ...] = (
+    CONCURRENCY, QUOTA, SVD_BAD_KEY, VFAST_FORMATS, EMPTY_FILE, METADATA_ONLY, MAX_SIZE,
+    REDACTION_TEXT, UTTERANCE_TIMING, SVD_STREAM_INPUT, STREAM_BAD_KEY, STREAM_MISSING_KEY,
+    STREAM_CONCURRENCY, STREAM_QUOTA, SVD_MULTICHANNEL,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -70,15 +88,10 @@ class Choices:
         """The chosen side of ``dispute`` as it applies to ``surface`` (None: not in the catalog)."""
         if surface not in dispute.surfaces:
             return None
-        for cid in (f"{surface}/{dispute.slug}", f"{_GROUP}/{dispute.slug}"):
+        for cid in dispute.clause_ids(surface):
             if cid in self.chosen:
                 return self.chosen[cid][1]
-        by_row = [
-            a
-            for c, a in self.chosen.values()
-            if c.contradiction == dispute.row and c.surface in (surface, _GROUP)
-        ]
-        return by_row[0] if len(by_row) == 1 else None
+        return None
 
     def outcome(self, dispute: Dispute, surface: str, attr: str) -> Outcome | None:
         """The chosen side's first outcome that sets ``attr`` (``status``, ``close_code``...)."""

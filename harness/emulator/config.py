@@ -65,11 +65,23 @@ class ProcessingConfig:
 
 
 @dataclass(frozen=True)
+class ServerConfig:
+    """Limits against slow or hostile clients (see :mod:`harness.emulator.server`)."""
+
+    timeout_keep_alive_s: int = 5  # an idle keep-alive HTTP connection is closed after this
+    max_header_bytes: int = 64 * 1024  # request line + headers over this: 400, connection closed
+    limit_concurrency: int = 0  # connections + tasks before uvicorn answers 503; 0 = no limit
+    ws_max_message_bytes: int = 16 * 1024 * 1024  # a bigger WebSocket message: close 1009
+    ws_idle_timeout_s: float = 30.0  # no frame for this long: error + 1011; 0 = never
+
+
+@dataclass(frozen=True)
 class EmulatorConfig:
     orgs: Mapping[str, OrgConfig]
     keys: Mapping[str, KeyConfig]
     invalid_key: str = "demo-invalid-key"
     processing: ProcessingConfig = ProcessingConfig()
+    server: ServerConfig = ServerConfig()
     faults: tuple[FaultSpec, ...] = ()  # applied to every request
     deviations: frozenset[str] = frozenset()  # enabled for every request
     allow_request_overrides: bool = True  # honour X-Emulator-Fault / X-Emulator-Deviation
@@ -142,6 +154,7 @@ def load_config(path: str | Path | None, catalog: Iterable[Clause] | None = None
 _TOP_KEYS = {
     "invalid_key",
     "processing",
+    "server",
     "faults",
     "deviations",
     "alternatives",
@@ -202,6 +215,7 @@ def load_config_dict(
         keys=MappingProxyType(keys),
         invalid_key=invalid_key,
         processing=_processing(_table(data, "processing", "", default={})),
+        server=_server(_table(data, "server", "", default={})),
         faults=faults,
         deviations=deviations,
         allow_request_overrides=_bool(data, "allow_request_overrides", "", default=True),
@@ -298,6 +312,19 @@ def _processing(t: Mapping[str, Any]) -> ProcessingConfig:
             t, "overload_latency_s", w, default=d.overload_latency_s, minimum=0.0
         ),
         max_upload_bytes=_int(t, "max_upload_bytes", w, default=d.max_upload_bytes, minimum=1),
+    )
+
+
+def _server(t: Mapping[str, Any]) -> ServerConfig:
+    w = "server"
+    d = ServerConfig()
+    _no_unknown(t, set(d.__dataclass_fields__), w)
+    return ServerConfig(
+        timeout_keep_alive_s=_int(t, "timeout_keep_alive_s", w, d.timeout_keep_alive_s, 1),
+        max_header_bytes=_int(t, "max_header_bytes", w, d.max_header_bytes, 1024),
+        limit_concurrency=_int(t, "limit_concurrency", w, d.limit_concurrency, 0),
+        ws_max_message_bytes=_int(t, "ws_max_message_bytes", w, d.ws_max_message_bytes, 1024),
+        ws_idle_timeout_s=_float(t, "ws_idle_timeout_s", w, d.ws_idle_timeout_s, 0.0),
     )
 
 

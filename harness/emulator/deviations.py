@@ -22,6 +22,8 @@ MISSING_FIELD = "missing-field"
 # Streaming switches: declared here, implemented by the streaming surfaces.
 CLOSE_1000_INSTEAD_OF_4002 = "close-1000-instead-of-4002"
 OMIT_DONE = "omit-done"
+NO_ERROR_BEFORE_CLOSE = "no-error-before-close"
+PARTIALS_WITHOUT_FLAG = "partials-without-flag"
 
 DEVIATIONS: Mapping[str, str] = MappingProxyType(
     {
@@ -33,6 +35,21 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType(
         MISSING_FIELD: "drop the required `duration_ms` field from 200 responses",
         CLOSE_1000_INSTEAD_OF_4002: "close 1000 instead of 4002 for undecodable streamed audio",
         OMIT_DONE: "close a stream without sending the `done` message",
+        NO_ERROR_BEFORE_CLOSE: "close with an error code without sending an `error` message first",
+        PARTIALS_WITHOUT_FLAG: "send partial_utterance messages without partial_results=true",
+    }
+)
+
+# The switches only the WebSocket surfaces act on.
+STREAM_DEVIATIONS: Mapping[str, str] = MappingProxyType(
+    {
+        n: DEVIATIONS[n]
+        for n in (
+            CLOSE_1000_INSTEAD_OF_4002,
+            OMIT_DONE,
+            NO_ERROR_BEFORE_CLOSE,
+            PARTIALS_WITHOUT_FLAG,
+        )
     }
 )
 

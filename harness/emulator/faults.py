@@ -1,8 +1,22 @@
-"""Injected faults (503 overload, 504 timeout, added latency) and the processing-time model.
+"""Injected faults (503 overload, 504 timeout, added latency, a mid-stream internal error)
+and the processing-time model.
 
-A fault is written ``overload``, ``timeout`` or ``latency=SECONDS``. Faults come
-from the config (every request, or one key), from the control endpoint, or from
-one request's ``X-Emulator-Fault`` header (comma-separated).
+A fault is written ``overload``, ``timeout``, ``latency=SECONDS`` or
+``internal-midstream[=AFTER]``. Faults come from the config (every request, or one key),
+from the control endpoint, or from one request's ``X-Emulator-Fault`` header
+(comma-separated); the WebSocket surfaces read the header from the upgrade request.
+
+On the REST surfaces ``overload`` is a 503 and ``timeout`` a 504. On the WebSocket
+surfaces there is no status to send once the connection is open, so both mean the
+documented internal error: ``error`` then close 1011 when the first audio frame arrives.
+
+``internal-midstream`` is for the WebSocket surfaces only (REST ignores it): the session
+delivers results as usual, then sends ``error`` and closes 1011 once ``AFTER`` is reached.
+``AFTER`` is ``Ns`` (or a bare number): N seconds of streamed audio, counted on the
+decoded audio after the frame that reaches it (a container decoded only at end of stream
+reaches it at end of stream, before ``done``); or ``Mf``: on receipt of the M-th non-empty
+binary frame, before it is processed. Without ``=AFTER`` it is ``1f``. Several
+mid-stream faults: whichever comes first.
 
 Processing time is modelled, not measured: ``audio_s / speed + base_s``. When
 that exceeds the documented 60 s limit the request ends in 504. The emulator
@@ -22,25 +36,55 @@ if TYPE_CHECKING:
     from .config import ProcessingConfig
 
 FAULT_HEADER = "X-Emulator-Fault"
-KINDS = ("overload", "timeout", "latency")
+MIDSTREAM = "internal-midstream"
+KINDS = ("overload", "timeout", "latency", MIDSTREAM)
+_EXPECTED = "overload, timeout, latency=SECONDS, internal-midstream[=Ns|=Mf]"
 
 
 @dataclass(frozen=True)
 class FaultSpec:
     kind: str  # one of KINDS
-    seconds: float = 0.0  # for latency
+    seconds: float = 0.0  # latency; for internal-midstream: seconds of audio (0: use frames)
+    frames: int = 0  # for internal-midstream: the frame that fails
 
     def __str__(self) -> str:
-        return f"latency={self.seconds:g}" if self.kind == "latency" else self.kind
+        if self.kind == "latency":
+            return f"latency={self.seconds:g}"
+        if self.kind == MIDSTREAM:
+            return (
+                f"{MIDSTREAM}={self.frames}f" if self.frames else f"{MIDSTREAM}={self.seconds:g}s"
+            )
+        return self.kind
+
+
+def _parse_midstream(text: str, value: str) -> FaultSpec:
+    v = value.strip().lower()
+    if not v:
+        return FaultSpec(MIDSTREAM, frames=1)
+    try:
+        if v.endswith("f"):
+            frames = int(v[:-1])
+            if frames < 1:
+                raise ValueError
+            return FaultSpec(MIDSTREAM, frames=frames)
+        seconds = float(v.removesuffix("s"))
+    except ValueError:
+        raise ValueError(
+            f"fault {text!r}: expected internal-midstream=SECONDSs (audio) or =FRAMESf"
+            " (FRAMES >= 1)"
+        ) from None
+    if not 0 < seconds <= 86400:
+        raise ValueError(f"fault {text!r}: seconds of audio must be > 0 and <= 86400")
+    return FaultSpec(MIDSTREAM, seconds=seconds)
 
 
 def parse_fault(text: str) -> FaultSpec:
     name, _, value = text.strip().partition("=")
     name = name.strip()
     if name not in KINDS:
-        raise ValueError(
-            f"unknown fault {text.strip()!r}; expected one of overload, timeout, latency=SECONDS"
-        )
+        raise ValueError(f"unknown fault {text.strip()!r}; expected one of {_EXPECTED}")
+    if name == MIDSTREAM:
+        return _parse_midstream(text.strip(), value)
     if name == "latency":
         try:
             seconds = float(value)
@@ -73,15 +117,31 @@ class FaultPlan:
     overload: bool = False
     timeout: bool = False
     latency_s: float = 0.0
+    midstream_frames: int | None = None  # internal-midstream=Mf (the earliest)
+    midstream_audio_s: float | None = None  # internal-midstream=Ns (the earliest)
 
     @classmethod
     def of(cls, faults: Iterable[FaultSpec]) -> FaultPlan:
         fs = list(faults)
+        mid = [f for f in fs if f.kind == MIDSTREAM]
+        frames = [f.frames for f in mid if f.frames]
+        seconds = [f.seconds for f in mid if not f.frames]
         return cls(
             overload=any(f.kind == "overload" for f in fs),
             timeout=any(f.kind == "timeout" for f in fs),
             latency_s=sum(f.seconds for f in fs if f.kind == "latency"),
+            midstream_frames=min(frames) if frames else None,
+            midstream_audio_s=min(seconds) if seconds else None,
         )
+
+    @property
+    def stream_fail_frame(self) -> int | None:
+        """The binary frame on whose receipt a WebSocket session fails with 1011 (if any):
+        ``internal-midstream=Mf``, or the first one under ``overload`` / ``timeout``."""
+        frames = [n for n in (self.midstream_frames,) if n is not None]
+        if self.overload or self.timeout:
+            frames.append(1)
+        return min(frames) if frames else None
 
 
 class Verdict(StrEnum):

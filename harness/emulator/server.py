@@ -1,23 +1,94 @@
-"""Running the emulator: in the foreground (``serve``) or in a background thread (``start``)."""
+"""Running the emulator: in the foreground (``serve``) or in a background thread (``start``).
+
+uvicorn settings and why (the ``[server]`` table of the config sets the numbers):
+
+* ``http="h11"`` with ``h11_max_incomplete_event_size = [server] max_header_bytes``
+  (64 KiB): a request line plus headers over that is a 400 and the connection is closed,
+  so a client streaming an endless header costs at most that much memory. httptools
+  (faster on tiny requests, about the same on uploads) buffers a header without limit.
+* ``ws`` = :class:`EmulatorWebSocketProtocol`, uvicorn's ``websockets-sansio``
+  implementation (the legacy ``websockets`` one is deprecated) with two changes: a text
+  frame that is not UTF-8 reaches the application (which answers ``error`` + 1003)
+  instead of an RFC 1007 close with no ``error``; and a frame the WebSocket layer must
+  refuse (1002 protocol error, 1009 over ``ws_max_size = [server] ws_max_message_bytes``,
+  16 MiB) is preceded by an ``error`` message.
+* ``timeout_keep_alive = [server] timeout_keep_alive_s`` (5 s): idle keep-alive
+  connections are closed.
+* ``limit_concurrency`` stays off (``0``) by default: over it uvicorn answers 503, which a
+  conformance run would read as the documented overload. Set it to cap the sockets a
+  flood of clients may hold.
+* Slow clients: uvicorn has no timeout for a request whose headers or body arrive slowly.
+  Every connection is a coroutine on one event loop, so a slow client blocks nobody else;
+  what it holds is one socket, at most ``max_header_bytes`` of header, and (a slow upload)
+  one concurrency slot of its organisation for the model it calls, as any in-flight
+  request does. Multipart bodies are bounded separately (:mod:`harness.emulator.uploads`).
+* An idle WebSocket (no frame for ``[server] ws_idle_timeout_s``, 30 s) gets ``error``
+  then close 1011 (:mod:`harness.emulator.streaming.protocol`).
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
 
 from .app import create_app
-from .config import EmulatorConfig
+from .config import EmulatorConfig, ServerConfig
 from .state import EmulatorState
+from .streaming.protocol import INVALID_TEXT
 
-UVICORN_OPTIONS = {"loop": "uvloop", "http": "httptools", "ws": "websockets"}
-warnings.filterwarnings("ignore", message="The `websockets` implementation is deprecated")
+UVICORN_OPTIONS: dict[str, Any] = {
+    "loop": "uvloop",
+    "http": "h11",
+    "ws": "harness.emulator.server:EmulatorWebSocketProtocol",
+}
+_PROTOCOL_ERRORS = {1002: "Malformed WebSocket frame.", 1009: "Message too big."}  # our own
+
+
+class EmulatorWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's sans-I/O WebSocket protocol, with an ``error`` message for every close."""
+
+    def send_receive_event_to_app(self) -> None:
+        if self.curr_msg_data_type == "text" and not self.close_sent:
+            try:
+                b"".join(self.frames).decode()
+            except UnicodeDecodeError:
+                self.frames = []
+                self.queue.put_nowait({"type": "websocket.receive", INVALID_TEXT: True})  # type: ignore[arg-type,misc]
+                if not self.read_paused:
+                    self.read_paused = True
+                    self.transport.pause_reading()
+                return
+        super().send_receive_event_to_app()
+
+    def handle_parser_exception(self) -> None:
+        sent = self.conn.close_sent
+        if self.handshake_complete and not self.close_sent and sent is not None:
+            text = _PROTOCOL_ERRORS.get(sent.code)
+            if text is not None:  # goes out before the close frame the parser has queued
+                body = json.dumps({"type": "error", "error": text}).encode()
+                self.transport.write(Frame(Opcode.TEXT, body).serialize(mask=False))
+        super().handle_parser_exception()
+
+
+def uvicorn_options(server: ServerConfig) -> dict[str, Any]:
+    """Every uvicorn setting the emulator makes (see the module docstring)."""
+    return {
+        **UVICORN_OPTIONS,
+        "h11_max_incomplete_event_size": server.max_header_bytes,
+        "timeout_keep_alive": server.timeout_keep_alive_s,
+        "limit_concurrency": server.limit_concurrency or None,
+        "ws_max_size": server.ws_max_message_bytes,
+    }
 
 
 def is_loopback_host(host: str) -> bool:
@@ -30,15 +101,16 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _uvicorn_config(app: object, host: str, port: int, log_level: str) -> uvicorn.Config:
+def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.Config:
+    state: EmulatorState = app.state.emulator
     return uvicorn.Config(
-        app,  # type: ignore[arg-type]
+        app,
         host=host,
         port=port,
         log_level=log_level,
         access_log=False,
         lifespan="off",
-        **UVICORN_OPTIONS,
+        **uvicorn_options(state.config.server),
     )
 
 

@@ -24,6 +24,7 @@ from starlette.requests import Request
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_PARTS = 64
+MAX_PART_HEADER_BYTES = 16 * 1024  # one part header line (name + value)
 _SAFE_EXT = re.compile(r"^[a-z0-9]{1,8}$")
 
 
@@ -165,9 +166,16 @@ class _Reader:
 
     def _hfield(self, data: bytes, start: int, end: int) -> None:
         self._header_field += data[start:end]
+        self._check_header()
 
     def _hvalue(self, data: bytes, start: int, end: int) -> None:
         self._header_value += data[start:end]
+        self._check_header()
+
+    def _check_header(self) -> None:
+        if len(self._header_field) + len(self._header_value) > MAX_PART_HEADER_BYTES:
+            self._header_field, self._header_value = bytearray(), bytearray()
+            self._fail(MalformedBody(f"part header over {MAX_PART_HEADER_BYTES} bytes"))
 
     def _hend(self) -> None:
         self._headers[bytes(self._header_field).lower()] = bytes(self._header_value)

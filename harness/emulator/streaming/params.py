@@ -15,10 +15,8 @@ from typing import Any
 from harness.contract import tables as T
 from harness.contract.clauses import velma_stream as V
 
-from ..alternatives import SVD_STREAM_INPUT, Choices, Dispute
+from ..alternatives import SVD_MULTICHANNEL, SVD_STREAM_INPUT, Choices, Dispute
 from ..formfields import LANGUAGE_PATTERN
-
-SVD_MULTICHANNEL = Dispute("multichannel", -1, frozenset({"svd-stream"}))
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})

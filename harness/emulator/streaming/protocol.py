@@ -9,12 +9,32 @@ One connection, in order:
 5. a concurrency slot -> ``error`` + 4029 (or the chosen alternative); held until the
    connection ends, however it ends;
 6. frames: binary = audio (zero-length ignored), empty text = end of stream, other text
-   handed to the surface (STT: the first-frame configuration);
+   handed to the surface (STT: the first-frame configuration); a text frame that is not
+   UTF-8 -> ``error`` + 1003 (see below); frames after end of stream are never read;
 7. end of stream: drain, outstanding results, ``done``, close 1000.
 
-Every non-1000 close is preceded by an ``error`` message (unless the
-``no-error-before-close`` deviation is on). The audio's true duration is charged to the
-quota when the connection ends. A surface subclasses :class:`Session`.
+Every non-1000 close the application makes is preceded by an ``error`` message (unless
+the ``no-error-before-close`` deviation is on), and its code is one of the documented
+ones (1000, 1003, 1011, 4001, 4002, 4003, 4029) or the emulator's own 1008 for a bad
+``X-Emulator-*`` header. Choices made where the documents are silent:
+
+* A text frame that is not valid UTF-8: RFC 6455 says fail the connection (1007, which
+  the documents do not list). The emulator's uvicorn protocol
+  (:mod:`harness.emulator.server`) hands it to the application marked
+  :data:`INVALID_TEXT`, and the session answers ``error`` + 1003 (unsupported data, the
+  documented code for bad input other than audio).
+* Idle connections: no frame for ``[server] ws_idle_timeout_s`` seconds (default 30,
+  0 = never) while the session waits for one -> ``error`` + 1011 (:data:`CLOSE_IDLE`).
+* Faults: ``overload`` / ``timeout`` -> ``error`` + 1011 on the first audio frame;
+  ``internal-midstream=...`` -> ``error`` + 1011 after N seconds of audio or on the
+  M-th frame (see :mod:`harness.emulator.faults`).
+* Anything unexpected -> ``error`` + 1011.
+* Protocol-level failures below the application (a frame over ``ws_max_message_bytes``:
+  1009; a malformed frame: 1002) are closed by the WebSocket layer with the RFC code, after
+  an ``error`` message the server protocol writes first.
+
+The audio's true duration is charged to the quota when the connection ends. A surface
+subclasses :class:`Session`.
 """
 
 from __future__ import annotations
@@ -32,40 +52,47 @@ from harness.contract import tables as T
 from harness.contract.clauses import velma_stream as V
 
 from ..admission import Decision, Reason
-from ..alternatives import STREAM_BAD_KEY, Choices, Dispute
+from ..alternatives import (
+    STREAM_BAD_KEY,
+    STREAM_CONCURRENCY,
+    STREAM_MISSING_KEY,
+    STREAM_QUOTA,
+    Choices,
+)
 from ..deviations import (
-    DEVIATION_HEADER,
-    DEVIATIONS,
+    CLOSE_1000_INSTEAD_OF_4002,
+    NO_ERROR_BEFORE_CLOSE,
+    OMIT_DONE,
+    PARTIALS_WITHOUT_FLAG,
     QUEUE_INSTEAD_OF_REJECT,
+    STREAM_DEVIATIONS,
     WRONG_DETAIL,
     WRONG_DETAIL_TEXT,
-    parse_deviation_header,
 )
-from ..faults import FAULT_HEADER, FaultPlan, parse_fault_header
 from ..responses import DETAIL_CONCURRENCY, DETAIL_INVALID_KEY
-from ..state import EmulatorState, RequestContext
+from ..state import EmulatorState, OverrideError, RequestContext, request_context
 from .params import BadParams, StreamParams, parse_params
-from .rawdecode import ContainerBuffer, Mismatch, RawDecoder, Undecodable
+from .rawdecode import ContainerBuffer, Mismatch, RawDecoder, Undecodable, WavLayout
 from .tracker import HopTracker
 
-# Streaming deviations the core registry may not list yet (see :func:`stream_context`).
-CLOSE_1000_INSTEAD_OF_4002 = "close-1000-instead-of-4002"
-OMIT_DONE = "omit-done"
-NO_ERROR_BEFORE_CLOSE = "no-error-before-close"
-PARTIALS_WITHOUT_FLAG = "partials-without-flag"
-STREAM_DEVIATIONS = {
-    CLOSE_1000_INSTEAD_OF_4002: "close 1000 instead of 4002 for undecodable streamed audio",
-    OMIT_DONE: "close a stream without sending the `done` message",
-    NO_ERROR_BEFORE_CLOSE: "close with an error code without sending an `error` message first",
-    PARTIALS_WITHOUT_FLAG: "send partial_utterance messages without partial_results=true",
-}
-
-MISSING_KEY = Dispute("missing-key", 5, frozenset({"stt-stream", "svd-stream", "pii-stream"}))
-SVD_CONCURRENCY = Dispute("concurrency-limit", 6, frozenset({"svd-stream"}))
-SVD_QUOTA = Dispute("monthly-quota", 6, frozenset({"svd-stream"}))
+__all__ = [
+    "CLOSE_1000_INSTEAD_OF_4002",
+    "NO_ERROR_BEFORE_CLOSE",
+    "OMIT_DONE",
+    "PARTIALS_WITHOUT_FLAG",
+    "STREAM_DEVIATIONS",
+    "Session",
+    "websocket_route",
+]
 
 DECODE_BATCH_S = 0.1  # raw audio is decoded in batches of this much (or at a result boundary)
 CLOSE_OVERRIDE = 1008  # bad X-Emulator-* header: the emulator's own error
+CLOSE_IDLE = 1011  # no frame within ws_idle_timeout_s
+CLOSE_UNSUPPORTED = 1003  # a text frame that is not UTF-8
+# Key the server protocol sets on a ``websocket.receive`` whose text frame is not UTF-8.
+INVALID_TEXT = "emulator.invalid_utf8"
+ERR_TEXT_NOT_UTF8 = "Text frames must be UTF-8 encoded."  # our own wording
+ERR_IDLE = "No data received for {:g} seconds; closing the idle connection."  # our own
 _QUEUE_POLL_S = 0.005
 
 
@@ -73,40 +100,19 @@ class Closed(Exception):
     """The session ended (after a close was sent, or the client went away)."""
 
 
-def stream_context(
-    state: EmulatorState, ws: WebSocket, surface: str, key: Any = None
-) -> RequestContext:
-    """Faults and deviations for one connection (``state.request_context`` plus the
-    streaming deviation names, accepted in the header even if the core registry lacks them).
-    Raises ``ValueError`` for a bad header."""
-    cfg = state.config
-    faults, deviations = state.switches.get()
-    faults = cfg.faults + faults
-    deviations = cfg.deviations | deviations
-    if key is not None:
-        faults = faults + key.faults
-        deviations = deviations | key.deviations
-    if cfg.allow_request_overrides:
-        faults = faults + parse_fault_header(ws.headers.get(FAULT_HEADER))
-        names = [n.strip() for n in (ws.headers.get(DEVIATION_HEADER) or "").split(",")]
-        ours = {n for n in names if n in STREAM_DEVIATIONS and n not in DEVIATIONS}
-        rest = ",".join(n for n in names if n and n not in ours)
-        deviations = deviations | ours | parse_deviation_header(rest)
-    return RequestContext(surface, frozenset(deviations), FaultPlan.of(faults))
-
-
 def rejection_close(
     reason: Reason, surface: str, choices: Choices, has_key: bool
 ) -> tuple[int, str]:
     """Close code and ``error`` text for a refused connection."""
     if reason is Reason.BAD_KEY:
-        o = choices.outcome(STREAM_BAD_KEY if has_key else MISSING_KEY, surface, "close_code")
+        dispute = STREAM_BAD_KEY if has_key else STREAM_MISSING_KEY
+        o = choices.outcome(dispute, surface, "close_code")
         code = o.close_code if o and o.close_code else (4001 if surface == "stt-stream" else 4003)
         default = DETAIL_INVALID_KEY if code == 4001 else T.DETAIL_FORBIDDEN
         return code, (o.detail if o and o.detail else default)
     if reason is Reason.NO_MODEL_ACCESS:
         return 4003, T.DETAIL_FORBIDDEN
-    dispute = SVD_QUOTA if reason is Reason.QUOTA else SVD_CONCURRENCY
+    dispute = STREAM_QUOTA if reason is Reason.QUOTA else STREAM_CONCURRENCY
     o = choices.outcome(dispute, surface, "close_code")
     code = o.close_code if o and o.close_code else 4029
     if code == 4003:
@@ -198,23 +204,15 @@ class Session:
     # ------------------------------------------------------------------ the loop
 
     async def run(self) -> None:
+        idle = self.state.config.server.ws_idle_timeout_s
         try:
-            while True:
-                msg = await self.ws.receive()
-                if msg["type"] == "websocket.disconnect":
-                    raise Closed
-                data = msg.get("bytes")
-                if data is not None:
-                    if data:
-                        await self._audio(data)
-                    continue
-                text = msg.get("text")
-                if text is None:
-                    continue
-                if text == "":
-                    await self._end()
-                await self.on_text(text)
-                self.text_frames += 1
+            try:
+                async with asyncio.timeout(None) as deadline:
+                    await self._loop(deadline, idle)
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                await self.fail(CLOSE_IDLE, ERR_IDLE.format(idle))
         except (Closed, WebSocketDisconnect):
             pass
         except Exception:  # noqa: BLE001 - anything else is an internal error
@@ -225,26 +223,77 @@ class Session:
             seconds = self.tracker.duration_s if self.tracker else 0.0
             self.state.admission.charge(self.decision, seconds)
 
+    async def _loop(self, deadline: asyncio.Timeout, idle: float) -> None:
+        """Frames until the session ends (raises :class:`Closed`)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if idle:
+                deadline.reschedule(loop.time() + idle)
+            msg = await self.ws.receive()
+            if idle:
+                deadline.reschedule(None)
+            if msg["type"] == "websocket.disconnect":
+                raise Closed
+            data = msg.get("bytes")
+            if data is not None:
+                if data:
+                    await self._audio(data)
+                continue
+            text = msg.get("text")
+            if text is None:
+                if msg.get(INVALID_TEXT):
+                    await self.fail(CLOSE_UNSUPPORTED, ERR_TEXT_NOT_UTF8)
+                continue
+            if text == "":
+                await self._end()
+            await self.on_text(text)
+            self.text_frames += 1
+
     async def _audio(self, data: bytes) -> None:
         self.frames_in += 1
-        if self.ctx.faults.overload or self.ctx.faults.timeout:
+        fail_at = self.ctx.faults.stream_fail_frame
+        if fail_at is not None and self.frames_in >= fail_at:
             await self.fail(1011, T.DETAIL_INTERNAL)  # injected mid-stream internal failure
-        if self.raw is not None:
-            assert self.tracker is not None
-            try:
-                flush = self.wants_audio_at(self.raw.frames_after(len(data)))
-                mono = self.raw.feed(data, flush=flush)
-            except Mismatch:
-                await self.mismatch()
-            if mono.size:
-                self.tracker.push(mono)
-                await self.on_audio()
-        else:
+        if self.raw is None:
             assert self.container is not None
             try:
-                self.container.feed(data)
+                layout = self.container.feed(data)
             except Undecodable:
                 await self.undecodable()
+            if layout is None:
+                return
+            data = self._start_wav(layout)
+        await self._raw_audio(data)
+        await self._audio_fault()
+
+    def _start_wav(self, layout: WavLayout) -> bytes:
+        """A WAV header is in: decode the rest as the raw format it declares."""
+        assert self.container is not None
+        payload = self.container.data()[layout.data_offset :]
+        batch = int(layout.rate * DECODE_BATCH_S)
+        self.raw = RawDecoder(
+            layout.fmt, layout.channels, batch, data_bytes=layout.data_bytes, strict=False
+        )
+        self.tracker = self.new_tracker(layout.rate)
+        self.container = None
+        return payload
+
+    async def _raw_audio(self, data: bytes) -> None:
+        assert self.raw is not None and self.tracker is not None
+        try:
+            flush = self.wants_audio_at(self.raw.frames_after(len(data)))
+            mono = self.raw.feed(data, flush=flush)
+        except Mismatch:
+            await self.mismatch()
+        if mono.size:
+            self.tracker.push(mono)
+            await self.on_audio()
+
+    async def _audio_fault(self) -> None:
+        """``internal-midstream=Ns``: fail once N seconds of audio are in."""
+        limit = self.ctx.faults.midstream_audio_s
+        if limit is not None and self.tracker is not None and self.tracker.duration_s >= limit:
+            await self.fail(1011, T.DETAIL_INTERNAL)
 
     async def _end(self) -> None:
         if self.raw is not None:
@@ -265,6 +314,7 @@ class Session:
             self.tracker = self.new_tracker(rate)
             self.tracker.push(mono)
             await self.on_audio()
+        await self._audio_fault()
         assert self.tracker is not None
         self.tracker.close()
         await self.on_end()
@@ -314,19 +364,21 @@ async def serve_connection(
 ) -> None:
     await ws.accept()
     try:
-        ctx = stream_context(state, ws, surface)
-    except ValueError as exc:
+        await _serve(ws, surface, factory, state)
+    except Exception:  # noqa: BLE001 - never leave without a close frame
+        with contextlib.suppress(Exception):
+            await send_error_and_close(ws, None, 1011, T.DETAIL_INTERNAL)
+
+
+async def _serve(ws: WebSocket, surface: str, factory: type[Session], state: EmulatorState) -> None:
+    api_key = ws.query_params.get(T.VELMA_WS_AUTH_QUERY)
+    decision = state.admission.check(api_key, surface)
+    try:
+        ctx = request_context(state, ws, surface, decision.key if decision.admitted else None)
+    except OverrideError as exc:
         await send_error_and_close(ws, None, CLOSE_OVERRIDE, str(exc))
         return
     choices = state.config.choices
-    api_key = ws.query_params.get(T.VELMA_WS_AUTH_QUERY)
-    decision = state.admission.check(api_key, surface)
-    if decision.admitted:
-        try:
-            ctx = stream_context(state, ws, surface, decision.key)
-        except ValueError as exc:
-            await send_error_and_close(ws, None, CLOSE_OVERRIDE, str(exc))
-            return
     if not decision.admitted:
         assert decision.reason is not None
         code, text = rejection_close(decision.reason, surface, choices, bool(api_key))

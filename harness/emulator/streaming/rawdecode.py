@@ -4,13 +4,22 @@ Raw (headerless) streams are decoded chunk by chunk with numpy: a partial frame 
 carried to the next chunk, channels are averaged, and data that cannot be the declared
 format raises :class:`Mismatch` (container signatures at the start of a raw stream,
 non-finite or absurdly large floats, a partial frame left at end of stream).
-Self-describing streams are buffered and decoded at end of stream (soundfile, then
-PyAV); failure raises :class:`Undecodable`.
+
+Self-describing streams: a WAV stream (``audio_format=wav``, or no ``audio_format`` on
+STT/PII) is parsed incrementally; once its header up to the ``data`` chunk is in
+(:func:`parse_wav_header`), the rest is decoded exactly like the raw format it holds, so
+results flow while the audio streams. That covers PCM 8/16/24/32-bit, IEEE float 32/64,
+mu-law and A-law, also as WAVE_FORMAT_EXTENSIBLE. Every other container (FLAC, OGG, MP3,
+WebM, MP4, AIFF, ..., and WAV flavours outside that list: RIFX, ADPCM, a header over
+64 KiB) is buffered and decoded at end of stream (soundfile, then PyAV), so its results
+all arrive after the empty text frame; failure raises :class:`Undecodable`.
 """
 
 from __future__ import annotations
 
 import io
+import struct
+from dataclasses import dataclass
 from functools import cache
 
 import av
@@ -18,7 +27,7 @@ import numpy as np
 import soundfile as sf
 
 from harness.audio import decode_raw
-from harness.contract.tables import RawFormat
+from harness.contract.tables import RAW_FORMATS_BY_NAME, RawFormat
 
 # First bytes of self-describing streams: never the start of a raw stream we accept.
 CONTAINER_MAGIC: tuple[bytes, ...] = (
@@ -55,7 +64,18 @@ def _law_table(name: str) -> np.ndarray:
 class RawDecoder:
     """Bytes of one raw format in, mono float32 out."""
 
-    def __init__(self, fmt: RawFormat, num_channels: int, batch_frames: int = 0) -> None:
+    def __init__(
+        self,
+        fmt: RawFormat,
+        num_channels: int,
+        batch_frames: int = 0,
+        *,
+        data_bytes: int | None = None,
+        strict: bool = True,
+    ) -> None:
+        """``data_bytes``: bytes after that are ignored (a WAV ``data`` chunk's size).
+        ``strict=False`` (the payload of a WAV): no container-signature check and a
+        partial frame at end of stream is dropped, as WAV readers do."""
         self.fmt = fmt
         self.channels = num_channels
         self.frame_bytes = fmt.frame_bytes(num_channels)
@@ -63,7 +83,9 @@ class RawDecoder:
         self._pending: list[bytes] = []
         self.pending_bytes = 0
         self._carry = b""
-        self._started = False
+        self._started = not strict
+        self._strict = strict
+        self._left = data_bytes
         self.frames = 0
 
     def frames_after(self, extra_bytes: int) -> int:
@@ -76,6 +98,9 @@ class RawDecoder:
 
         Batching keeps the per-message cost low for small chunks (numpy call overhead).
         """
+        if self._left is not None:
+            data = data[: self._left]
+            self._left -= len(data)
         if not self._started and data:
             head = data[:8]
             if any(head.startswith(m) for m in CONTAINER_MAGIC):
@@ -102,7 +127,7 @@ class RawDecoder:
 
     def finish(self) -> None:
         """End of stream: a partial frame left over is a mismatch."""
-        if self._carry:
+        if self._carry and self._strict:
             raise Mismatch(f"{len(self._carry)} bytes of a partial frame at end of stream")
 
     def _decode(self, data: memoryview) -> np.ndarray:
@@ -132,23 +157,117 @@ class RawDecoder:
         return (v / half).astype(np.float32)
 
 
+# ------------------------------------------------------------------ WAV, incrementally
+
+WAV_HEAD_LIMIT = 64 * 1024  # a WAV whose data chunk starts later is decoded at end of stream
+_WAV_CODES = {  # (format tag, bits per sample) -> raw format
+    (1, 8): "u8",
+    (1, 16): "s16le",
+    (1, 24): "s24le",
+    (1, 32): "s32le",
+    (3, 32): "f32le",
+    (3, 64): "f64le",
+    (6, 8): "alaw",
+    (7, 8): "mulaw",
+}
+_EXTENSIBLE = 0xFFFE
+
+
+class NotStreamable(Exception):
+    """Not a WAV this module decodes incrementally (it is decoded at end of stream)."""
+
+
+@dataclass(frozen=True)
+class WavLayout:
+    fmt: RawFormat
+    channels: int
+    rate: int
+    data_offset: int  # where the samples start in the stream
+    data_bytes: int | None  # None: unknown (0 or 0xFFFFFFFF in the header: read to the end)
+
+
+def parse_wav_header(buf: bytes) -> WavLayout | None:
+    """The layout once the header up to the ``data`` chunk is in ``buf``; ``None`` while
+    more bytes are needed. Raises :class:`NotStreamable`."""
+    if len(buf) < 12:
+        if not (b"RIFF".startswith(buf[:4]) and b"WAVE".startswith(buf[8:12])):
+            raise NotStreamable("not RIFF/WAVE")
+        return None
+    if buf[:4] != b"RIFF" or buf[8:12] != b"WAVE":
+        raise NotStreamable("not RIFF/WAVE")
+    pos, fmt = 12, None
+    while True:
+        if pos > WAV_HEAD_LIMIT:
+            raise NotStreamable("header too long")
+        if len(buf) < pos + 8:
+            return None
+        cid, size = buf[pos : pos + 4], struct.unpack_from("<I", buf, pos + 4)[0]
+        if cid == b"data":
+            if fmt is None:
+                raise NotStreamable("data before fmt")
+            raw, channels, rate = fmt
+            known = size not in (0, 0xFFFFFFFF)
+            return WavLayout(raw, channels, rate, pos + 8, size if known else None)
+        if cid == b"fmt ":
+            if len(buf) < pos + 8 + size:
+                return None
+            fmt = _wav_fmt(buf[pos + 8 : pos + 8 + size])
+        pos += 8 + size + (size & 1)
+
+
+def _wav_fmt(body: bytes) -> tuple[RawFormat, int, int]:
+    if len(body) < 16:
+        raise NotStreamable("short fmt chunk")
+    tag, channels, rate, _, align, bits = struct.unpack_from("<HHIIHH", body)
+    if tag == _EXTENSIBLE and len(body) >= 26:
+        tag = struct.unpack_from("<H", body, 24)[0]
+    name = _WAV_CODES.get((tag, bits))
+    if name is None or not 1 <= channels <= 64 or rate <= 0:
+        raise NotStreamable(f"format tag {tag}, {bits} bits")
+    raw = RAW_FORMATS_BY_NAME[name]
+    if align != raw.frame_bytes(channels):
+        raise NotStreamable("block align does not match")
+    return raw, channels, rate
+
+
+# ------------------------------------------------------------------ other containers
+
+
 class ContainerBuffer:
-    """A self-describing stream, kept until end of stream and decoded then."""
+    """A self-describing stream, kept until end of stream and decoded then, unless it turns
+    out to be a WAV :func:`parse_wav_header` reads (:meth:`feed` then returns its layout)."""
 
     def __init__(self, audio_format: str | None) -> None:
         self.audio_format = audio_format
         self._parts: list[bytes] = []
         self.size = 0
+        self._sniff = audio_format in (None, "wav")
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes) -> WavLayout | None:
+        """Keep ``data``; the WAV layout once its header is complete (else ``None``)."""
         self.size += len(data)
         if self.size > MAX_CONTAINER_BYTES:
             raise Undecodable("stream too large to buffer")
         self._parts.append(data)
+        if not self._sniff:
+            return None
+        try:
+            layout = parse_wav_header(self.data())
+        except NotStreamable:
+            self._sniff = False
+            return None
+        if layout is not None:
+            self._sniff = False
+        return layout
+
+    def data(self) -> bytes:
+        if len(self._parts) > 1:
+            self._parts = [b"".join(self._parts)]
+        return self._parts[0] if self._parts else b""
 
     def decode(self) -> tuple[int, np.ndarray]:
         """(sample_rate, mono float32); raises :class:`Undecodable`."""
-        data = b"".join(self._parts)
+        data = self.data()
         if not data:
             return 16000, np.zeros(0, np.float32)
         try:

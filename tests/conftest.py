@@ -1,0 +1,17 @@
+"""Fixtures shared by the emulator tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from test_emulator_helpers import running
+
+from harness.emulator import RunningEmulator
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[RunningEmulator]:
+    """The emulator with the default demo config (no modelled sleeps), one per test module."""
+    with running() as e:
+        yield e
