@@ -15,7 +15,7 @@ alternative the target chose:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.contract import Clause, Outcome, Tier
@@ -46,6 +46,12 @@ class Observation:
     headers: frozenset[str] = frozenset()  # response header names, lower case
     behaviour: bool | None = None  # the case's own check of a clause's described behaviour
     note: str = ""  # what the behaviour check saw, for the report
+    side: str | None = None  # for a disputed clause whose sides differ only in behaviour:
+    # the documented side the case saw (its own checks decided); None when it saw none
+
+    def __post_init__(self) -> None:  # numpy booleans and the like become plain bools
+        if self.behaviour is not None and not isinstance(self.behaviour, bool):
+            object.__setattr__(self, "behaviour", bool(self.behaviour))
 
     def describe(self) -> str:
         parts: list[str] = []
@@ -117,7 +123,15 @@ def judge(
         return Verdict(clause.id, outcome, expected, actual, msg, aspect=aspect)
 
     wanted = expect or clause.preferred or clause.alternatives[0].key
-    chosen = [a.key for a in clause.alternatives if any(matches(o, obs) for o in a.outcomes)]
+    if obs.side is not None:  # the case told the sides apart by their behaviour
+        keys = [a.key for a in clause.alternatives]
+        if obs.side not in keys:
+            raise ValueError(f"{clause.id}: no documented side {obs.side!r} (sides: {keys})")
+        seen = replace(obs, behaviour=True)
+        side = clause.alternative(obs.side)
+        chosen = [obs.side] if any(matches(o, seen) for o in side.outcomes) else []
+    else:
+        chosen = [a.key for a in clause.alternatives if any(matches(o, obs) for o in a.outcomes)]
     pick = wanted if wanted in chosen else (chosen[0] if chosen else None)
     expected = tuple(f"[{wanted}] {o.describe()}" for o in clause.alternative(wanted).outcomes)
     alternative = {

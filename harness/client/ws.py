@@ -146,14 +146,16 @@ class WsSession:
         if self._conn is None or self.result.close_code is not None:
             return self.result
         deadline = time.monotonic() + (self._timeout if timeout_s is None else timeout_s)
+        first = True
         while True:
             remaining = deadline - time.monotonic()
-            if remaining < 0 and (not until_close or timeout_s is not None):
+            if remaining < 0 and not first:  # always look at least once (timeout 0 = poll)
                 if until_close:
                     self.result.timed_out = True
                 break
+            first = False
             try:
-                frame = self._conn.recv(timeout=max(remaining, 0.0) if remaining > 0 else 0.001)
+                frame = self._conn.recv(timeout=max(remaining, 0.0))
             except TimeoutError:
                 if until_close:
                     self.result.timed_out = True
