@@ -51,6 +51,7 @@ def pytest_args(opts: RunOptions, run_dir: Path) -> list[str]:
         str(run_dir / "junit.xml"),
         "--alluredir",
         str(run_dir / "allure-results"),
+        "--allure-no-capture",  # captured output is not redacted by us: keep it out
     ]
     if opts.target:
         args += ["--target", opts.target]

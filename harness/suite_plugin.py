@@ -40,6 +40,7 @@ from harness.redact import Redactor
 from harness.target import Profile, ProfileError, load_profile
 
 EXIT_USAGE = 2
+WRITE_INTERVAL_S = 1.0  # conformance.json is rewritten at most this often mid-run
 EXIT_UNREACHABLE = 3
 CONNECTIVITY_ERRORS = (
     httpx.TransportError,
@@ -154,7 +155,7 @@ def _open_session(config: pytest.Config) -> HarnessSession:
     if report_dir:
         from harness.report.writer import ReportWriter
 
-        writer = ReportWriter(report_dir)
+        writer = ReportWriter(report_dir, flush_interval_s=WRITE_INTERVAL_S)
         writer.start(
             {
                 "name": profile.name,
@@ -301,6 +302,7 @@ class CaseContext:
         self.verdicts: list[Verdict] = []
         self._clause: Clause | None = None
         self._closers: list[Any] = []
+        self._http: dict[str, HttpClient] = {}
         cid = _clause_id(item)
         if cid:
             self.use(cid)
@@ -391,11 +393,14 @@ class CaseContext:
 
     # -- transports --------------------------------------------------------------------
     def http(self, service: str = "velma") -> HttpClient:
+        if service in self._http:
+            return self._http[service]
         base = getattr(self.hs.profile, service).base_url
         if not base:
             pytest.skip(f"the profile has no {service}.base_url")
         client = HttpClient(base, self.recorder, timeout_s=self.timeout_s)
         self._closers.append(client.close)
+        self._http[service] = client  # one connection pool per case (a new client costs ~0.1 s)
         return client
 
     def upload(

@@ -80,7 +80,7 @@ class Admission:
         if surface not in org.models:
             return Decision.reject(Reason.NO_MODEL_ACCESS, surface, key, org)
         with self._lock:
-            used = self._used_s.get(org.name, 0.0)
+            used = self._model_used(org, surface)
         if used >= org.quota_audio_hours * 3600.0:
             return Decision.reject(Reason.QUOTA, surface, key, org)
         return Decision(True, None, key, org, surface)
@@ -163,6 +163,11 @@ class Admission:
             self._used_s[org] = self._used_s.get(org, 0.0) + audio_seconds
             slot = (org, decision.surface)
             self._used_by_model_s[slot] = self._used_by_model_s.get(slot, 0.0) + audio_seconds
+
+    def _model_used(self, org: OrgConfig, surface: str) -> float:
+        """The monthly limit is per organisation *and per model* (caller holds the lock)."""
+        start = org.used_audio_hours * 3600.0
+        return start + self._used_by_model_s.get((org.name, surface), 0.0)
 
     def used_seconds(self, org: str) -> float:
         with self._lock:

@@ -15,6 +15,7 @@ import io
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import av
@@ -124,11 +125,28 @@ def decode_envelope(path: str | Path) -> Envelope:
     raise DecodeError("; ".join(errors))
 
 
+@cache
+def _weights(n: int) -> np.ndarray:
+    return np.arange(1, n + 1, dtype=np.float64)
+
+
 def _hop_stats(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    rms = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1)).astype(np.float32)
-    q = np.round(np.clip(frames, -1.0, 1.0) * 32767.0).astype(np.int64)
-    weights = np.arange(1, frames.shape[1] + 1, dtype=np.int64)
-    sig = (q * weights).sum(axis=1).astype(np.uint64)
+    """RMS and sample signature of each row (one hop).
+
+    rms = sqrt(mean(x**2)) in float64; sig = sum((i + 1) * round(clip(x, -1, 1) * 32767)).
+    Written as plain ufunc calls (``np.clip``, ``np.mean`` cost more in Python than in
+    arithmetic on a few hops, and streaming calls this for a few hops at a time). The
+    signature uses a float64 matrix product instead of an int64 loop: every term and partial
+    sum is an integer far below 2**53 (|q| <= 32767, weights <= hop), so it is exact.
+    """
+    sq = frames.astype(np.float64)
+    np.multiply(sq, sq, out=sq)
+    rms = np.sqrt(np.add.reduce(sq, axis=1) / frames.shape[1]).astype(np.float32)
+    x = np.maximum(frames, np.float32(-1.0))
+    np.minimum(x, np.float32(1.0), out=x)
+    np.multiply(x, np.float32(32767.0), out=x)
+    np.rint(x, out=x)
+    sig = (x.astype(np.float64) @ _weights(frames.shape[1])).astype(np.int64).astype(np.uint64)
     return rms, sig
 
 
@@ -433,3 +451,8 @@ def redacted_mp3(path: str | Path, env: Envelope, ranges_ms: Sequence[Sequence[i
         for packet in stream.encode(None):
             out.mux(packet)
     return buf.getvalue()
+
+
+def empty_envelope() -> Envelope:
+    """A file with metadata but no audio: zero samples."""
+    return _envelope(iter(()), "metadata-only")

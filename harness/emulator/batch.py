@@ -37,7 +37,7 @@ from harness.contract import tables as T
 from . import responses as R
 from .admission import Decision
 from .alternatives import EMPTY_FILE, MAX_SIZE, VFAST_FORMATS, Choices
-from .analysis import DecodeError, Envelope, decode_envelope
+from .analysis import DecodeError, Envelope, decode_envelope, empty_envelope
 from .deviations import MISSING_FIELD, QUEUE_INSTEAD_OF_REJECT
 from .faults import Verdict
 from .formfields import (
@@ -48,6 +48,7 @@ from .formfields import (
     check_language,
     parse_fields,
 )
+from .sniff import content_matches_extension, metadata_only
 from .state import EmulatorState, OverrideError, RequestContext, request_context
 from .uploads import Form, MalformedBody, UploadTooLarge, drain, is_multipart, read_form
 
@@ -224,7 +225,13 @@ async def _with_form(
         status, detail = _empty_file(choices, surface.name)
         return R.error(status, detail, ctx)
     try:
-        envelope = await asyncio.to_thread(decode_envelope, upload.path)
+        head = _head(upload.path)
+        if not content_matches_extension(head, upload.extension):
+            raise DecodeError(f"content is not {upload.extension}")
+        if metadata_only(head, upload.size):
+            envelope = empty_envelope()
+        else:
+            envelope = await asyncio.to_thread(decode_envelope, upload.path)
     except DecodeError:
         return R.error(surface.undecodable_status, T.DETAIL_UNPROCESSABLE, ctx)
 
@@ -245,6 +252,11 @@ async def _with_form(
         response = surface.build(job)
     state.admission.charge(decision, envelope.duration_s)
     return response
+
+
+def _head(path: Any, size: int = 4096) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(size)
 
 
 # --------------------------------------------------------------------------- alternatives

@@ -144,6 +144,8 @@ def _check_custom_terms(value: Any) -> None:
             terms.append(item)
             continue
         if not isinstance(item, dict) or not isinstance(item.get("term"), str) or not item["term"]:
+            # A CustomTerm object's `term` has a minimum length of 1; only blank plain
+            # strings and blank pronunciations are dropped.
             raise BadConfig("custom term needs a non-empty `term`")
         definition = item.get("definition")
         if definition is not None and (not isinstance(definition, str) or len(definition) > 256):

@@ -107,8 +107,19 @@ def write_json_atomic(path: Path, data: Any) -> None:
 class ReportWriter:
     """Accumulates cases and keeps ``<report_dir>/conformance.json`` current."""
 
-    def __init__(self, report_dir: str | Path, *, catalog: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        report_dir: str | Path,
+        *,
+        catalog: dict[str, str] | None = None,
+        flush_interval_s: float = 0.0,
+    ) -> None:
+        """``flush_interval_s``: rewrite the file at most this often while cases arrive
+        (0: after every case); ``start``, ``abort`` and ``finish`` always write."""
         self.report_dir = Path(report_dir)
+        self._interval = flush_interval_s
+        self._last_flush = float("-inf")
+        self._ids: set[str] = set()
         self.path = self.report_dir / REPORT_FILE
         self._catalog = catalog if catalog is not None else catalog_surfaces()
         self._run: Run | None = None
@@ -150,11 +161,13 @@ class ReportWriter:
         """
         run = self.run
         case = parse_case(case_dict, where="add_case", path="case")
-        if any(c.id == case.id for c in run.cases):
+        if case.id in self._ids:
             raise ValueError(f"case {case.id!r} was already added to this run")
         _fill_from_catalog(case)
         run.cases.append(case)
-        self._flush()
+        self._ids.add(case.id)
+        if time.monotonic() - self._last_flush >= self._interval:
+            self._flush()
         return case
 
     def abort(self, reason: str, exit_code: int = 3) -> Run:
@@ -192,6 +205,7 @@ class ReportWriter:
         self._update_derived()
         write_json_atomic(self.path, self.run.to_dict())
         self.run.path = self.path
+        self._last_flush = time.monotonic()
 
 
 def exit_code_for(run: Run) -> int:

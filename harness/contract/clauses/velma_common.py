@@ -468,10 +468,11 @@ _AUTH: tuple[Clause, ...] = (
                 ),
                 outcomes=(
                     Outcome(
+                        status=200,
                         behaviour=(
                             "`x-api-key` and `X-API-KEY` carrying a valid key are processed "
                             f"exactly like `{VELMA_HTTP_AUTH_HEADER}`"
-                        )
+                        ),
                     ),
                 ),
             ),

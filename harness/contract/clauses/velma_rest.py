@@ -1006,7 +1006,7 @@ _STT: tuple[Clause, ...] = (
         surface=STT,
         requirement=(
             "`config.custom_terms` takes plain strings or {term, definition, pronunciations} "
-            "objects; an empty term or empty pronunciation is discarded without an error."
+            "objects; a blank string term or blank pronunciation is dropped without an error (an object with an empty `term` breaks the schema minimum)."
         ),
         sources=(
             src(STT_BATCH_SPEC, "components.schemas.STTConfig.custom_terms"),

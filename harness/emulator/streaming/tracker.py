@@ -4,13 +4,13 @@ The same hop statistics as the batch analysis (:mod:`..analysis`), so one clip g
 same words, scores and verdicts whether uploaded or streamed. Speech segments are found
 online: a segment is final once the pause after it is long enough that nothing later can
 join it (or when it reaches the maximum utterance length), or at end of stream.
-Cost per chunk is numpy over the new hops plus the still-open segment.
+Hops are computed lazily, when read (see :class:`HopTracker`); their cost is numpy over
+the new hops plus the still-open segment.
 """
 
 from __future__ import annotations
 
 import hashlib
-from functools import cache
 
 import numpy as np
 
@@ -18,19 +18,7 @@ from harness.contract import tables as T
 
 from .. import analysis as A
 
-
-@cache
-def _weights(n: int) -> np.ndarray:
-    return np.arange(1, n + 1, dtype=np.int64)
-
-
-def hop_stats(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """RMS and sample signature per row (the batch analysis' formula, vectorised)."""
-    f64 = frames.astype(np.float64)
-    rms = np.sqrt(np.einsum("ij,ij->i", f64, f64) / frames.shape[1]).astype(np.float32)
-    q = np.rint(np.clip(frames, -1.0, 1.0) * 32767.0).astype(np.int64)
-    sig = (q @ _weights(frames.shape[1])).astype(np.uint64)
-    return rms, sig
+hop_stats = A._hop_stats  # one formula for batch and streaming
 
 
 def digest(sig: np.ndarray, salt: bytes = b"") -> bytes:
@@ -87,13 +75,24 @@ class SampleStore:
         return out
 
 
+PENDING_LIMIT_S = 1.0  # queued audio is turned into hops at least this often
+
+
 class HopTracker:
+    """Hop statistics of one stream, computed lazily: :meth:`push` only queues samples;
+    reading :attr:`rms`, :attr:`sig` or :attr:`n_hops` (or :data:`PENDING_LIMIT_S` of
+    queued audio) turns them into hops in one numpy pass. A surface that looks once a
+    second (SVD) pays the numpy call overhead once a second, not once a message."""
+
     def __init__(self, sample_rate: int, store: SampleStore | None = None) -> None:
         self.store = store
         self.rate = sample_rate
         self.hop = max(1, int(round(sample_rate * A.HOP_S)))
         self.num_samples = 0
         self._carry = np.zeros(0, np.float32)
+        self._pending: list[np.ndarray] = []
+        self._pending_n = 0
+        self._pending_limit = max(self.hop, int(sample_rate * PENDING_LIMIT_S))
         self._rms = _Grow(np.float32)
         self._sig = _Grow(np.uint64)
         self.closed = False
@@ -106,7 +105,19 @@ class HopTracker:
         if self.store is not None:
             self.store.append(mono)
         self.num_samples += mono.size
-        buf = np.concatenate([self._carry, mono]) if self._carry.size else mono
+        self._pending.append(mono)
+        self._pending_n += mono.size
+        if self._pending_n >= self._pending_limit:
+            self._update()
+
+    def _update(self) -> None:
+        """Queued samples -> hops (the partial last hop is carried)."""
+        if not self._pending:
+            return
+        parts = [self._carry, *self._pending] if self._carry.size else self._pending
+        buf = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        self._pending = []
+        self._pending_n = 0
         n = buf.size // self.hop
         if n:
             rms, sig = hop_stats(buf[: n * self.hop].reshape(n, self.hop))
@@ -116,6 +127,7 @@ class HopTracker:
 
     def close(self) -> None:
         """End of stream: the partial last hop counts."""
+        self._update()
         if self._carry.size:
             rms, sig = hop_stats(self._carry.reshape(1, -1))
             self._rms.extend(rms)
@@ -127,14 +139,17 @@ class HopTracker:
 
     @property
     def n_hops(self) -> int:
+        self._update()
         return self._rms.n
 
     @property
     def rms(self) -> np.ndarray:
+        self._update()
         return self._rms.view
 
     @property
     def sig(self) -> np.ndarray:
+        self._update()
         return self._sig.view
 
     @property
@@ -181,8 +196,14 @@ class Segmenter:
         n = t.n_hops
         if not final and n - self.seen < self.every:
             return []
-        self.seen = n
-        speech = t.rms[self.base : n] > A.SPEECH_RMS
+        prev, self.seen = self.seen, n
+        rms = t.rms
+        if self.open is None and not (rms[prev:n] > A.SPEECH_RMS).any():
+            # nothing open and no new speech: all of [base, n) is silence (a full scan
+            # would find no run), so only the base moves
+            self.base = max(self.base, n)
+            return []
+        speech = rms[self.base : n] > A.SPEECH_RMS
         merged: list[list[int]] = []
         for a, b in _runs(speech):
             a, b = a + self.base, b + self.base
@@ -236,7 +257,8 @@ def svd_verdict(
     """The frame over [a_ms, b_ms): no-content when (nearly) silent, else a hashed verdict."""
     a, b = t.hop_at_ms(a_ms), max(t.hop_at_ms(b_ms), t.hop_at_ms(a_ms) + 1)
     speech = t.rms[a:b] > A.SPEECH_RMS
-    if not speech.size or speech.mean() < A.SILENT_WINDOW_SPEECH_FRACTION:
+    # count / size: what ``speech.mean()`` computes, without its Python-level overhead
+    if not speech.size or np.count_nonzero(speech) / speech.size < A.SILENT_WINDOW_SPEECH_FRACTION:
         return A.Frame(a_ms, b_ms, "no-content", no_content_confidence)
     u = unit(t.sig[a:b], b"svd")
     verdict = "synthetic" if u >= 0.5 else "non-synthetic"
