@@ -162,7 +162,9 @@ def _miss(tier: Tier) -> str:
 # --------------------------------------------------------------------------- observing
 
 
-def observe_http(response: Any, *, behaviour: bool | None = None, note: str = "") -> Observation:
+def observe_http(
+    response: Any, *, behaviour: bool | None = None, note: str = "", side: str | None = None
+) -> Observation:
     """An :class:`Observation` of an httpx response (Modulate or KugelAudio error bodies)."""
     detail: str | None = None
     error_code: str | None = None
@@ -189,10 +191,13 @@ def observe_http(response: Any, *, behaviour: bool | None = None, note: str = ""
         headers=frozenset(h.lower() for h in response.headers),
         behaviour=behaviour,
         note=note,
+        side=side,
     )
 
 
-def observe_ws(result: Any, *, behaviour: bool | None = None, note: str = "") -> Observation:
+def observe_ws(
+    result: Any, *, behaviour: bool | None = None, note: str = "", side: str | None = None
+) -> Observation:
     """An :class:`Observation` of a recorded WebSocket session (``harness.client.WsResult``)."""
     messages = set(result.types)
     err = result.last_error
@@ -215,6 +220,7 @@ def observe_ws(result: Any, *, behaviour: bool | None = None, note: str = "") ->
         messages=frozenset(messages),
         behaviour=behaviour,
         note=note,
+        side=side,
     )
 
 

@@ -167,8 +167,8 @@ def test_missing_upload_file_urlencoded(case):
 def test_redaction_text(case):
     """Disputed (#11): empty marker tags (spec) or [ENTITY] tags (FAQ).
 
-    Both sides have only a described behaviour, so the case says True only for the
-    side this run expects and names the side it saw in the note.
+    Both sides differ only in a described behaviour, so the case tells them apart and
+    names the side it saw (``side=``); the verdict compares it with the expected side.
     """
     r = _pii(case)
     m = _meta(r)
@@ -184,13 +184,12 @@ def test_redaction_text(case):
         seen = "bracket-tags"
     else:
         seen = "neither"
-    ok = seen == case.expected_side() and in_top
     note = (
         f"side seen: {seen}; utterances with markers {len(markers) or len(brackets)}/{len(texts)}"
+        f"; utterance texts inside `text`: {in_top}; e.g. {(markers or brackets or texts)[:1]}"
     )
-    case.judge(
-        observe_http(r, behaviour=ok, note=note + f"; e.g. {(markers or brackets or texts)[:1]}")
-    )
+    side = seen if seen != "neither" and in_top else None
+    case.judge(observe_http(r, behaviour=side is not None, note=note, side=side))
 
 
 def _marked(meta: dict) -> list[tuple[int, int]]:

@@ -199,12 +199,13 @@ def test_redaction_markers(case):
     texts = [(m.get("utterance") or {}).get("text", "") for m in r.of_type("utterance")]
     tags = any(_MARKER.search(t) for t in texts)
     brackets = any(_BRACKET.search(t) for t in texts)
-    # Both sides are "message=utterance + behaviour": judge() cannot tell them apart, so
-    # the behaviour checked is the side this run expects; the note says what was seen.
-    held = {"marker-tags": tags, "entity-tags": brackets}
-    side = case.expected_side() or "marker-tags"
+    # Both sides are "message=utterance + behaviour": the case tells them apart and names
+    # the side it saw; the verdict compares it with the expected side.
+    side = (
+        "marker-tags" if tags and not brackets else "entity-tags" if brackets and not tags else None
+    )
     note = f"marker tags: {tags}; bracket tags: {brackets}; texts={texts[:3]}"
-    case.judge(observe_ws(r, behaviour=held.get(side, False), note=note))
+    case.judge(observe_ws(r, behaviour=side is not None, note=note, side=side))
 
 
 def _muted(result, sig) -> np.ndarray:

@@ -273,13 +273,11 @@ def test_utterance_timing(case):
         _int(u.get("start_ms")) and _int(u.get("end_ms")) and u["end_ms"] >= u["start_ms"]
         for u in utts
     )
-    # Both sides' outcomes are "message=utterance + behaviour", so judge() cannot tell
-    # them apart: the behaviour checked is the side this run expects, and the note
-    # names what the target showed.
-    held = {"start-duration": start_duration, "end-ms": end_ms}
-    side = case.expected_side() or "start-duration"
+    # Both sides' outcomes are "message=utterance + behaviour": the case tells them apart
+    # and names the side it saw; the verdict compares it with the expected side.
+    side = "start-duration" if start_duration else "end-ms" if end_ms else None
     note = f"start_ms+duration_ms: {start_duration}; end_ms: {end_ms}; first={utts[:1]}"
-    case.judge(observe_ws(r, behaviour=held.get(side, False), note=note))
+    case.judge(observe_ws(r, behaviour=side is not None, note=note, side=side))
 
 
 @pytest.mark.clause("stt-stream/utterance-uuid")

@@ -79,6 +79,7 @@ VELMA = {
     "svd-stream",
     "pii-stream",
 }
+FAST = "[processing]\ntime_scale = 0.002\n"  # as the embedded run: 60 s of processing in 0.12 s
 # Sides the emulator cannot take, with the reason (reported, not hidden).
 CANNOT_EMULATE = {
     (
@@ -92,7 +93,7 @@ def _run(
     tmp: Path, name: str, config: str, clauses: tuple[str, ...], strict: bool = False
 ) -> tuple[int, dict]:
     cfg = tmp / f"{name}.toml"
-    cfg.write_text(config, encoding="utf-8")
+    cfg.write_text(FAST + config, encoding="utf-8")
     args = [
         sys.executable,
         "-m",

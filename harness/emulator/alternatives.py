@@ -64,11 +64,19 @@ STREAM_MISSING_KEY = Dispute("missing-key", 5, _STREAM)
 STREAM_CONCURRENCY = Dispute("concurrency-limit", 6, frozenset({"svd-stream"}))
 STREAM_QUOTA = Dispute("monthly-quota", 6, frozenset({"svd-stream"}))
 SVD_MULTICHANNEL = Dispute("multichannel", None, frozenset({"svd-stream"}))
+STREAM_UTTERANCE_TIMING = Dispute("utterance-timing", 12, frozenset({"stt-stream"}))
+PII_STREAM_MARKERS = Dispute("redaction-markers", 11, frozenset({"pii-stream"}))
+# KugelAudio (used by harness.emulator.kugel).
+KUGEL_FORBIDDEN = Dispute("forbidden", 13, frozenset({"kugel-http"}))
+KUGEL_WS_CREDITS = Dispute("insufficient-credits", 14, frozenset({"kugel-ws"}))
+KUGEL_VALIDATION = Dispute("validation-failure", 15, frozenset({"kugel-http"}))
 
 ALL_DISPUTES: tuple[Dispute, ...] = (
     CONCURRENCY, QUOTA, SVD_BAD_KEY, VFAST_FORMATS, EMPTY_FILE, METADATA_ONLY, MAX_SIZE,
     REDACTION_TEXT, UTTERANCE_TIMING, SVD_STREAM_INPUT, STREAM_BAD_KEY, STREAM_MISSING_KEY,
-    STREAM_CONCURRENCY, STREAM_QUOTA, SVD_MULTICHANNEL,
+    STREAM_CONCURRENCY, STREAM_QUOTA, SVD_MULTICHANNEL, STREAM_UTTERANCE_TIMING,
+    PII_STREAM_MARKERS,
+    KUGEL_FORBIDDEN, KUGEL_WS_CREDITS, KUGEL_VALIDATION,
 )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ import av
 import numpy as np
 
 from .. import analysis as A
+from ..alternatives import PII_STREAM_MARKERS
 from ..surfaces.stt_batch import utterance_json
 from .protocol import Session
 from .tracker import HopTracker, SampleStore, Segmenter
@@ -77,7 +78,9 @@ class PiiSession(Session):
         self.utts.append(u)
         i = len(self.utts) - 1
         spans = [s for s in A.pii_spans(self.utts) if s.utterance == i]
-        item = utterance_json(u, A.redacted_words(u, spans, i), self.values)
+        markers = self.state.config.choices.alternative(PII_STREAM_MARKERS, "pii-stream")
+        brackets = markers is not None and markers.key == "entity-tags"
+        item = utterance_json(u, A.redacted_words(u, spans, i, brackets=brackets), self.values)
         end = u.start_ms + u.duration_ms
         if end <= self.clip_ms:
             await self.send_json({"type": "utterance", "utterance": item, "redacted_audio": None})

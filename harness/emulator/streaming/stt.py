@@ -9,6 +9,7 @@ from harness.contract import tables as T
 from harness.contract.clauses import velma_stream as V
 
 from .. import analysis as A
+from ..alternatives import STREAM_UTTERANCE_TIMING
 from ..formfields import BadConfig, FieldSpec, apply_config
 from ..surfaces.stt_batch import utterance_json
 from .protocol import PARTIALS_WITHOUT_FLAG, Session
@@ -78,6 +79,9 @@ class SttSession(Session):
             text = u.text
         item = utterance_json(u, text, self.values)
         item.update(self._signals(u))
+        timing = self.state.config.choices.alternative(STREAM_UTTERANCE_TIMING, "stt-stream")
+        if timing is not None and timing.key == "end-ms":  # the other documented timing style
+            item["end_ms"] = item.pop("duration_ms") + u.start_ms
         self.partial_at = -1
         await self.send_json({"type": "utterance", "utterance": item})
 

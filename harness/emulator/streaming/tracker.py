@@ -260,6 +260,6 @@ def svd_verdict(
     # count / size: what ``speech.mean()`` computes, without its Python-level overhead
     if not speech.size or np.count_nonzero(speech) / speech.size < A.SILENT_WINDOW_SPEECH_FRACTION:
         return A.Frame(a_ms, b_ms, "no-content", no_content_confidence)
-    u = unit(t.sig[a:b], b"svd")
+    u = unit(speech.astype(np.uint8), b"svd")  # from the speech pattern: format-independent
     verdict = "synthetic" if u >= 0.5 else "non-synthetic"
     return A.Frame(a_ms, b_ms, verdict, min(0.9999, round(0.5 + abs(u - 0.5), 4)))
