@@ -1,4 +1,4 @@
-"""The embedded target: the emulator started in-process on a free loopback port.
+"""The embedded target: the emulator started in a child process on a free loopback port.
 
 This is the default target of ``harness run`` and of ``pytest suites`` when no
 profile is given. Only the runner side imports the emulator; the suites see a
@@ -8,7 +8,7 @@ profile is given. Only the runner side imports the emulator; the suites see a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.contract.tables import VELMA_PATHS
@@ -25,15 +25,14 @@ class EmbeddedTarget:
 
 def start_embedded(config_path: str | Path | None = None) -> EmbeddedTarget:
     """Start the emulator (default or given config) and describe it as a profile."""
-    from harness.emulator.config import ROLES, load_config
-    from harness.emulator.server import start
+    from harness.emulator.child import start_process
+    from harness.emulator.config import ROLES
 
-    config = load_config(config_path)
-    if config_path is None:  # the run's default: the 60 s limit is reached in 0.6 s
-        config = config.with_changes(
-            processing=replace(config.processing, time_scale=FAST_TIME_SCALE)
-        )
-    running = start(config)
+    # The emulator runs in its own process so that client and target use both cores.
+    # The run's default config models processing time x FAST_TIME_SCALE.
+    fast = FAST_TIME_SCALE if config_path is None else None
+    running = start_process(config_path, time_scale=fast)
+    config = running.config
     keys = {
         role: Secret(key, f"EMULATOR_{role.upper()}_KEY")
         for role in ROLES
@@ -45,10 +44,17 @@ def start_embedded(config_path: str | Path | None = None) -> EmbeddedTarget:
     if valid is not None:
         org = config.orgs[config.keys[valid].org]
         limits["concurrency"] = {s: org.limit_for(s) for s in VELMA_PATHS}
+    platform_keys: dict[str, Secret] = {}
+    if (account := config.platform.default_account) is not None:
+        platform_keys = {
+            "accountuuid": Secret(account.accountuuid, "EMULATOR_PLATFORM_ACCOUNT"),
+            "apikey": Secret(account.apikey, "EMULATOR_PLATFORM_KEY"),
+        }
     profile = Profile(
         name="embedded-emulator",
         kind="emulator",
         velma=Service(running.base_url, ws, keys, limits),
+        platform=Service(running.base_url, None, platform_keys, {}),
         emulator=EmulatorControl(
             running.base_url + "/_emulator", Secret(running.token, "EMULATOR_CONTROL_TOKEN")
         ),

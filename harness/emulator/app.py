@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute
 
 from harness.contract import tables as T
 
-from . import control
+from . import control, kugel, platform
 from .config import EmulatorConfig, default_config
 from .state import EmulatorState
 from .surfaces import SURFACE_MODULES
@@ -38,6 +38,8 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     for module in SURFACE_MODULES:
         routes.extend(module.routes(state))
     routes.extend(_streaming_routes(state))
+    routes.extend(platform.routes(state))  # Modulate Platform API
+    routes.extend(kugel.routes(state))  # KugelAudio TTS
     app = Starlette(routes=routes, exception_handlers={Exception: _internal_error})
     app.state.emulator = state
     return app

@@ -21,6 +21,8 @@ from harness.contract import tables as T
 from .alternatives import Choices, resolve_choices
 from .deviations import check_deviation_names
 from .faults import FaultSpec, parse_fault_list
+from .kugel.config import KugelConfig, parse_kugel
+from .platform.settings import PlatformSettings, parse_platform
 
 SURFACES: tuple[str, ...] = tuple(T.VELMA_PATHS)  # stt-batch ... pii-stream
 ROLES: tuple[str, ...] = ("valid", "no_model_access", "quota_exhausted", "invalid")
@@ -88,6 +90,8 @@ class EmulatorConfig:
     control_token: str | None = None  # None: a random token is made at start-up
     alternatives: Mapping[str, str] = field(default_factory=dict)  # as written in the file
     choices: Choices = field(default_factory=Choices)  # resolved against the catalog
+    kugel: KugelConfig = KugelConfig()  # [kugel]: see emulator/kugel
+    platform: PlatformSettings = PlatformSettings()  # [platform]: see emulator/platform
 
     def key_for_role(self, role: str) -> str | None:
         if role == "invalid":
@@ -161,6 +165,8 @@ _TOP_KEYS = {
     "orgs",
     "control",
     "allow_request_overrides",
+    "kugel",
+    "platform",
 }
 
 
@@ -222,7 +228,23 @@ def load_config_dict(
         control_token=token,
         alternatives=MappingProxyType(dict(alternatives)),
         choices=choices,
+        kugel=_kugel(data),
+        platform=_platform(data, keys),
     )
+
+
+def _platform(data: Mapping[str, Any], keys: Mapping[str, KeyConfig]) -> PlatformSettings:
+    try:
+        return parse_platform(_table(data, "platform", "", default={}), keys)
+    except ValueError as exc:
+        raise ConfigError(f"platform.{exc}") from None
+
+
+def _kugel(data: Mapping[str, Any]) -> KugelConfig:
+    try:
+        return parse_kugel(_table(data, "kugel", "", default={}))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _org(name: str, body: Mapping[str, Any], where: str) -> tuple[OrgConfig, list[KeyConfig]]:

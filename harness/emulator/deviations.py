@@ -24,6 +24,12 @@ CLOSE_1000_INSTEAD_OF_4002 = "close-1000-instead-of-4002"
 OMIT_DONE = "omit-done"
 NO_ERROR_BEFORE_CLOSE = "no-error-before-close"
 PARTIALS_WITHOUT_FLAG = "partials-without-flag"
+# KugelAudio switches: implemented by harness.emulator.kugel.
+KUGEL_RETRY_AFTER_IN_BODY = "kugel-retry-after-in-body"
+KUGEL_CODE_MISMATCH = "kugel-code-mismatch"
+KUGEL_FORBIDDEN_CODE = "kugel-forbidden-code"
+KUGEL_NO_ERROR_FRAME = "kugel-no-error-frame"
+KUGEL_ERROR_ONLY = "kugel-error-only"
 
 DEVIATIONS: Mapping[str, str] = MappingProxyType(
     {
@@ -37,6 +43,11 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType(
         OMIT_DONE: "close a stream without sending the `done` message",
         NO_ERROR_BEFORE_CLOSE: "close with an error code without sending an `error` message first",
         PARTIALS_WITHOUT_FLAG: "send partial_utterance messages without partial_results=true",
+        KUGEL_RETRY_AFTER_IN_BODY: "KugelAudio: put `retry_after` in 429/503 bodies and frames",
+        KUGEL_CODE_MISMATCH: "KugelAudio: `code` is 200 on HTTP, the close code on WS frames",
+        KUGEL_FORBIDDEN_CODE: "KugelAudio: 403 carries the undocumented error_code ACCESS_DENIED",
+        KUGEL_NO_ERROR_FRAME: "KugelAudio: close a TTS socket without the error frame",
+        KUGEL_ERROR_ONLY: "KugelAudio: error bodies and frames carry only `error`",
     }
 )
 
