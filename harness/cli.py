@@ -202,10 +202,15 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
 
     def ready(state: object) -> None:
         token = state.token  # type: ignore[attr-defined]
-        print(f"emulator: serving every Velma-2 surface on {base_url}")
+        print(f"emulator: serving Velma-2, Platform and KugelAudio surfaces on {base_url}")
         for role in ROLES:
             key = config.key_for_role(role)
             print(f"  key {role:<16} {key if key is not None else '(none configured)'}")
+        account = config.platform.default_account
+        if account is not None:
+            print(f"  platform         accountuuid {account.accountuuid}  apikey {account.apikey}")
+        for role, key in sorted(config.kugel.keys.items()):
+            print(f"  kugel {role:<14} {key}")
         print(f"  control          {base_url}/_emulator/state  (X-Emulator-Token: {token})")
         if args.write_profile:
             Path(args.write_profile).write_text(profile_toml(base_url, config, token))
@@ -316,6 +321,32 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--emulator-config", help="config TOML for the embedded emulator")
 
 
+# --------------------------------------------------------------------------- load
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    import shlex
+
+    from .load.runner import LoadError, LoadOptions, run_load
+
+    if args.max_cost is not None and args.max_cost < 0:
+        raise UsageError(f"--max-cost must be >= 0, got {args.max_cost}")
+    options = LoadOptions(
+        name=args.scenario,
+        target=args.target,
+        users=args.users,
+        duration=args.duration,
+        report_dir=args.report_dir,
+        allow_live=args.allow_live,
+        max_cost=args.max_cost,
+        extra=shlex.split(args.locust_args or ""),
+    )
+    try:
+        return run_load(options)
+    except LoadError as exc:
+        raise UsageError(str(exc)) from None
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -397,6 +428,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--allure", action="store_true", help="Allure HTML from allure-results/ (needs `allure`)"
     )
     rp.set_defaults(func=_cmd_report)
+
+    ld = sub.add_parser("load", help="run one Locust load scenario, bounded, and report it")
+    ld.add_argument(
+        "scenario", help="concurrency-probe, backoff, streaming, quota or tts (loadtests/)"
+    )
+    ld.add_argument("--target", help="target profile TOML (default: an emulator child process)")
+    ld.add_argument("--users", type=int, help="Locust users (bounded; default per scenario)")
+    ld.add_argument("--duration", type=float, help="seconds (bounded; default per scenario)")
+    ld.add_argument("--report-dir", help="output folder (default: reports/load/NAME-TIMESTAMP)")
+    ld.add_argument("--allow-live", action="store_true", help="allow a non-loopback target")
+    ld.add_argument("--max-cost", type=float, help="cap (USD) on audio sent to a live target")
+    ld.add_argument(
+        "--locust-args",
+        default="",
+        help="extra scenario / Locust options in one string, e.g. '--probe-what http'",
+    )
+    ld.set_defaults(func=_cmd_load)
     return p
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.contract.tables import VELMA_PATHS
-from harness.target import EmulatorControl, Profile, Secret, Service
+from harness.target import KUGEL_ROLES, EmulatorControl, Profile, Secret, Service
 
 FAST_TIME_SCALE = 0.002  # modelled processing time x 0.002 (a 60 s limit hits after 0.12 s)
 
@@ -50,11 +50,17 @@ def start_embedded(config_path: str | Path | None = None) -> EmbeddedTarget:
             "accountuuid": Secret(account.accountuuid, "EMULATOR_PLATFORM_ACCOUNT"),
             "apikey": Secret(account.apikey, "EMULATOR_PLATFORM_KEY"),
         }
+    kugel_keys = {
+        role: Secret(key, f"EMULATOR_KUGEL_{role.upper()}_KEY")
+        for role in KUGEL_ROLES
+        if (key := config.kugel.key_for_role(role)) is not None
+    }
     profile = Profile(
         name="embedded-emulator",
         kind="emulator",
         velma=Service(running.base_url, ws, keys, limits),
         platform=Service(running.base_url, None, platform_keys, {}),
+        kugel=Service(running.base_url, ws, kugel_keys, {"max_characters": config.kugel.max_chars}),
         emulator=EmulatorControl(
             running.base_url + "/_emulator", Secret(running.token, "EMULATOR_CONTROL_TOKEN")
         ),

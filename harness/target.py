@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 VELMA_ROLES = ("valid", "no_model_access", "quota_exhausted", "invalid")
-KUGEL_ROLES = ("valid", "no_credits", "forbidden", "invalid")
+KUGEL_ROLES = ("valid", "no_credits", "forbidden", "rate_limited", "invalid")
 PLATFORM_FIELDS = ("accountuuid", "apikey")
 KINDS = ("emulator", "live")
 DEFAULT_TIMEOUT_S = 15.0

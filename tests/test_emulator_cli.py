@@ -53,7 +53,13 @@ def test_emulate_serves_and_writes_the_profile(tmp_path):
             assert time.monotonic() < deadline, "no profile written"
             time.sleep(0.05)
         data = tomllib.loads(profile.read_text())
-        url = data["velma"]["base_url"] + data["velma"]["paths"]["stt-batch"]
+        from harness.contract.tables import VELMA_PATHS
+        from harness.target import load_profile
+
+        loaded = load_profile(profile)  # the written profile is one `harness run` accepts
+        assert loaded.kind == "emulator" and loaded.velma.key("valid") is not None
+        assert loaded.platform.key("apikey") is not None and loaded.kugel.key("valid") is not None
+        url = data["velma"]["base_url"] + VELMA_PATHS["stt-batch"]
         while True:
             try:
                 r = httpx.post(url, headers={"X-API-Key": data["velma"]["keys"]["invalid"]},

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from harness.contract import tables as T
-
 from .config import ROLES, EmulatorConfig
 
 
@@ -31,8 +29,18 @@ def profile_toml(base_url: str, config: EmulatorConfig, token: str) -> str:
         key = config.key_for_role(role)
         if key is not None:
             lines.append(f"{role} = {_s(key)}")
-    lines += ["", "[velma.paths]"]
-    lines += [f"{_s(s)} = {_s(p)}" for s, p in T.VELMA_PATHS.items()]
+    account = config.platform.default_account
+    if account is not None:
+        lines += [
+            "",
+            "[platform]",
+            f"base_url = {_s(base_url)}",
+            f"accountuuid = {_s(account.accountuuid)}",
+            f"apikey = {_s(account.apikey)}",
+        ]
+    lines += ["", "[kugel]", f"base_url = {_s(base_url)}", f"ws_base_url = {_s(ws_url)}"]
+    lines += ["", "[kugel.keys]"]
+    lines += [f"{role} = {_s(key)}" for role, key in sorted(config.kugel.keys.items())]
     lines += [
         "",
         "[emulator]",
