@@ -1,0 +1,408 @@
+"""What every load scenario shares: options, the target, safety bounds, cost, redaction,
+results and thresholds.
+
+A scenario module (``harness.load.probe`` ...) imports this module; importing it
+registers the Locust listeners below once per process:
+
+* ``init_command_line_parser`` adds the harness options (``--target-profile``,
+  ``--allow-live``, ``--max-cost``, ``--results-file``, ``--max-seconds`` and the
+  scenario's own ones, all with ``HARNESS_LOAD_*`` environment defaults);
+* ``init`` resolves the target: a profile (``--target-profile``), or, without one, an
+  emulator child process configured for the scenario (see :mod:`harness.load.emu`);
+  refuses a non-loopback target without ``--allow-live`` and ``--max-cost``; caps users;
+* ``test_start`` arms a hard stop after ``--max-seconds`` (even without ``--run-time``);
+* ``quitting`` evaluates the scenario's thresholds (exit code 1 on a breach), writes the
+  results JSON, and stops the child emulator.
+
+Request names never carry a key: names are fixed strings (``POST vfast-batch``,
+``ws svd-stream first-result``); exception texts go through :class:`~harness.redact.Redactor`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+import os
+import time
+import wave
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from harness.contract import tables as T
+from harness.redact import Redactor
+
+MAX_USERS = 5000  # a hard ceiling whatever the command line says
+DEFAULT_MAX_SECONDS = 300.0
+KEY_ENV = "HARNESS_LOAD_KEY"  # a key given by environment (never by command line)
+
+
+class LoadUsageError(ValueError):
+    """Bad load options (exit 2)."""
+
+
+# --------------------------------------------------------------------------- percentiles
+
+
+def pct(values: Iterable[float], p: float) -> float | None:
+    xs = sorted(values)
+    if not xs:
+        return None
+    k = min(len(xs) - 1, max(0, math.ceil(p * len(xs)) - 1))
+    return xs[k]
+
+
+def summary_ms(values_s: Iterable[float]) -> dict[str, float | int | None]:
+    xs = sorted(values_s)
+    out: dict[str, float | int | None] = {"n": len(xs)}
+    for name, p in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
+        v = pct(xs, p)
+        out[name] = None if v is None else round(v * 1000.0, 3)
+    out["max"] = round(xs[-1] * 1000.0, 3) if xs else None
+    return out
+
+
+# --------------------------------------------------------------------------- audio
+
+
+def wav_bytes(seconds: float, rate: int = 16000, seed: int = 0) -> bytes:
+    """Speech-like s16le mono WAV (the emulator charges its true duration)."""
+    import numpy as np
+
+    from harness.audio.signals import speech_bursts
+
+    samples = speech_bursts(seconds, rate, 1, seed=seed).samples
+    pcm = (np.clip(samples.reshape(-1), -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    out = BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm)
+    return out.getvalue()
+
+
+def multipart(
+    filename: str, data: bytes, boundary: str = "harnessloadboundary"
+) -> tuple[bytes, str]:
+    """A multipart body with one ``upload_file`` part, and its content type."""
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{T.UPLOAD_PART}"; '
+        f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+    ).encode()
+    body = head + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+# --------------------------------------------------------------------------- target
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class LoadTarget:
+    base_url: str
+    ws_base_url: str
+    key: str
+    control_url: str | None = None
+    control_token: str | None = None
+    kugel_base_url: str | None = None
+    kugel_key: str | None = None
+    live: bool = False
+    child: Any = None  # a ChildEmulator we started (stopped at quit)
+    secrets: list[str] = field(default_factory=list)
+
+    @property
+    def is_emulator(self) -> bool:
+        return self.control_url is not None
+
+    def control(self) -> Any:
+        from harness.client.control import EmulatorControl
+
+        if self.control_url is None or self.control_token is None:
+            return None
+        return EmulatorControl(self.control_url, self.control_token)
+
+    def redactor(self) -> Redactor:
+        return Redactor(self.secrets)
+
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.stop()
+            self.child = None
+
+
+def target_from_profile(path: str) -> LoadTarget:
+    from harness.target import ProfileError, load_profile
+
+    try:
+        p = load_profile(path)
+    except (ProfileError, OSError) as exc:
+        raise LoadUsageError(str(exc)) from None
+    key = p.velma.key("valid")
+    if p.velma.base_url is None or key is None:
+        raise LoadUsageError(f"{path}: velma.base_url and velma.keys.valid are needed for load")
+    kugel_key = p.kugel.key("valid")
+    ws = p.velma.ws_base_url or "ws" + p.velma.base_url[len("http") :]
+    return LoadTarget(
+        base_url=p.velma.base_url.rstrip("/"),
+        ws_base_url=ws.rstrip("/"),
+        key=key.value,
+        control_url=p.emulator.url if p.emulator else None,
+        control_token=p.emulator.token.value if p.emulator else None,
+        kugel_base_url=p.kugel.base_url,
+        kugel_key=kugel_key.value if kugel_key else None,
+        live=p.is_live or not is_loopback_url(p.velma.base_url),
+        secrets=[s.value for s in p.secrets()],
+    )
+
+
+def target_from_child(config: Mapping[str, Any]) -> LoadTarget:
+    from .emu import spawn
+
+    child = spawn(config)
+    return LoadTarget(
+        base_url=child.base_url,
+        ws_base_url=child.ws_base_url,
+        key=child.key,
+        control_url=child.base_url + "/_emulator",
+        control_token=child.token,
+        kugel_base_url=child.base_url,
+        kugel_key=child.key,
+        child=child,
+        secrets=[child.key, child.token],
+    )
+
+
+def check_safety(target: LoadTarget, allow_live: bool, max_cost: float | None) -> None:
+    """A non-loopback target needs ``--allow-live`` and ``--max-cost``."""
+    if not target.live:
+        return
+    if not allow_live:
+        raise LoadUsageError(
+            f"target {urlsplit(target.base_url).hostname} is not loopback; add --allow-live"
+        )
+    if max_cost is None or max_cost < 0:
+        raise LoadUsageError("a live target needs --max-cost USD (>= 0)")
+
+
+class CostGuard:
+    """Audio cost by the published prices; refuses audio that would pass the cap."""
+
+    def __init__(self, max_cost: float | None, live: bool) -> None:
+        self.max_cost = max_cost
+        self.live = live
+        self.spent = 0.0
+
+    def allow(self, surface: str, audio_s: float) -> bool:
+        cost = T.audio_cost_usd(surface, audio_s)
+        if self.live and self.max_cost is not None and self.spent + cost > self.max_cost:
+            return False
+        self.spent += cost
+        return True
+
+
+# --------------------------------------------------------------------------- thresholds
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """k6-style: ``metric`` (a dotted path into the results) must be ``<=`` ``limit``."""
+
+    metric: str
+    limit: float
+
+    def judge(self, results: Mapping[str, Any]) -> dict[str, Any]:
+        value: Any = results
+        for part in self.metric.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        ok = value is not None and float(value) <= self.limit
+        return {"metric": self.metric, "limit": self.limit, "value": value, "ok": ok}
+
+
+def judge(thresholds: Iterable[Threshold], results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [t.judge(results) for t in thresholds]
+
+
+# --------------------------------------------------------------------------- the scenario
+
+
+@dataclass
+class Scenario:
+    """One scenario's hooks, registered by its module with :func:`register`."""
+
+    name: str
+    emulator_config: Callable[[Any], Mapping[str, Any]]  # options -> emulator TOML data
+    results: Callable[[Any], dict[str, Any]]  # environment -> results (JSON-able)
+    thresholds: Callable[[Any], list[Threshold]] = lambda options: []
+    arguments: Callable[[Any], None] = lambda parser: None
+    max_seconds: float = DEFAULT_MAX_SECONDS
+
+
+_SCENARIO: Scenario | None = None
+_STATE: dict[str, Any] = {}
+
+
+def current_target(timeout_s: float = 30.0) -> LoadTarget:
+    """The target; on a worker, users may start while ``init`` still starts the emulator."""
+    deadline = time.monotonic() + timeout_s
+    while _STATE.get("target") is None:
+        if time.monotonic() > deadline or _STATE.get("init_failed"):
+            raise RuntimeError("no load target (the Locust init event did not resolve one)")
+        import gevent
+
+        gevent.sleep(0.05)
+    return _STATE["target"]
+
+
+def cost_guard() -> CostGuard:
+    return _STATE["cost"]
+
+
+def redact(text: str) -> str:
+    target = _STATE.get("target")
+    return target.redactor().text(text) if target else Redactor().text(text)
+
+
+def register(scenario: Scenario) -> None:
+    """Install ``scenario``'s Locust listeners (one scenario per Locust process)."""
+    global _SCENARIO
+    from locust import events
+
+    first = _SCENARIO is None
+    _SCENARIO = scenario
+    if not first:
+        return
+
+    @events.init_command_line_parser.add_listener
+    def _args(parser: Any) -> None:
+        env = os.environ.get
+        parser.add_argument("--target-profile", default=env("HARNESS_LOAD_TARGET", ""),
+                            help="target profile TOML (default: an emulator child process)")  # fmt: skip
+        parser.add_argument("--allow-live", action="store_true",
+                            default=env("HARNESS_LOAD_ALLOW_LIVE") == "1")  # fmt: skip
+        parser.add_argument("--max-cost", type=float,
+                            default=float(env("HARNESS_LOAD_MAX_COST") or -1))  # fmt: skip
+        parser.add_argument("--results-file", default=env("HARNESS_LOAD_RESULTS", ""),
+                            help="write the scenario's results JSON here")  # fmt: skip
+        parser.add_argument("--max-seconds", type=float,
+                            default=float(env("HARNESS_LOAD_MAX_SECONDS") or 0),
+                            help="hard stop after this long (default: the scenario's)")  # fmt: skip
+        assert _SCENARIO is not None
+        _SCENARIO.arguments(parser)
+
+    @events.init.add_listener
+    def _init(environment: Any, **_: Any) -> None:
+        from locust.runners import MasterRunner
+
+        assert _SCENARIO is not None
+        opts = environment.parsed_options
+        if opts is None:
+            return
+        if getattr(opts, "num_users", None) and opts.num_users > MAX_USERS:
+            raise LoadUsageError(f"--users {opts.num_users} is over the ceiling {MAX_USERS}")
+        _STATE["results"] = None
+        if isinstance(environment.runner, MasterRunner):
+            return  # the master sends nothing; workers resolve the target
+        if opts.target_profile:
+            target = target_from_profile(opts.target_profile)
+            env_key = os.environ.get(KEY_ENV)
+            if env_key:
+                target.key = env_key
+                target.secrets.append(env_key)
+        else:
+            target = target_from_child(_SCENARIO.emulator_config(opts))
+        max_cost = opts.max_cost if opts.max_cost >= 0 else None
+        try:
+            check_safety(target, opts.allow_live, max_cost)
+        except LoadUsageError:
+            target.stop()
+            _STATE["init_failed"] = True
+            raise
+        _STATE["target"] = target
+        _STATE["cost"] = CostGuard(max_cost, target.live)
+        environment.host = environment.host or target.base_url
+
+    @events.test_start.add_listener
+    def _start(environment: Any, **_: Any) -> None:
+        import gevent
+
+        assert _SCENARIO is not None
+        opts = environment.parsed_options
+        limit = (opts.max_seconds if opts and opts.max_seconds else 0) or _SCENARIO.max_seconds
+
+        def stop_later() -> None:
+            gevent.sleep(limit)
+            if environment.runner is not None:
+                environment.runner.quit()
+
+        _STATE["stopper"] = gevent.spawn(stop_later)
+        _STATE["t_start"] = time.time()
+
+    @events.quitting.add_listener
+    def _quit(environment: Any, **_: Any) -> None:
+        from locust.runners import MasterRunner
+
+        assert _SCENARIO is not None
+        stopper = _STATE.pop("stopper", None)
+        if stopper is not None:
+            stopper.kill(block=False)
+        target = _STATE.get("target")
+        if isinstance(environment.runner, MasterRunner) or target is None:
+            return
+        try:
+            results = _SCENARIO.results(environment)
+            verdicts = judge(_SCENARIO.thresholds(environment.parsed_options), results)
+            results["thresholds"] = verdicts
+            results["scenario"] = _SCENARIO.name
+            results["target"] = {"base_url": target.base_url, "live": target.live}
+            results["cost_usd"] = round(_STATE["cost"].spent, 6)
+            if any(not v["ok"] for v in verdicts) and environment.process_exit_code in (None, 0):
+                environment.process_exit_code = 1
+            text = target.redactor().text(json.dumps(results, indent=2, default=str))
+            path = environment.parsed_options.results_file
+            if path:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                Path(path).write_text(text + "\n")
+            else:
+                print(text)
+            _STATE["results"] = results
+        finally:
+            target.stop()
+
+
+def last_results() -> dict[str, Any] | None:
+    return _STATE.get("results")
+
+
+def fire(environment: Any, request_type: str, name: str, elapsed_s: float,
+         length: int = 0, exception: BaseException | str | None = None) -> None:  # fmt: skip
+    """One Locust request event (times in seconds; Locust wants ms)."""
+    if isinstance(exception, str):
+        exception = LoadFailure(redact(exception))
+    elif exception is not None:
+        exception = LoadFailure(redact(f"{type(exception).__name__}: {exception}"))
+    environment.events.request.fire(
+        request_type=request_type,
+        name=name,
+        response_time=elapsed_s * 1000.0,
+        response_length=length,
+        exception=exception,
+        context={},
+    )
+
+
+class LoadFailure(Exception):
+    """A failure as Locust records it (its text already redacted)."""

@@ -1,0 +1,258 @@
+"""A small RFC 6455 client for many real-time streams in one gevent process.
+
+Why not the ``websockets`` client: past ~500 streams its per-message cost makes a single
+generator fall behind real time (measured by ``benchmarks/emu_streams.py``). Here, as in
+that benchmark's ``raw`` client:
+
+* frames are masked once, up front, with one fixed masking key (:func:`masked_frame`), and
+  shared by every stream that plays the same clip;
+* one :class:`PacedSender` greenlet sends every stream's chunks in time order from a heap,
+  so there is one timer for all streams, not one sleep per stream per chunk;
+* one reader greenlet per connection parses server frames (text, close, ping).
+
+It runs under gevent (Locust's workers): sockets are gevent's cooperative sockets.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import heapq
+import itertools
+import socket as _socket
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import gevent
+import gevent.event
+import gevent.socket
+import numpy as np
+
+MASK = bytes([0x5A, 0x17, 0xC3, 0x8E])
+HANDSHAKE_KEY = base64.b64encode(b"harness-load-ws!").decode()
+OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x2, 0x8, 0x9, 0xA
+
+
+def masked_frame(opcode: int, payload: bytes) -> bytes:
+    """A client frame (FIN set, masked with :data:`MASK`)."""
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+    elif n < 1 << 16:
+        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
+    if n == 0:
+        return head + MASK
+    body = np.frombuffer(payload, np.uint8) ^ np.resize(np.frombuffer(MASK, np.uint8), n)
+    return head + MASK + body.tobytes()
+
+
+END_OF_STREAM = masked_frame(OP_TEXT, b"")
+
+
+class HandshakeError(Exception):
+    def __init__(self, status: int, detail: str = "") -> None:
+        super().__init__(f"handshake: HTTP {status} {detail}".strip())
+        self.status = status
+
+
+@dataclass
+class Connection:
+    """One open WebSocket; ``on_text(text, at)`` is called from its reader greenlet."""
+
+    sock: Any
+    on_text: Callable[[str, float], None]
+    close_code: int | None = None
+    closed: gevent.event.Event = field(default_factory=gevent.event.Event)
+    reader: Any = None
+    buf: bytearray = field(default_factory=bytearray)
+
+    def start(self) -> None:
+        self.reader = gevent.spawn(self._read)
+
+    def send(self, frame: bytes) -> bool:
+        if self.closed.is_set():
+            return False
+        try:
+            self.sock.sendall(frame)
+            return True
+        except OSError:
+            self._finish(1006)
+            return False
+
+    def close(self, code: int = 1000) -> None:
+        """A clean close: our close frame, then wait briefly for the server's."""
+        self.send(masked_frame(OP_CLOSE, struct.pack("!H", code)))
+        self.closed.wait(2.0)
+        self._finish(self.close_code or 1006)
+
+    def abort(self) -> None:
+        """An unclean disconnect: the socket goes away without a close frame."""
+        with contextlib.suppress(OSError):
+            self.sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self._finish(1006)
+
+    def _finish(self, code: int) -> None:
+        if self.close_code is None:
+            self.close_code = code
+        if not self.closed.is_set():
+            self.closed.set()
+            with contextlib.suppress(OSError):
+                self.sock.close()
+
+    def _read(self) -> None:
+        try:
+            if self.buf:
+                self._parse(time.perf_counter())
+            while not self.closed.is_set():
+                data = self.sock.recv(65536)
+                if not data:
+                    break
+                self.buf += data
+                if self._parse(time.perf_counter()):
+                    return
+        except OSError:
+            pass
+        self._finish(1006)
+
+    def _parse(self, at: float) -> bool:
+        buf = self.buf
+        while len(buf) >= 2:
+            b0, b1 = buf[0], buf[1]
+            n, pos = b1 & 0x7F, 2
+            if n == 126:
+                if len(buf) < 4:
+                    break
+                n, pos = struct.unpack_from("!H", buf, 2)[0], 4
+            elif n == 127:
+                if len(buf) < 10:
+                    break
+                n, pos = struct.unpack_from("!Q", buf, 2)[0], 10
+            if len(buf) < pos + n:
+                break
+            payload = bytes(buf[pos : pos + n])
+            del buf[: pos + n]
+            op = b0 & 0x0F
+            if op == OP_TEXT:
+                self.on_text(payload.decode("utf-8", "replace"), at)
+            elif op == OP_CLOSE:
+                code = struct.unpack("!H", payload[:2])[0] if n >= 2 else 1005
+                self.close_code = code
+                with contextlib.suppress(OSError):
+                    self.sock.sendall(masked_frame(OP_CLOSE, payload[:2]))
+                self._finish(code)
+                return True
+            elif op == OP_PING:
+                self.send(masked_frame(OP_PONG, payload))
+        return False
+
+
+def connect(
+    url: str, on_text: Callable[[str, float], None], *, timeout_s: float = 10.0
+) -> Connection:
+    """Open ``ws://host:port/path?query``; raises :class:`HandshakeError` on a non-101."""
+    parts = urlsplit(url)
+    if parts.scheme != "ws":
+        raise ValueError("only ws:// is supported by the raw client")  # wss: use websockets
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    sock = gevent.socket.create_connection((host, port), timeout=timeout_s)
+    sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {HANDSHAKE_KEY}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+    try:
+        sock.sendall(request)
+        buf = bytearray()
+        while (end := buf.find(b"\r\n\r\n")) < 0:
+            data = sock.recv(65536)
+            if not data:
+                raise HandshakeError(0, "connection closed during the handshake")
+            buf += data
+        status_line = bytes(buf[:end]).split(b"\r\n", 1)[0].split(b" ", 2)
+        status = int(status_line[1]) if len(status_line) > 1 else 0
+        if status != 101:
+            raise HandshakeError(status)
+    except BaseException:
+        sock.close()
+        raise
+    sock.settimeout(None)
+    conn = Connection(sock, on_text, buf=bytearray(buf[end + 4 :]))
+    conn.start()
+    return conn
+
+
+class PacedSender:
+    """One greenlet sends every stream's chunks at their scheduled times.
+
+    ``schedule(conn, frames, t0, chunk_s, on_sent)``: frame ``k`` is due at
+    ``t0 + k * chunk_s`` (perf_counter); after the last frame the end-of-stream frame
+    follows. ``on_sent(k, lag_s, sent_at)`` is called for each frame (``k == -1``: the
+    end-of-stream frame). Lag = actual - scheduled send time: the generator's own lateness.
+    """
+
+    SLACK_S = 0.0005
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Any]] = []
+        self._seq = itertools.count()
+        self._wake = gevent.event.Event()
+        self._greenlet = gevent.spawn(self._run)
+        self.lags: list[float] = []
+        self.when: list[float] = []  # scheduled time of each lag
+        self.measuring = True  # off while the run is being stopped (users are killed)
+
+    def schedule(self, conn: Connection, frames: list[bytes], t0: float, chunk_s: float,
+                 on_sent: Callable[[int, float, float], None]) -> None:  # fmt: skip
+        job = [conn, frames, t0, chunk_s, on_sent, 0]
+        heapq.heappush(self._heap, (t0, next(self._seq), job))
+        self._wake.set()
+
+    def _run(self) -> None:
+        now = time.perf_counter
+        while True:
+            if not self._heap:
+                self._wake.clear()
+                self._wake.wait()
+                continue
+            due = self._heap[0][0]
+            delay = due - now()
+            if delay > self.SLACK_S:
+                self._wake.clear()
+                self._wake.wait(delay)
+                continue
+            _, _, job = heapq.heappop(self._heap)
+            conn, frames, t0, chunk_s, on_sent, k = job
+            if k < len(frames):
+                lag = now() - due
+                if self.measuring:
+                    self.lags.append(lag)
+                    self.when.append(due)
+                if conn.send(frames[k]):
+                    on_sent(k, lag, now())
+                    job[5] = k + 1
+                    next_due = t0 + (k + 1) * chunk_s if k + 1 < len(frames) else now()
+                    heapq.heappush(self._heap, (next_due, next(self._seq), job))
+            else:
+                conn.send(END_OF_STREAM)
+                on_sent(-1, 0.0, now())
+            if len(self._heap) % 64 == 0:
+                gevent.idle()  # let readers run under a heavy schedule
+
+
+_SENDER: PacedSender | None = None
+
+
+def sender() -> PacedSender:
+    """The process's one paced sender."""
+    global _SENDER
+    if _SENDER is None:
+        _SENDER = PacedSender()
+    return _SENDER
