@@ -10,18 +10,12 @@ the same clauses, so each failure is caused by the switch and nothing else.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
+from detection import outcomes, run_switched
 
 from harness.contract import disputed, get
-
-ROOT = Path(__file__).resolve().parents[1]
 
 # deviation -> (clause prefixes to run, clauses whose cases must fail)
 DEVIATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -79,7 +73,6 @@ VELMA = {
     "svd-stream",
     "pii-stream",
 }
-FAST = "[processing]\ntime_scale = 0.002\n"  # as the embedded run: 60 s of processing in 0.12 s
 # Sides the emulator cannot take, with the reason (reported, not hidden).
 CANNOT_EMULATE = {
     (
@@ -87,37 +80,6 @@ CANNOT_EMULATE = {
         "exact-casing",
     ): "uvicorn lower-cases header names before the app sees them",
 }
-
-
-def _run(
-    tmp: Path, name: str, config: str, clauses: tuple[str, ...], strict: bool = False
-) -> tuple[int, dict]:
-    cfg = tmp / f"{name}.toml"
-    cfg.write_text(FAST + config, encoding="utf-8")
-    args = [
-        sys.executable,
-        "-m",
-        "harness.cli",
-        "run",
-        "--emulator-config",
-        str(cfg),
-        "--report-dir",
-        str(tmp / name),
-    ]
-    for c in clauses:
-        args += ["--clause", c]
-    if strict:
-        args.append("--strict")
-    r = subprocess.run(
-        args, cwd=ROOT, capture_output=True, text=True, timeout=300, env=dict(os.environ)
-    )
-    report = tmp / name / "latest" / "conformance.json"
-    assert report.exists(), f"{name}: no report\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
-    return r.returncode, json.loads(report.read_text())
-
-
-def _outcomes(report: dict, clause: str) -> list[str]:
-    return [c["outcome"] for c in report["cases"] if c["clause"] == clause]
 
 
 def _flips() -> dict[str, str]:
@@ -147,7 +109,8 @@ def runs(tmp_path_factory) -> dict[str, tuple[int, dict]]:
     jobs["alternatives-baseline"] = ("", tuple(sorted(flips)), True)
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {
-            n: pool.submit(_run, tmp, n, cfg, sel, strict) for n, (cfg, sel, strict) in jobs.items()
+            n: pool.submit(run_switched, tmp, n, cfg, sel, strict)
+            for n, (cfg, sel, strict) in jobs.items()
         }
         return {n: f.result() for n, f in futures.items()}
 
@@ -156,7 +119,7 @@ def test_baseline_passes_every_clause_the_deviations_break(runs):
     code, report = runs["baseline"]
     for _, must in DEVIATIONS.values():
         for clause in must:
-            got = _outcomes(report, clause)
+            got = outcomes(report, clause)
             assert got, f"no case checks {clause}"
             assert set(got) <= {"passed"}, f"{clause} does not pass on the plain emulator: {got}"
 
@@ -166,7 +129,7 @@ def test_each_deviation_is_caught_and_named(runs, deviation):
     code, report = runs[deviation]
     assert code == 1, f"{deviation}: exit {code}, expected 1 (violations found)"
     for clause in DEVIATIONS[deviation][1]:
-        got = _outcomes(report, clause)
+        got = outcomes(report, clause)
         assert "failed" in got, f"{deviation} was not caught by {clause}: {got}"
     failed = {c["clause"] for c in report["cases"] if c["outcome"] == "failed"}
     assert failed <= set(DEVIATIONS[deviation][0]) | set(DEVIATIONS[deviation][1])
@@ -187,14 +150,14 @@ def test_every_velma_contradiction_row_is_detected_with_the_chosen_side(runs):
     )
     ledger = {(e["clause"], e["chosen"]) for e in report["ledger"]}
     for cid, key in flips.items():
-        got = _outcomes(report, cid)
+        got = outcomes(report, cid)
         assert got, f"no case checks {cid}"
         if all(o == "informational" for o in got):  # INFO clauses record, never fail
             assert (cid, key) in ledger, f"{cid}: the ledger does not name the chosen side {key!r}"
             continue
         assert "failed" in got, f"{cid} switched to {key!r} was not detected: {got}"
         assert (cid, key) in ledger, f"{cid}: the ledger does not name the chosen side {key!r}"
-        assert set(_outcomes(base, cid)) <= {"passed", "informational"}, (
+        assert set(outcomes(base, cid)) <= {"passed", "informational"}, (
             f"{cid} fails on the preferred side"
         )
     assert code == 1

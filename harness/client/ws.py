@@ -22,6 +22,7 @@ from websockets.sync.client import ClientConnection, connect
 from .evidence import Recorder
 
 TEXT_LIMIT = 500
+QUIET_S = 0.05  # receive(until_close=False): a gap this long means "quiet"
 
 
 @dataclass
@@ -147,6 +148,7 @@ class WsSession:
             return self.result
         deadline = time.monotonic() + (self._timeout if timeout_s is None else timeout_s)
         first = True
+        got_one = False
         while True:
             remaining = deadline - time.monotonic()
             if remaining < 0 and not first:  # always look at least once (timeout 0 = poll)
@@ -154,8 +156,11 @@ class WsSession:
                     self.result.timed_out = True
                 break
             first = False
+            wait = max(remaining, 0.0)
+            if not until_close and got_one:  # "until quiet": stop once frames stop coming
+                wait = min(wait, QUIET_S)
             try:
-                frame = self._conn.recv(timeout=max(remaining, 0.0))
+                frame = self._conn.recv(timeout=wait)
             except TimeoutError:
                 if until_close:
                     self.result.timed_out = True
@@ -164,6 +169,7 @@ class WsSession:
                 self._closed(exc)
                 break
             self._take(frame)
+            got_one = True
         return self.result
 
     def until_close(self, timeout_s: float | None = None) -> WsResult:

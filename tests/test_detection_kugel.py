@@ -1,0 +1,133 @@
+"""Detection self-test for KugelAudio: the suites catch each ``kugel-*`` deviation.
+
+As ``tests/test_detection.py`` does for Velma-2: for every KugelAudio deviation switch,
+the relevant cases run (``harness run --emulator-config CFG --clause PREFIX``) against
+an emulator with that switch on and must fail (or, for a SHOULD clause, be non-strict),
+naming the clause the deviation breaks; a baseline run with no switch passes the same
+clauses. Contradiction rows 13-15 are flipped to their non-preferred documented side
+and a ``--strict`` run must fail those clauses with the ledger naming the chosen side.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from detection import outcomes, run_switched
+
+from harness.contract import disputed, get
+
+FAILED, NON_STRICT = "failed", "non-strict"
+
+# deviation -> (clause prefixes to run, {clause: the outcome its cases must show})
+DEVIATIONS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "kugel-retry-after-in-body": (
+        ("kugel/no-retry-after-in-body",),
+        {"kugel/no-retry-after-in-body": FAILED},
+    ),
+    "kugel-code-mismatch": (
+        ("kugel-http/code-matches-status", "kugel-ws/close-code-separate"),
+        {"kugel-http/code-matches-status": FAILED, "kugel-ws/close-code-separate": FAILED},
+    ),
+    "kugel-forbidden-code": (
+        ("kugel-http/forbidden", "kugel/error-code-documented"),
+        {"kugel-http/forbidden": FAILED, "kugel/error-code-documented": FAILED},
+    ),
+    "kugel-no-error-frame": (
+        ("kugel-ws/close-", "kugel-ws/error-frame-before-close"),
+        {
+            **{f"kugel-ws/close-{c}": FAILED for c in (4001, 4003, 4029, 4500, 4000)},
+            "kugel-ws/error-frame-before-close": NON_STRICT,  # a SHOULD clause
+        },
+    ),
+    "kugel-error-only": (
+        ("kugel/error-envelope", "kugel/error-text-display-only", "kugel-http/unauthorized"),
+        {
+            "kugel/error-envelope": FAILED,
+            "kugel-http/unauthorized": FAILED,
+            "kugel/error-text-display-only": NON_STRICT,  # a SHOULD clause
+        },
+    ),
+}
+KUGEL = {"kugel-http", "kugel-ws", "kugel"}
+ROWS = {13, 14, 15}
+
+
+def _flips() -> dict[str, str]:
+    """Every disputed KugelAudio clause -> a documented side other than the preferred one."""
+    flips = {}
+    for c in disputed():
+        if c.surface.value not in KUGEL:
+            continue
+        for a in c.alternatives:
+            if a.key != c.preferred:
+                flips[c.id] = a.key
+                break
+    return flips
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, tuple[int, dict]]:
+    tmp = tmp_path_factory.mktemp("detection-kugel")
+    jobs: dict[str, tuple[str, tuple[str, ...], bool]] = {}
+    every = tuple(sorted({p for sel, _ in DEVIATIONS.values() for p in sel}))
+    jobs["baseline"] = ("", every, False)
+    for dev, (selection, _) in DEVIATIONS.items():
+        jobs[dev] = (f'[deviations]\nenabled = ["{dev}"]\n', selection, False)
+    flips = _flips()
+    body = "\n".join(f'"{cid}" = "{key}"' for cid, key in sorted(flips.items()))
+    jobs["alternatives"] = (f"[alternatives]\n{body}\n", tuple(sorted(flips)), True)
+    jobs["alternatives-baseline"] = ("", tuple(sorted(flips)), True)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {
+            n: pool.submit(run_switched, tmp, n, cfg, sel, strict)
+            for n, (cfg, sel, strict) in jobs.items()
+        }
+        return {n: f.result() for n, f in futures.items()}
+
+
+def test_baseline_passes_every_clause_the_deviations_break(runs):
+    code, report = runs["baseline"]
+    assert code == 0, f"baseline exit {code}"
+    for _, must in DEVIATIONS.values():
+        for clause in must:
+            got = outcomes(report, clause)
+            assert got, f"no case checks {clause}"
+            assert set(got) <= {"passed"}, f"{clause} does not pass on the plain emulator: {got}"
+
+
+@pytest.mark.parametrize("deviation", sorted(DEVIATIONS))
+def test_each_kugel_deviation_is_caught_and_named(runs, deviation):
+    code, report = runs[deviation]
+    selection, must = DEVIATIONS[deviation]
+    if FAILED in must.values():
+        assert code == 1, f"{deviation}: exit {code}, expected 1 (violations found)"
+    for clause, outcome in must.items():
+        got = outcomes(report, clause)
+        assert outcome in got, f"{deviation} was not caught by {clause} ({outcome}): {got}"
+    failed = {c["clause"] for c in report["cases"] if c["outcome"] == FAILED}
+    assert all(any(c.startswith(p) for p in selection) for c in failed)
+    named = {c["clause"] for c in report["cases"] if c["outcome"] in (FAILED, NON_STRICT)}
+    assert named >= set(must), f"{deviation}: clauses not named: {set(must) - named}"
+
+
+def test_every_kugel_surface_has_a_deviation_caught():
+    caught = {get(c).surface.value for _, must in DEVIATIONS.values() for c in must}
+    assert caught >= KUGEL
+
+
+def test_kugel_contradiction_rows_13_to_15_are_detected_with_the_chosen_side(runs):
+    code, report = runs["alternatives"]
+    _, base = runs["alternatives-baseline"]
+    flips = _flips()
+    assert {get(cid).contradiction for cid in flips} >= ROWS, f"rows not flipped: {flips}"
+    ledger = {(e["clause"], e["chosen"]) for e in report["ledger"]}
+    base_ledger = {(e["clause"], e["chosen"]) for e in base["ledger"]}
+    for cid, key in flips.items():
+        got = outcomes(report, cid)
+        assert got, f"no case checks {cid}"
+        assert FAILED in got, f"{cid} switched to {key!r} was not detected under --strict: {got}"
+        assert (cid, key) in ledger, f"{cid}: the ledger does not name the chosen side {key!r}"
+        assert set(outcomes(base, cid)) <= {"passed"}, f"{cid} fails on the preferred side"
+        assert (cid, get(cid).preferred) in base_ledger
+    assert code == 1
