@@ -34,3 +34,9 @@ def test_every_velma_clause_is_exercised(marked):
     velma = {c.id for c in all_clauses() if c.surface.value in VELMA}
     missing = sorted(velma - set(marked))
     assert not missing, f"{len(missing)} Velma-2 clauses have no case: {missing}"
+
+
+def test_every_platform_and_kugelaudio_clause_is_exercised(marked):
+    others = {c.id for c in all_clauses() if c.surface.value not in VELMA}
+    missing = sorted(others - set(marked))
+    assert not missing, f"{len(missing)} Platform/KugelAudio clauses have no case: {missing}"

@@ -119,6 +119,7 @@ class ReportWriter:
         self.report_dir = Path(report_dir)
         self._interval = flush_interval_s
         self._last_flush = float("-inf")
+        self._last_cost = 0.0
         self._ids: set[str] = set()
         self.path = self.report_dir / REPORT_FILE
         self._catalog = catalog if catalog is not None else catalog_surfaces()
@@ -166,7 +167,10 @@ class ReportWriter:
         _fill_from_catalog(case)
         run.cases.append(case)
         self._ids.add(case.id)
-        if time.monotonic() - self._last_flush >= self._interval:
+        # Mid-run rewrites cost more as the report grows: keep them under ~10% of the run
+        # by waiting at least ten times as long as the last rewrite took.
+        gap = max(self._interval, 10 * self._last_cost) if self._interval else 0.0
+        if time.monotonic() - self._last_flush >= gap:
             self._flush()
         return case
 
@@ -202,10 +206,12 @@ class ReportWriter:
         run.coverage = compute_coverage(run.cases, self._catalog)
 
     def _flush(self) -> None:
+        t0 = time.monotonic()
         self._update_derived()
         write_json_atomic(self.path, self.run.to_dict())
         self.run.path = self.path
         self._last_flush = time.monotonic()
+        self._last_cost = self._last_flush - t0
 
 
 def exit_code_for(run: Run) -> int:
