@@ -31,6 +31,8 @@ KUGEL_FORBIDDEN_CODE = "kugel-forbidden-code"
 KUGEL_NO_ERROR_FRAME = "kugel-no-error-frame"
 KUGEL_ERROR_ONLY = "kugel-error-only"
 
+PLATFORM_NO_REALTIME_URL = "platform-no-realtime-url"
+PLATFORM_JOB_NEVER_COMPLETES = "platform-job-never-completes"
 DEVIATIONS: Mapping[str, str] = MappingProxyType(
     {
         SHORT_AUDIO_400: "answer 400 instead of 422 for audio under the deepfake minimum",
@@ -43,6 +45,8 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType(
         OMIT_DONE: "close a stream without sending the `done` message",
         NO_ERROR_BEFORE_CLOSE: "close with an error code without sending an `error` message first",
         PARTIALS_WITHOUT_FLAG: "send partial_utterance messages without partial_results=true",
+        PLATFORM_NO_REALTIME_URL: "answer a realtime_websocket submission without `realtime_url`",
+        PLATFORM_JOB_NEVER_COMPLETES: "keep every Platform job `processing`, never `completed`",
         KUGEL_RETRY_AFTER_IN_BODY: "KugelAudio: put `retry_after` in 429/503 bodies and frames",
         KUGEL_CODE_MISMATCH: "KugelAudio: `code` is 200 on HTTP, the close code on WS frames",
         KUGEL_FORBIDDEN_CODE: "KugelAudio: 403 carries the undocumented error_code ACCESS_DENIED",

@@ -14,8 +14,9 @@ from starlette.routing import BaseRoute, Route
 from harness.contract import tables as T
 
 from .. import analysis as A
+from ..deviations import PLATFORM_JOB_NEVER_COMPLETES, PLATFORM_NO_REALTIME_URL
 from ..sniff import content_matches_extension, metadata_only
-from ..state import EmulatorState
+from ..state import EmulatorState, OverrideError, request_context
 from ..surfaces.stt_batch import utterance_json
 from ..uploads import (
     Form,
@@ -91,7 +92,20 @@ class PlatformApi:
         snapshot = self.jobs.get(account, request.path_params["job_id"])
         if snapshot is None:
             return _error(404, D_UNKNOWN_JOB)
+        if (
+            self._deviates(request, PLATFORM_JOB_NEVER_COMPLETES)
+            and snapshot.get("status") == "completed"
+        ):
+            snapshot = {k: v for k, v in snapshot.items() if k != "results"} | {
+                "status": "processing"
+            }
         return JSONResponse(snapshot)
+
+    def _deviates(self, request: Request, name: str) -> bool:
+        try:
+            return request_context(self.state, request, "platform").has(name)
+        except OverrideError:
+            return False
 
     # ------------------------------------------------------------------ submit
 
@@ -141,6 +155,8 @@ class PlatformApi:
         key = self.state.config.key_for_role("valid")
         if key:
             url += f"?api_key={key}"
+        if self._deviates(request, PLATFORM_NO_REALTIME_URL):
+            return JSONResponse({"submission_type": REALTIME})
         return JSONResponse({"submission_type": REALTIME, "realtime_url": url})
 
     async def _form_submit(self, request: Request, account: str, form: Form) -> Response:
