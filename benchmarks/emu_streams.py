@@ -36,13 +36,20 @@ import json
 import math
 import os
 import resource
-import struct
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from harness.load.wsframes import (
+    OP_CLOSE,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    close_code,
+    masked_frame,
+    pop_frame,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -227,21 +234,7 @@ async def run_websockets(args: argparse.Namespace) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- raw client
 
-MASK = bytes([0x5A, 0x17, 0xC3, 0x8E])  # one fixed masking key: frames are masked once, up front
 HANDSHAKE_KEY = base64.b64encode(b"emulator-bench!!").decode()
-
-
-def masked_frame(opcode: int, payload: bytes) -> bytes:
-    """A client frame (FIN, masked with :data:`MASK`)."""
-    n = len(payload)
-    if n < 126:
-        head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
-    elif n < 1 << 16:
-        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
-    else:
-        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
-    body = np.frombuffer(payload, np.uint8) ^ np.resize(np.frombuffer(MASK, np.uint8), n)
-    return head + MASK + body.tobytes()
 
 
 class RawWs(asyncio.Protocol):
@@ -280,32 +273,17 @@ class RawWs(asyncio.Protocol):
                 return
             self.upgraded = True
             self.open.set_result(True)
-        buf = self.buf
-        while len(buf) >= 2:
-            b0, b1 = buf[0], buf[1]
-            n, pos = b1 & 0x7F, 2
-            if n == 126:
-                if len(buf) < 4:
-                    break
-                n, pos = struct.unpack_from("!H", buf, 2)[0], 4
-            elif n == 127:
-                if len(buf) < 10:
-                    break
-                n, pos = struct.unpack_from("!Q", buf, 2)[0], 10
-            if len(buf) < pos + n:
-                break
-            payload = bytes(buf[pos : pos + n])
-            del buf[: pos + n]
-            op = b0 & 0x0F
-            if op == 0x1:
+        while (frame := pop_frame(self.buf)) is not None:
+            op, payload = frame
+            if op == OP_TEXT:
                 self.s.on_text(payload.decode(), at)
-            elif op == 0x8:
-                self.s.close_code = struct.unpack("!H", payload[:2])[0] if n >= 2 else 1005
-                self.write(masked_frame(0x8, payload[:2]))
+            elif op == OP_CLOSE:
+                self.s.close_code = close_code(payload)
+                self.write(masked_frame(OP_CLOSE, payload[:2]))
                 self._finish(None)
                 return
-            elif op == 0x9:
-                self.write(masked_frame(0xA, payload))
+            elif op == OP_PING:
+                self.write(masked_frame(OP_PONG, payload))
 
     def _finish(self, error: str | None) -> None:
         if error:

@@ -30,28 +30,20 @@ from urllib.parse import urlsplit
 import gevent
 import gevent.event
 import gevent.socket
-import numpy as np
 
-MASK = bytes([0x5A, 0x17, 0xC3, 0x8E])
+from .wsframes import (  # noqa: F401 - re-exported for the scenarios
+    MASK,
+    OP_BINARY,
+    OP_CLOSE,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    close_code,
+    masked_frame,
+    pop_frame,
+)
+
 HANDSHAKE_KEY = base64.b64encode(b"harness-load-ws!").decode()
-OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x2, 0x8, 0x9, 0xA
-
-
-def masked_frame(opcode: int, payload: bytes) -> bytes:
-    """A client frame (FIN set, masked with :data:`MASK`)."""
-    n = len(payload)
-    if n < 126:
-        head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
-    elif n < 1 << 16:
-        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
-    else:
-        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
-    if n == 0:
-        return head + MASK
-    body = np.frombuffer(payload, np.uint8) ^ np.resize(np.frombuffer(MASK, np.uint8), n)
-    return head + MASK + body.tobytes()
-
-
 END_OF_STREAM = masked_frame(OP_TEXT, b"")
 
 
@@ -121,27 +113,12 @@ class Connection:
         self._finish(1006)
 
     def _parse(self, at: float) -> bool:
-        buf = self.buf
-        while len(buf) >= 2:
-            b0, b1 = buf[0], buf[1]
-            n, pos = b1 & 0x7F, 2
-            if n == 126:
-                if len(buf) < 4:
-                    break
-                n, pos = struct.unpack_from("!H", buf, 2)[0], 4
-            elif n == 127:
-                if len(buf) < 10:
-                    break
-                n, pos = struct.unpack_from("!Q", buf, 2)[0], 10
-            if len(buf) < pos + n:
-                break
-            payload = bytes(buf[pos : pos + n])
-            del buf[: pos + n]
-            op = b0 & 0x0F
+        while (frame := pop_frame(self.buf)) is not None:
+            op, payload = frame
             if op == OP_TEXT:
                 self.on_text(payload.decode("utf-8", "replace"), at)
             elif op == OP_CLOSE:
-                code = struct.unpack("!H", payload[:2])[0] if n >= 2 else 1005
+                code = close_code(payload)
                 self.close_code = code
                 with contextlib.suppress(OSError):
                     self.sock.sendall(masked_frame(OP_CLOSE, payload[:2]))
