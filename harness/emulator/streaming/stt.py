@@ -31,6 +31,7 @@ class SttSession(Session):
         self.utts: list[A.Utterance] = []
         self.partial_at = -1  # open segment start (hop) of the last partial
         self.partial_ms = 0
+        self.eager: bool | None = None  # partials wanted: known at the first audio
         return t
 
     async def on_text(self, text: str) -> None:
@@ -46,10 +47,17 @@ class SttSession(Session):
         return bool(self.values.get("partial_results")) or self.ctx.has(PARTIALS_WITHOUT_FLAG)
 
     async def on_audio(self) -> None:
-        for a, b in self.seg.advance():
-            await self._utterance(a, b)
-        if self.partials and self.seg.open is not None:
-            await self._partial(*self.seg.open)
+        seg = self.seg
+        eager = self.eager
+        if eager is None:
+            # the configuration (first text frame) is settled once audio is in
+            eager = self.eager = seg.eager = self.partials
+        done = seg.advance()
+        if done:
+            for a, b in done:
+                await self._utterance(a, b)
+        if eager and seg.open is not None:
+            await self._partial(*seg.open)
 
     async def on_end(self) -> None:
         for a, b in self.seg.advance(final=True):

@@ -11,6 +11,7 @@ the new hops plus the still-open segment.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -138,6 +139,11 @@ class HopTracker:
     # ------------------------------------------------------------------ views
 
     @property
+    def hops_ready(self) -> int:
+        """What :attr:`n_hops` will be, without computing queued hops."""
+        return self._rms.n + (self._carry.size + self._pending_n) // self.hop
+
+    @property
     def n_hops(self) -> int:
         self._update()
         return self._rms.n
@@ -172,65 +178,108 @@ class HopTracker:
 
 ADVANCE_EVERY_S = 0.1  # results are at most this late; keeps per-frame cost low
 
+_NONE: tuple[tuple[int, int], ...] = ()
+
 
 class Segmenter:
-    """Online version of :func:`analysis.speech_segments`."""
+    """Online version of :func:`analysis.speech_segments`, kept incrementally.
+
+    Each look processes only the hops added since the last one; the state is the merged
+    speech run still growing (``[run_a, run_b)``: start and end of its last speech hop).
+    Looks happen at the same points as a full rescan from the last final segment would
+    (once ``ADVANCE_EVERY_S`` of new audio is in), and give the same segments at the same
+    points. Unless :attr:`eager` (a caller reads :attr:`open` after each call), a look that
+    cannot finish a segment (the pause after the run is still too short and the run is
+    shorter than the maximum length) is skipped, so hop statistics are read only when a
+    decision is due.
+    """
 
     def __init__(self, tracker: HopTracker) -> None:
         self.t = tracker
-        self.base = 0  # hops before this are finished with
         hps = tracker.hops_per_s()
         self.min_gap = int(round(A.MIN_GAP_S * hps))
         self.min_seg = int(round(A.MIN_SEGMENT_S * hps))
         self.max_seg = max(1, int(round(A.MAX_SEGMENT_S * hps)))
         self.open: tuple[int, int] | None = None  # the segment still growing, if any
-        self.seen = 0  # hops looked at by the last advance()
+        self.seen = 0  # hops present at the last look (skipped or not)
         self.every = max(1, int(round(ADVANCE_EVERY_S * hps)))
+        self.eager = False  # keep :attr:`open` current at every look
+        self.done = 0  # hops processed
+        self.run_a = -1  # the merged run still growing (run_a < 0: none)
+        self.run_b = -1
+        self.due = 0  # the first hop count at which a look can finish a segment
 
-    def advance(self, final: bool = False) -> list[tuple[int, int]]:
+    def advance(self, final: bool = False) -> Sequence[tuple[int, int]]:
         """Segments ([start_hop, end_hop)) that became final since the last call.
 
         Looks again only once ``ADVANCE_EVERY_S`` of new audio is in (or when ``final``).
         """
         t = self.t
-        n = t.n_hops
-        if not final and n - self.seen < self.every:
-            return []
-        prev, self.seen = self.seen, n
+        if not final:
+            n = t.hops_ready
+            if n - self.seen < self.every:
+                return _NONE
+            self.seen = n
+            if n < self.due and not self.eager:
+                return _NONE
         rms = t.rms
-        if self.open is None and not (rms[prev:n] > A.SPEECH_RMS).any():
-            # nothing open and no new speech: all of [base, n) is silence (a full scan
-            # would find no run), so only the base moves
-            self.base = max(self.base, n)
-            return []
-        speech = rms[self.base : n] > A.SPEECH_RMS
-        merged: list[list[int]] = []
-        for a, b in _runs(speech):
-            a, b = a + self.base, b + self.base
-            if merged and a - merged[-1][1] < self.min_gap:
-                merged[-1][1] = b
-            else:
-                merged.append([a, b])
+        n = rms.size
+        self.seen = n
         out: list[tuple[int, int]] = []
-        self.open = None
-        new_base = n if not merged else self.base
-        for a, b in merged:
-            closed = final or b + self.min_gap <= n
-            if closed:
-                new_base = b
-                if b - a >= self.min_seg:
-                    out.extend((s, min(b, s + self.max_seg)) for s in range(a, b, self.max_seg))
-                continue
+        min_gap, max_seg = self.min_gap, self.max_seg
+        ra, rb = self.run_a, self.run_b
+        p = self.done
+        idx = np.flatnonzero(rms[p:n] > A.SPEECH_RMS)
+        if idx.size:
+            idx += p
+            if idx.size <= 64:
+                for i in idx.tolist():
+                    if ra >= 0 and i - rb < min_gap:
+                        rb = i + 1
+                    else:
+                        if ra >= 0:
+                            self._close(ra, rb, out)
+                        ra, rb = i, i + 1
+            else:
+                cuts = np.flatnonzero(np.diff(idx) > min_gap).tolist()
+                first, last = int(idx[0]), int(idx[-1]) + 1
+                if ra >= 0 and first - rb < min_gap:
+                    first = ra
+                elif ra >= 0:
+                    self._close(ra, rb, out)
+                starts = [first, *(int(idx[c + 1]) for c in cuts)]
+                ends = [*(int(idx[c]) + 1 for c in cuts), last]
+                for a, b in zip(starts[:-1], ends[:-1], strict=True):
+                    self._close(a, b, out)
+                ra, rb = starts[-1], ends[-1]
+        self.done = n
+        if ra < 0:
+            self.open = None
+        elif final or rb + min_gap <= n:
+            self._close(ra, rb, out)
+            ra = rb = -1
+            self.open = None
+        else:
             # open: full-length pieces are final already
-            s = a
-            while s + self.max_seg <= b:
-                out.append((s, s + self.max_seg))
-                s += self.max_seg
-            new_base = s
-            self.open = (s, b) if b > s else None
-            break
-        self.base = max(self.base, new_base)
+            s = ra
+            while s + max_seg <= rb:
+                out.append((s, s + max_seg))
+                s += max_seg
+            self.open = (s, rb) if rb > s else None
+            if s != ra:
+                # a rescan from ``s`` would start the run at the first speech hop there
+                if rb > s:
+                    ra = s + int(np.flatnonzero(rms[s:rb] > A.SPEECH_RMS)[0])
+                else:
+                    ra = rb = -1
+        self.run_a, self.run_b = ra, rb
+        self.due = n + 1 + min_gap if ra < 0 else min(rb + min_gap, ra + max_seg)
         return out
+
+    def _close(self, a: int, b: int, out: list[tuple[int, int]]) -> None:
+        if b - a >= self.min_seg:
+            max_seg = self.max_seg
+            out.extend((s, min(b, s + max_seg)) for s in range(a, b, max_seg))
 
     def utterance(self, a: int, b: int) -> A.Utterance:
         """The utterance of hops [a, b), built as :func:`analysis.utterances` builds it."""
@@ -241,14 +290,6 @@ class Segmenter:
         rng = np.random.default_rng(int.from_bytes(d[:8], "big"))
         words = tuple(A.VOCAB[i] for i in rng.integers(0, len(A.VOCAB), n))
         return A.Utterance(start, end - start, words, d)
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    if not mask.size:
-        return []
-    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def svd_verdict(
