@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,3 +37,44 @@ def run_switched(
 
 def outcomes(report: dict, clause: str) -> list[str]:
     return [c["outcome"] for c in report["cases"] if c["clause"] == clause]
+
+
+def flips(surfaces: set[str], cannot: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+    """Every disputed clause on ``surfaces`` -> a documented side other than the preferred
+    one (skipping the (clause, side) pairs the emulator ``cannot`` take)."""
+    from harness.contract import disputed
+
+    skip = set(cannot)
+    out: dict[str, str] = {}
+    for c in disputed():
+        if c.surface.value not in surfaces:
+            continue
+        for a in c.alternatives:
+            if a.key != c.preferred and (c.id, a.key) not in skip:
+                out[c.id] = a.key
+                break
+    return out
+
+
+def run_all(
+    tmp: Path,
+    selections: dict[str, tuple[str, ...]],
+    flipped: dict[str, str],
+    baseline: Iterable[str],
+    workers: int = 2,
+) -> dict[str, tuple[int, dict]]:
+    """The standard detection runs, in parallel: a baseline over ``baseline``, one run per
+    deviation (``selections``: deviation -> clause prefixes), and a strict run with every
+    ``flipped`` side next to a strict baseline over the same clauses."""
+    jobs: dict[str, tuple[str, tuple[str, ...], bool]] = {"baseline": ("", tuple(baseline), False)}
+    for dev, selection in selections.items():
+        jobs[dev] = (f'[deviations]\nenabled = ["{dev}"]\n', selection, False)
+    body = "\n".join(f'"{cid}" = "{key}"' for cid, key in sorted(flipped.items()))
+    jobs["alternatives"] = (f"[alternatives]\n{body}\n", tuple(sorted(flipped)), True)
+    jobs["alternatives-baseline"] = ("", tuple(sorted(flipped)), True)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {
+            n: pool.submit(run_switched, tmp, n, cfg, sel, strict)
+            for n, (cfg, sel, strict) in jobs.items()
+        }
+        return {n: f.result() for n, f in futures.items()}

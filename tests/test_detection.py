@@ -10,12 +10,10 @@ the same clauses, so each failure is caused by the switch and nothing else.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from detection import outcomes, run_switched
+from detection import flips, outcomes, run_all
 
-from harness.contract import disputed, get
+from harness.contract import get
 
 # deviation -> (clause prefixes to run, clauses whose cases must fail)
 DEVIATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -83,36 +81,14 @@ CANNOT_EMULATE = {
 
 
 def _flips() -> dict[str, str]:
-    """Every disputed Velma-2 clause -> a documented side other than the preferred one."""
-    flips = {}
-    for c in disputed():
-        if c.surface.value not in VELMA:
-            continue
-        for a in c.alternatives:
-            if a.key != c.preferred and (c.id, a.key) not in CANNOT_EMULATE:
-                flips[c.id] = a.key
-                break
-    return flips
+    return flips(VELMA, CANNOT_EMULATE)
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, tuple[int, dict]]:
-    tmp = tmp_path_factory.mktemp("detection")
-    jobs: dict[str, tuple[str, tuple[str, ...], bool]] = {}
-    all_clauses = tuple(sorted({c for _, must in DEVIATIONS.values() for c in must}))
-    jobs["baseline"] = ("", all_clauses, False)
-    for dev, (selection, _) in DEVIATIONS.items():
-        jobs[dev] = (f'[deviations]\nenabled = ["{dev}"]\n', selection, False)
-    flips = _flips()
-    body = "\n".join(f'"{cid}" = "{key}"' for cid, key in sorted(flips.items()))
-    jobs["alternatives"] = (f"[alternatives]\n{body}\n", tuple(sorted(flips)), True)
-    jobs["alternatives-baseline"] = ("", tuple(sorted(flips)), True)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {
-            n: pool.submit(run_switched, tmp, n, cfg, sel, strict)
-            for n, (cfg, sel, strict) in jobs.items()
-        }
-        return {n: f.result() for n, f in futures.items()}
+    every = sorted({c for _, must in DEVIATIONS.values() for c in must})
+    selections = {dev: sel for dev, (sel, _) in DEVIATIONS.items()}
+    return run_all(tmp_path_factory.mktemp("detection"), selections, _flips(), every)
 
 
 def test_baseline_passes_every_clause_the_deviations_break(runs):

@@ -10,12 +10,10 @@ and a ``--strict`` run must fail those clauses with the ledger naming the chosen
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from detection import outcomes, run_switched
+from detection import flips, outcomes, run_all
 
-from harness.contract import Tier, all_clauses, disputed, get
+from harness.contract import Tier, all_clauses, get
 from harness.contract.tables import KUGEL_ERRORS
 
 FAILED, NON_STRICT = "failed", "non-strict"
@@ -72,36 +70,14 @@ ROWS = {13, 14, 15}
 
 
 def _flips() -> dict[str, str]:
-    """Every disputed KugelAudio clause -> a documented side other than the preferred one."""
-    flips = {}
-    for c in disputed():
-        if c.surface.value not in KUGEL:
-            continue
-        for a in c.alternatives:
-            if a.key != c.preferred:
-                flips[c.id] = a.key
-                break
-    return flips
+    return flips(KUGEL)
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, tuple[int, dict]]:
-    tmp = tmp_path_factory.mktemp("detection-kugel")
-    jobs: dict[str, tuple[str, tuple[str, ...], bool]] = {}
-    every = tuple(sorted({p for sel, _ in DEVIATIONS.values() for p in sel}))
-    jobs["baseline"] = ("", every, False)
-    for dev, (selection, _) in DEVIATIONS.items():
-        jobs[dev] = (f'[deviations]\nenabled = ["{dev}"]\n', selection, False)
-    flips = _flips()
-    body = "\n".join(f'"{cid}" = "{key}"' for cid, key in sorted(flips.items()))
-    jobs["alternatives"] = (f"[alternatives]\n{body}\n", tuple(sorted(flips)), True)
-    jobs["alternatives-baseline"] = ("", tuple(sorted(flips)), True)
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {
-            n: pool.submit(run_switched, tmp, n, cfg, sel, strict)
-            for n, (cfg, sel, strict) in jobs.items()
-        }
-        return {n: f.result() for n, f in futures.items()}
+    every = sorted({p for sel, _ in DEVIATIONS.values() for p in sel})
+    selections = {dev: sel for dev, (sel, _) in DEVIATIONS.items()}
+    return run_all(tmp_path_factory.mktemp("detection-kugel"), selections, _flips(), every, 3)
 
 
 def test_baseline_passes_every_clause_the_deviations_break(runs):
