@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.contract import Clause, Outcome, Tier
+from harness.contract.model import describe_codes
 
 PASSED = "passed"
 FAILED = "failed"
@@ -54,15 +55,7 @@ class Observation:
             object.__setattr__(self, "behaviour", bool(self.behaviour))
 
     def describe(self) -> str:
-        parts: list[str] = []
-        if self.status is not None:
-            parts.append(f"HTTP {self.status}")
-        if self.close_code is not None:
-            parts.append(f"close {self.close_code}")
-        if self.error_code is not None:
-            parts.append(f"error_code={self.error_code}")
-        if self.detail is not None:
-            parts.append(f"detail={self.detail!r}")
+        parts = describe_codes(self.status, self.close_code, self.error_code, self.detail)
         if self.messages:
             parts.append("messages: " + ", ".join(sorted(self.messages)))
         if self.note:

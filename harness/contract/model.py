@@ -71,6 +71,22 @@ class Source:
         return f"{self.document} § {self.section}"
 
 
+def describe_codes(
+    status: int | None, close_code: int | None, error_code: str | None, detail: str | None
+) -> list[str]:
+    """The wording shared by expected outcomes and observations, so that they line up."""
+    parts: list[str] = []
+    if status is not None:
+        parts.append(f"HTTP {status}")
+    if close_code is not None:
+        parts.append(f"close {close_code}")
+    if error_code is not None:
+        parts.append(f"error_code={error_code}")
+    if detail is not None:
+        parts.append(f"detail={detail!r}")
+    return parts
+
+
 @dataclass(frozen=True)
 class Outcome:
     """One observable result that keeps the promise.
@@ -88,15 +104,7 @@ class Outcome:
     behaviour: str | None = None  # anything else, stated so that it can be checked
 
     def describe(self) -> str:
-        parts: list[str] = []
-        if self.status is not None:
-            parts.append(f"HTTP {self.status}")
-        if self.close_code is not None:
-            parts.append(f"close {self.close_code}")
-        if self.error_code is not None:
-            parts.append(f"error_code={self.error_code}")
-        if self.detail is not None:
-            parts.append(f"detail={self.detail!r}")
+        parts = describe_codes(self.status, self.close_code, self.error_code, self.detail)
         if self.message is not None:
             parts.append(f"message={self.message!r}")
         if self.header is not None:
