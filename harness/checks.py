@@ -2,15 +2,20 @@
 
 A case observes the target (an :class:`Observation`: status, close code, error
 text, message types, headers, and the case's own check of any behaviour the
-clause describes in words) and asks :func:`judge` for a :class:`Verdict`. The
-verdict follows the clause's tier and, for a disputed clause, names the documented
-alternative the target chose:
+clause describes in words) and asks :func:`judge_all` for its verdicts. The main
+verdict (:func:`judge`) compares codes, fields and behaviour, follows the clause's
+tier and, for a disputed clause, names the documented alternative the target chose:
 
 - plain clause: shown an acceptable outcome -> ``passed``; otherwise ``failed``
   (MUST), ``non-strict`` (SHOULD);
 - disputed clause: the expected side -> ``passed``; another documented side ->
   ``non-strict`` (``failed`` under ``strict``); no documented side -> as a plain miss;
 - ``INFO`` clauses are always ``informational``: the behaviour is recorded, never failed.
+
+The error text is judged apart, as a second verdict with aspect ``wording``, at the
+clause's ``wording`` tier: the documents give texts as examples (SHOULD) or as display
+text (INFO), so a reworded message with the right codes is never ``failed`` unless the
+clause cites a sentence promising the exact text (``Clause.wording_source``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness.client.evidence import exchange_of
 from harness.contract import Clause, Outcome, Tier
 from harness.contract.model import describe_codes
 
@@ -41,14 +47,16 @@ class Observation:
 
     status: int | None = None
     close_code: int | None = None
-    detail: str | None = None  # Modulate `detail` / streaming `error` text; KugelAudio `error`
+    detail: str | None = None  # error text: Modulate `detail`/streaming `error`; Kugel `error`
     error_code: str | None = None  # KugelAudio `error_code`
-    messages: frozenset[str] = frozenset()  # message types seen (and KugelAudio error texts)
+    messages: frozenset[str] = frozenset()  # message types seen
     headers: frozenset[str] = frozenset()  # response header names, lower case
     behaviour: bool | None = None  # the case's own check of a clause's described behaviour
     note: str = ""  # what the behaviour check saw, for the report
     side: str | None = None  # for a disputed clause whose sides differ only in behaviour:
     # the documented side the case saw (its own checks decided); None when it saw none
+    exchange: int | None = field(default=None, compare=False)  # the recorded exchange seen
+    # (index in the case's recorder, see harness.client.evidence): the case's reproducer
 
     def __post_init__(self) -> None:  # numpy booleans and the like become plain bools
         if self.behaviour is not None and not isinstance(self.behaviour, bool):
@@ -63,15 +71,19 @@ class Observation:
         return "; ".join(parts) or "nothing observable"
 
 
-def matches(outcome: Outcome, obs: Observation) -> bool:
-    """Does the observation show this outcome? Unset outcome fields match anything."""
+def matches(outcome: Outcome, obs: Observation, *, text: bool = False) -> bool:
+    """Does the observation show this outcome? Unset outcome fields match anything.
+
+    The error text (``Outcome.detail``) is compared only with ``text=True``: verdicts judge
+    codes, fields and behaviour first and the wording apart (see :func:`judge_all`).
+    """
     if outcome.status is not None and outcome.status != obs.status:
         return False
     if outcome.close_code is not None and outcome.close_code != obs.close_code:
         return False
     if outcome.error_code is not None and outcome.error_code != obs.error_code:
         return False
-    if outcome.detail is not None and outcome.detail != obs.detail:
+    if text and outcome.detail is not None and outcome.detail != obs.detail:
         return False
     if outcome.message is not None and outcome.message not in obs.messages:
         return False
@@ -88,7 +100,7 @@ class Verdict:
     actual: str
     message: str
     alternative: dict[str, Any] | None = None
-    aspect: str = "data"  # "data" or "close" for streaming cases (two verdicts)
+    aspect: str = "data"  # "data"/"close" for streaming cases; "wording"/"<aspect>-wording"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -100,22 +112,61 @@ def judge(
     strict: bool = False,
     aspect: str = "data",
 ) -> Verdict:
-    """The verdict for ``obs`` on ``clause`` (``expect``: the alternative the profile expects)."""
+    """The main verdict for ``obs`` on ``clause`` (``expect``: the side the profile expects).
+
+    Codes, fields and behaviour only; the error text is judged by :func:`judge_all`.
+    """
+    return _judge(clause, obs, expect=expect, strict=strict, aspect=aspect)[0]
+
+
+def judge_all(
+    clause: Clause,
+    obs: Observation,
+    *,
+    expect: str | None = None,
+    strict: bool = False,
+    aspect: str = "data",
+) -> list[Verdict]:
+    """The main verdict, then (when the outcomes it matched document a text) the wording one.
+
+    The wording verdict has aspect ``wording`` (``<aspect>-wording`` for another aspect than
+    ``data``): ``passed`` when the observed text is one the matched outcomes give, otherwise
+    ``non-strict`` (wording SHOULD), ``informational`` (INFO) or ``failed`` (MUST, allowed
+    only with ``Clause.wording_source``).
+    """
+    main, matched = _judge(clause, obs, expect=expect, strict=strict, aspect=aspect)
+    wording = _judge_wording(clause, obs, matched, aspect)
+    return [main] if wording is None else [main, wording]
+
+
+def wording_aspect(aspect: str = "data") -> str:
+    return "wording" if aspect == "data" else f"{aspect}-wording"
+
+
+def _describe(outcomes: tuple[Outcome, ...], prefix: str = "") -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f"{prefix}{o.describe(text=False)}" for o in outcomes))
+
+
+def _judge(
+    clause: Clause, obs: Observation, *, expect: str | None, strict: bool, aspect: str
+) -> tuple[Verdict, tuple[Outcome, ...]]:
+    """The main verdict and the outcomes it matched (whose texts the wording is judged on)."""
     actual = obs.describe()
     if not clause.disputed:
-        expected = tuple(o.describe() for o in clause.outcomes)
-        ok = any(matches(o, obs) for o in clause.outcomes)
-        outcome = PASSED if ok else _miss(clause.tier)
+        expected = _describe(clause.outcomes)
+        matched = tuple(o for o in clause.outcomes if matches(o, obs))
+        outcome = PASSED if matched else _miss(clause.tier)
         if clause.tier is Tier.INFO:
             outcome = INFORMATIONAL
         msg = (
             "kept"
-            if ok
+            if matched
             else f"{clause.tier.value} clause not kept: expected {' or '.join(expected)}"
         )
-        return Verdict(clause.id, outcome, expected, actual, msg, aspect=aspect)
+        return Verdict(clause.id, outcome, expected, actual, msg, aspect=aspect), matched
 
     wanted = expect or clause.preferred or clause.alternatives[0].key
+    seen = obs
     if obs.side is not None:  # the case told the sides apart by their behaviour
         keys = [a.key for a in clause.alternatives]
         if obs.side not in keys:
@@ -126,13 +177,14 @@ def judge(
     else:
         chosen = [a.key for a in clause.alternatives if any(matches(o, obs) for o in a.outcomes)]
     pick = wanted if wanted in chosen else (chosen[0] if chosen else None)
-    expected = tuple(f"[{wanted}] {o.describe()}" for o in clause.alternative(wanted).outcomes)
+    expected = _describe(clause.alternative(wanted).outcomes, f"[{wanted}] ")
     alternative = {
         "contradiction": clause.contradiction,
         "expected": wanted,
         "chosen": pick,
         "alternatives": {a.key: a.summary for a in clause.alternatives},
     }
+    matched: tuple[Outcome, ...] = ()
     if pick == wanted:
         outcome, msg = PASSED, f"kept, on the expected side '{wanted}'"
     elif pick is not None:
@@ -141,11 +193,42 @@ def judge(
     else:
         outcome = _miss(clause.tier)
         msg = "matches no documented side: " + "; ".join(
-            f"{a.key}: {' or '.join(o.describe() for o in a.outcomes)}" for a in clause.alternatives
+            f"{a.key}: {' or '.join(_describe(a.outcomes))}" for a in clause.alternatives
         )
+    if pick is not None:
+        matched = tuple(o for o in clause.alternative(pick).outcomes if matches(o, seen))
     if clause.tier is Tier.INFO:
         outcome = INFORMATIONAL
-    return Verdict(clause.id, outcome, expected, actual, msg, alternative, aspect=aspect)
+    verdict = Verdict(clause.id, outcome, expected, actual, msg, alternative, aspect=aspect)
+    return verdict, matched
+
+
+def _judge_wording(
+    clause: Clause, obs: Observation, matched: tuple[Outcome, ...], aspect: str
+) -> Verdict | None:
+    """The wording verdict, or None when no matched outcome pins a text."""
+    if not matched or any(o.detail is None for o in matched):
+        return None  # nothing matched, or a matching outcome leaves the text free
+    documented = tuple(dict.fromkeys(o.detail for o in matched if o.detail is not None))
+    tier = clause.wording_tier
+    if tier is Tier.MUST and clause.wording_source is None:
+        tier = Tier.SHOULD  # exact text is a promise only where a sentence says so
+    actual = repr(obs.detail) if obs.detail is not None else "no error text"
+    expected = tuple(repr(d) for d in documented)
+    name = wording_aspect(aspect)
+    if obs.detail in documented:
+        msg = f"the error text is the documented one for {clause.id}"
+        return Verdict(clause.id, PASSED, expected, actual, msg, aspect=name)
+    why = {
+        Tier.MUST: f"the text is promised by {clause.wording_source}",
+        Tier.SHOULD: "the documents give it as an example",
+        Tier.INFO: "the documents call it display text, not to be parsed",
+    }[tier]
+    msg = (
+        f"{tier.value} wording: the error text differs from the documented example for "
+        f"{clause.id} ({why}; the codes were judged separately)"
+    )
+    return Verdict(clause.id, _miss(tier), expected, actual, msg, aspect=name)
 
 
 def _miss(tier: Tier) -> str:
@@ -161,7 +244,6 @@ def observe_http(
     """An :class:`Observation` of an httpx response (Modulate or KugelAudio error bodies)."""
     detail: str | None = None
     error_code: str | None = None
-    messages: set[str] = set()
     body: Any = None
     if "json" in response.headers.get("content-type", ""):
         try:
@@ -171,20 +253,19 @@ def observe_http(
     if isinstance(body, dict):
         if isinstance(body.get("detail"), str):
             detail = body["detail"]
-        if isinstance(body.get("error"), str):
-            messages.add(body["error"])
-            detail = detail if detail is not None else body["error"]
+        if isinstance(body.get("error"), str) and detail is None:
+            detail = body["error"]  # KugelAudio's error text
         if isinstance(body.get("error_code"), str):
             error_code = body["error_code"]
     return Observation(
         status=response.status_code,
         detail=detail,
         error_code=error_code,
-        messages=frozenset(messages),
         headers=frozenset(h.lower() for h in response.headers),
         behaviour=behaviour,
         note=note,
         side=side,
+        exchange=exchange_of(response),
     )
 
 
@@ -200,7 +281,6 @@ def observe_ws(
         text = err.get("error")
         if isinstance(text, str):
             detail = text
-            messages.add(text)
         if isinstance(err.get("error_code"), str):
             error_code = err["error_code"]
     if result.close_code not in (None, 1000) and not result.error_before_close:
@@ -214,6 +294,7 @@ def observe_ws(
         behaviour=behaviour,
         note=note,
         side=side,
+        exchange=exchange_of(result),
     )
 
 

@@ -61,7 +61,7 @@ def test_every_payload_row_is_an_outcome(row):
         c
         for c in CLAUSES
         for o in c.acceptable()
-        if (o.status, o.error_code, o.message) == (row.status, row.error_code, row.message)
+        if (o.status, o.error_code, o.detail) == (row.status, row.error_code, row.message)
     ]
     assert matches, f"no clause keeps {row}"
 
@@ -72,7 +72,7 @@ def test_every_payload_row_has_its_own_clause(row):
     assert clause.surface is Surface.KUGEL_HTTP
     assert clause.tier is Tier.MUST
     (outcome,) = clause.acceptable()
-    assert (outcome.status, outcome.error_code, outcome.message) == (
+    assert (outcome.status, outcome.error_code, outcome.detail) == (
         row.status,
         row.error_code,
         row.message,
@@ -87,7 +87,11 @@ def test_every_close_code_row_has_its_own_clause(code):
     clause = BY_ID[f"kugel-ws/close-{code}"]
     assert clause.surface is Surface.KUGEL_WS
     assert clause.tier is Tier.MUST
-    assert any(o.close_code == code and o.error_code == error_code for o in clause.acceptable())
+    # the close code is the promise; the frame (conditional on the page) names the row
+    assert any(
+        o.close_code == code and error_code in (o.behaviour or "") for o in clause.acceptable()
+    )
+    assert clause.wording is Tier.INFO
     assert {"close-code", "websocket"} <= set(clause.tags)
 
 
@@ -127,11 +131,30 @@ def test_close_rows_carry_the_http_style_payload_code():
 
 def test_disputed_clauses_and_their_contradictions():
     disputed = {c.id: c for c in CLAUSES if c.disputed}
-    assert {c.contradiction for c in disputed.values()} == {13, 14, 15}
+    assert {c.contradiction for c in disputed.values()} == {13, 14, 15, 19}
     assert all(c.rationale for c in disputed.values())
-    # every contradiction number appears on exactly one clause
-    numbers = [c.contradiction for c in disputed.values()]
+    # every contradiction number appears on exactly one clause, except row 15, which
+    # disputes every malformed-request clause (one side for all of them)
+    numbers = [c.contradiction for c in disputed.values() if c.contradiction != 15]
     assert len(numbers) == len(set(numbers))
+    row15 = {cid for cid, c in disputed.items() if c.contradiction == 15}
+    assert row15 == {
+        "kugel-http/validation-failure",
+        "kugel-http/invalid-request",
+        "kugel-http/invalid-json-body",
+        "kugel-http/text-required",
+        "kugel-http/tts-request-limits",
+        "kugel-http/closed-request-bodies",
+        "kugel-http/paging-limits",
+    }
+    for cid in row15:
+        c = disputed[cid]
+        assert [a.key for a in c.alternatives] == ["400-envelope", "422-fastapi"], cid
+        assert c.preferred == "400-envelope" and c.spec_side == "422-fastapi", cid
+    # no other MUST kugel-http clause accepts a 422 outside a dispute
+    for c in CLAUSES:
+        if c.tier is Tier.MUST and not c.disputed:
+            assert all(o.status != 422 for o in c.outcomes), c.id
     # only disputed clauses carry a contradiction number
     assert all(c.contradiction is None for c in CLAUSES if not c.disputed)
 
@@ -141,7 +164,7 @@ def test_contradiction_13_prefers_documented_unauthorized():
     assert clause.contradiction == 13
     assert clause.preferred == "UNAUTHORIZED"
     (preferred,) = clause.acceptable()
-    assert (preferred.status, preferred.error_code, preferred.message) == (
+    assert (preferred.status, preferred.error_code, preferred.detail) == (
         403,
         "UNAUTHORIZED",
         "Forbidden",
@@ -163,6 +186,21 @@ def test_contradiction_14_separates_the_transports():
     http = BY_ID["kugel-http/insufficient-credits"]
     assert not http.disputed
     assert http.outcomes[0].status == 402
+
+
+def test_contradiction_19_error_code_sets():
+    clause = BY_ID["kugel/error-code-documented"]
+    assert clause.contradiction == 19 and clause.preferred == "7-codes"
+    assert clause.spec_side == "9-codes"
+
+    def codes(key: str) -> set[str]:
+        return {o.error_code for o in clause.acceptable(key) if o.error_code}
+
+    assert codes("7-codes") == set(KUGEL_ERROR_CODES)
+    assert codes("9-codes") - codes("7-codes") == {"MISSING_VOICE_ID", "TOO_MANY_CONTEXTS"}
+    # a FastAPI 422 body (row 15) has no error_code and keeps either side
+    for key in ("7-codes", "9-codes"):
+        assert any(o.status == 422 for o in clause.acceptable(key))
 
 
 def test_contradiction_15_prefers_the_errors_page_envelope():

@@ -32,6 +32,7 @@ REQUIRED = (
 ALLOWED_TAGS = {
     "raw-format",
     "auth",
+    "host",
     "admission",
     "quota",
     "backoff",
@@ -123,8 +124,26 @@ def test_batch_max_size_is_row_10_info_with_three_readings():
     assert S.TROUBLESHOOTING_PAGE in docs["timeout-504"]
 
 
-def test_only_rows_8_and_10_are_disputed_here():
-    assert {c.contradiction for c in CLAUSES if c.disputed} == {8, 10}
+def test_host_is_row_18_info_judged_from_the_profile():
+    c = BY_ID["velma/host"]
+    assert c.contradiction == 18 and c.tier is Tier.INFO
+    assert {a.key for a in c.alternatives} == {
+        "modulate-developer-apis.com",
+        "platform.modulate.ai",
+    }
+    assert c.preferred == "modulate-developer-apis.com"
+    assert c.spec_side == "platform.modulate.ai"
+    pages = {s.document for s in c.alternative("modulate-developer-apis.com").sources}
+    assert pages == {S.AUTH_PAGE, S.TROUBLESHOOTING_PAGE}
+    specs = {s.document for s in c.alternative("platform.modulate.ai").sources}
+    assert specs == {
+        S.STT_BATCH_SPEC, S.VFAST_SPEC, S.SVD_BATCH_SPEC, S.PII_BATCH_SPEC,
+        S.STT_STREAM_SPEC, S.SVD_STREAM_SPEC, S.PII_STREAM_SPEC,
+    }  # fmt: skip
+
+
+def test_only_rows_8_10_and_18_are_disputed_here():
+    assert {c.contradiction for c in CLAUSES if c.disputed} == {8, 10, 18}
     assert all(c.contradiction is None for c in CLAUSES if not c.disputed)
 
 
@@ -157,7 +176,8 @@ def test_batch_timeout_and_overload_statuses():
 
 
 def test_auth_split_and_detail_strings():
-    assert _statuses(BY_ID["velma/auth-invalid-key-401"]) == {401}
+    # the general rules hold on every side of rows 4, 16 and 17 (disputed per surface)
+    assert _statuses(BY_ID["velma/auth-invalid-key-401"]) == {401, 403, 502}
     assert _statuses(BY_ID["velma/auth-forbidden-403"]) == {403}
     assert _statuses(BY_ID["velma/auth-missing-key"]) == {401, 422}
     model = BY_ID["velma/forbidden-detail-model-access"]

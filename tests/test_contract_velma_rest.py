@@ -51,6 +51,22 @@ DISPUTED = {
     "svd-batch/metadata-only": (9, "422-too-short", {422}),
     "pii-batch/redaction-text": (11, "empty-markers", {200}),
     "stt-batch/utterance-timing": (12, "start-duration", {200}),
+    **{f"{s}/missing-key": (16, "422", {422}) for s in ("stt-batch", "vfast-batch", "pii-batch")},
+    "svd-batch/missing-key": (16, "422", {422}),
+    **{f"{s}/invalid-key": (17, "401", {401}) for s in ("stt-batch", "vfast-batch", "pii-batch")},
+}
+# clause id -> the side the published spec file takes (Alternative.spec_literal)
+SPEC_SIDE = {
+    "svd-batch/concurrency-limit": None,  # the spec's 429 is about credits only
+    **{f"{s}/monthly-quota": "429" for s in ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")},
+    "svd-batch/invalid-key": "403",
+    "vfast-batch/container-formats": "containers",
+    "svd-batch/empty-file": "400-empty",
+    "svd-batch/metadata-only": "422-too-short",
+    "pii-batch/redaction-text": "empty-markers",
+    "stt-batch/utterance-timing": "start-duration",
+    **{f"{s}/missing-key": "422" for s in ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")},
+    **{f"{s}/invalid-key": "403" for s in ("stt-batch", "vfast-batch", "pii-batch")},
 }
 
 TAGS = {
@@ -116,7 +132,31 @@ def test_disputed_clause(clause_id: str) -> None:
 
 
 def test_no_other_clause_is_disputed() -> None:
-    assert {c.id for c in velma_rest.CLAUSES if c.disputed} == set(DISPUTED)
+    assert {c.id for c in velma_rest.CLAUSES if c.disputed} == set(DISPUTED) == set(SPEC_SIDE)
+
+
+@pytest.mark.parametrize("clause_id", sorted(SPEC_SIDE))
+def test_spec_literal_side(clause_id: str) -> None:
+    clause = contract.get(clause_id)
+    assert clause.spec_side == SPEC_SIDE[clause_id]
+
+
+def test_rows_16_and_17_sides() -> None:
+    for s in ("stt-batch", "vfast-batch", "svd-batch", "pii-batch"):
+        c = contract.get(f"{s}/missing-key")
+        keys = {"401", "422"} | ({"403"} if s == "svd-batch" else set())
+        assert {a.key for a in c.alternatives} == keys
+        (fastapi,) = c.acceptable("422")
+        assert fastapi.status == 422 and '["header", "X-API-Key"]' in (fastapi.behaviour or "")
+    for s in ("stt-batch", "vfast-batch", "pii-batch"):
+        c = contract.get(f"{s}/invalid-key")
+        assert {a.key: {o.status for o in a.outcomes} for a in c.alternatives} == {
+            "401": {401},
+            "403": {403},
+            "502": {502},
+        }
+        docs = {src.document for src in c.alternative("403").sources}
+        assert docs and all(d.startswith("specs/") for d in docs)
 
 
 @pytest.mark.parametrize("surface", BATCH, ids=str)

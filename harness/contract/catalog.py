@@ -94,9 +94,44 @@ def problems(clauses: Iterable[Clause] = ALL_CLAUSES) -> list[str]:
                     found.append(f"{where}: alternative {a.key!r} has no outcomes")
                 if not a.sources:
                     found.append(f"{where}: alternative {a.key!r} has no source")
+                if a.spec_literal and not any(s.document.startswith("specs/") for s in a.sources):
+                    found.append(f"{where}: spec-literal side {a.key!r} cites no spec file")
+            if sum(a.spec_literal for a in c.alternatives) > 1:
+                found.append(f"{where}: more than one spec-literal side")
         else:
             if not c.outcomes:
                 found.append(f"{where}: no acceptable outcome")
             if c.preferred or c.rationale:
                 found.append(f"{where}: preferred/rationale without alternatives")
+        found += _tier_problems(c, where)
+    return found
+
+
+MESSAGE_TYPE = re.compile(r"^[a-z][a-z_]*$")
+
+
+def _tier_problems(c: Clause, where: str) -> list[str]:
+    """The tier rule: codes may be MUST, wording only where a sentence promises the text."""
+    found: list[str] = []
+    outcomes = c.outcomes + tuple(o for a in c.alternatives for o in a.outcomes)
+    if not isinstance(c.wording, Tier):
+        found.append(f"{where}: wording must be a Tier")
+    elif c.wording is Tier.MUST and c.wording_source is None:
+        found.append(
+            f"{where}: wording MUST needs wording_source (the sentence promising the exact text)"
+        )
+    elif c.wording_source is not None and c.wording is not Tier.MUST:
+        found.append(f"{where}: wording_source given but wording is {c.wording.value}, not MUST")
+    texts = any(o.detail is not None for o in outcomes)
+    if c.surface.vendor == "kugelaudio" and texts and c.wording is not Tier.INFO:
+        found.append(
+            f"{where}: KugelAudio `error` text is display-only; wording must be INFO, "
+            f"not {c.wording.value}"
+        )
+    for o in outcomes:
+        if o.message is not None and not MESSAGE_TYPE.match(o.message):
+            found.append(
+                f"{where}: outcome message {o.message!r} is not a message type; "
+                "error text belongs in `detail`"
+            )
     return found

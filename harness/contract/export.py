@@ -17,21 +17,29 @@ def clause_to_dict(c: Clause) -> dict[str, Any]:
         "id": c.id,
         "surface": c.surface.value,
         "tier": c.tier.value,
+        "wording": c.wording_tier.value,  # the tier the error text is judged at
         "requirement": c.requirement,
         "sources": [{"document": s.document, "section": s.section} for s in c.sources],
         "outcomes": [outcome_to_dict(o) for o in c.outcomes],
         "tags": list(c.tags),
     }
+    if c.wording_source is not None:
+        d["wording_source"] = {
+            "document": c.wording_source.document,
+            "section": c.wording_source.section,
+        }
     if c.alternatives:
         d["contradiction"] = c.contradiction
         d["preferred"] = c.preferred
         d["rationale"] = c.rationale
+        d["spec_literal"] = c.spec_side  # the side the published spec files take, or None
         d["alternatives"] = [
             {
                 "key": a.key,
                 "summary": a.summary,
                 "sources": [{"document": s.document, "section": s.section} for s in a.sources],
                 "outcomes": [outcome_to_dict(o) for o in a.outcomes],
+                "spec_literal": a.spec_literal,
             }
             for a in c.alternatives
         ]

@@ -12,7 +12,7 @@ This module holds types only; the clauses themselves live in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -97,14 +97,23 @@ class Outcome:
 
     status: int | None = None  # HTTP status code
     close_code: int | None = None  # WebSocket close code
-    detail: str | None = None  # Modulate REST/WS error text (``detail`` / ``error``)
+    # Error TEXT: Modulate REST ``detail``, streaming ``error`` text, KugelAudio ``error``.
+    # Judged apart from the codes, at the clause's ``wording`` tier (see Clause.wording).
+    detail: str | None = None
     error_code: str | None = None  # KugelAudio ``error_code``
-    message: str | None = None  # KugelAudio ``error`` text, or a streaming message type
+    message: str | None = None  # a streaming message TYPE ("done", "error", "utterance", ...)
     header: str | None = None  # a response header that must be present (e.g. Retry-After)
     behaviour: str | None = None  # anything else, stated so that it can be checked
 
-    def describe(self) -> str:
-        parts = describe_codes(self.status, self.close_code, self.error_code, self.detail)
+    @property
+    def codes(self) -> Outcome:
+        """This outcome without its text: what the main verdict compares."""
+        return replace(self, detail=None) if self.detail is not None else self
+
+    def describe(self, *, text: bool = True) -> str:
+        """Our wording of the outcome; ``text=False`` leaves the error text out."""
+        detail = self.detail if text else None
+        parts = describe_codes(self.status, self.close_code, self.error_code, detail)
         if self.message is not None:
             parts.append(f"message={self.message!r}")
         if self.header is not None:
@@ -122,6 +131,9 @@ class Alternative:
     summary: str  # what this side says, in our words
     sources: tuple[Source, ...]
     outcomes: tuple[Outcome, ...]
+    # True for the side the published OpenAPI/AsyncAPI files take (at most one per clause;
+    # none where no spec file takes a side). The emulator's ``preset = "specs"`` uses it.
+    spec_literal: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,6 +146,13 @@ class Clause:
     sources: tuple[Source, ...]
     tier: Tier
     outcomes: tuple[Outcome, ...] = ()
+    # The tier at which the TEXT of the outcomes (``Outcome.detail``) is judged. Codes,
+    # fields and types are judged at ``tier``; the documents give texts as examples
+    # ("e.g.", "or similar", OpenAPI ``example``), so wording is SHOULD by default, INFO
+    # where a page calls the text display-only (KugelAudio ``error``). MUST only with
+    # ``wording_source``: the sentence that promises the exact text.
+    wording: Tier = Tier.SHOULD
+    wording_source: Source | None = None
     alternatives: tuple[Alternative, ...] = ()
     preferred: str | None = None  # Alternative.key this project expects by default
     rationale: str | None = None  # why ``preferred`` was chosen
@@ -143,6 +162,17 @@ class Clause:
     @property
     def disputed(self) -> bool:
         return bool(self.alternatives)
+
+    @property
+    def wording_tier(self) -> Tier:
+        """The tier the text is judged at: ``wording``, never above the clause's own tier."""
+        rank = (Tier.INFO, Tier.SHOULD, Tier.MUST)
+        return min(self.wording, self.tier, key=rank.index)
+
+    @property
+    def spec_side(self) -> str | None:
+        """The key of the side the published spec files take (None: no spec takes one)."""
+        return next((a.key for a in self.alternatives if a.spec_literal), None)
 
     def alternative(self, key: str) -> Alternative:
         for alt in self.alternatives:

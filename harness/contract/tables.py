@@ -146,6 +146,11 @@ VELMA_PATHS = MappingProxyType(
 )
 VELMA_HTTP_AUTH_HEADER = "X-API-Key"
 VELMA_WS_AUTH_QUERY = "api_key"
+
+# The Velma-2 host (contradiction 18): the authentication page's surface table and the
+# troubleshooting page's connection example, against every Velma-2 spec's `servers`.
+VELMA_HOST_PAGES = "modulate-developer-apis.com"
+VELMA_HOST_SPECS = "platform.modulate.ai"
 UPLOAD_PART = "upload_file"
 
 PLATFORM_PATHS = MappingProxyType(

@@ -14,6 +14,7 @@ Sources, by weight:
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .. import kugel_api as api
 from ..model import Alternative, Clause, Outcome, Source, Surface, Tier
@@ -53,7 +54,11 @@ _T_WORDS = src(KUGEL_ASYNCAPI, "components.messages.wordTimestamps (third-party)
 _T_MULTI = src(KUGEL_ASYNCAPI, "channels.multiContext /ws/tts/multi (third-party)")
 _O_SYNTH = src(KUGEL_OPENAPI, "components.schemas.SynthesizeRequest")
 _O_VALIDATION = src(KUGEL_OPENAPI, "components.schemas.HTTPValidationError (422 on operations)")
-_O_BILLING_KEY = src(KUGEL_OPENAPI, "paths /v1/billing/* parameters (x-api-key header)")
+_O_BILLING_KEY = src(
+    KUGEL_OPENAPI,
+    "paths /v1/billing/credit-state get (billing_credit_state_v1_billing_credit_state_get) "
+    "parameters `x-api-key`",
+)
 _O_WORDS = src(KUGEL_OPENAPI, "components.schemas.WordTimestamp")
 
 
@@ -77,7 +82,7 @@ def slug(message: str) -> str:
 
 
 def _row_outcome(row: KugelErrorRow) -> Outcome:
-    return Outcome(status=row.status, error_code=row.error_code, message=row.message)
+    return Outcome(status=row.status, error_code=row.error_code, detail=row.message)
 
 
 def _row(message: str) -> KugelErrorRow:
@@ -98,6 +103,41 @@ _INVALID = (
     Outcome(status=400, error_code="VALIDATION_ERROR"),
     Outcome(status=422, behaviour='FastAPI body {"detail": [{"loc", "msg", "type"}, ...]}'),
 )
+_O_TTS_422 = src(KUGEL_OPENAPI, "paths /v1/tts/generate post responses 422 (HTTPValidationError)")
+
+
+def _validation_dispute(
+    envelope: tuple[Outcome, ...], on_page: tuple[Source, ...], on_spec: tuple[Source, ...] = ()
+) -> dict:
+    """Contradiction 15 on one malformed-request clause: the errors page's 400 envelope
+    (``envelope``: the outcomes that keep it) or the OpenAPI's 422 validation body."""
+    return dict(
+        alternatives=(
+            Alternative(
+                key="400-envelope",
+                summary='errors page: 400, error_code "VALIDATION_ERROR", in the '
+                "{error, error_code, code} envelope",
+                sources=on_page,
+                outcomes=envelope,
+            ),
+            Alternative(
+                key="422-fastapi",
+                summary='OpenAPI: 422 with FastAPI\'s HTTPValidationError {"detail": [...]} '
+                "on every operation",
+                sources=(_O_VALIDATION, *on_spec),
+                outcomes=(_INVALID[1],),
+                spec_literal=True,
+            ),
+        ),
+        preferred="400-envelope",
+        rationale=(
+            "The errors page is the document written about error bodies, while the OpenAPI's "
+            "422 is the framework's generated default attached to every operation alike. One "
+            "choice for every malformed-request clause: a service has one validation layer."
+        ),
+        contradiction=15,
+    )
+
 
 _CODE_TAGS: dict[str, tuple[str, ...]] = {
     "VALIDATION_ERROR": ("validation",),
@@ -206,7 +246,7 @@ def _forbidden_clause(row: KugelErrorRow) -> Clause:
                     '"Forbidden" text: a FORBIDDEN error_code (no KugelAudio page says so)'
                 ),
                 sources=(_S_ROWS,),
-                outcomes=(Outcome(status=row.status, error_code="FORBIDDEN", message=row.message),),
+                outcomes=(Outcome(status=row.status, error_code="FORBIDDEN", detail=row.message),),
             ),
         ),
         preferred="UNAUTHORIZED",
@@ -219,9 +259,27 @@ def _forbidden_clause(row: KugelErrorRow) -> Clause:
     )
 
 
+# Payload rows about a malformed request: the OpenAPI answers them 422 (contradiction 15).
+# "Unsupported audio format" and "Invalid voice metadata" are checked by handler code on
+# operations whose OpenAPI entry declares no 422 body, so they stay plain.
+ROW15_MESSAGES = ("Invalid request", "Invalid JSON body", "text required")
+
+
 def _row_clause(row: KugelErrorRow) -> Clause:
     if row.status == 403:
         return _forbidden_clause(row)
+    if row.message in ROW15_MESSAGES:
+        return Clause(
+            id=f"kugel-http/{slug(row.message)}",
+            surface=_HTTP,
+            requirement=_row_requirement(row)
+            + " The OpenAPI answers a malformed request with 422 and FastAPI's validation body "
+            "instead (contradiction 15).",
+            sources=(_S_ROWS, _T_ROWS, _O_VALIDATION, _O_TTS_422),
+            tier=Tier.MUST,
+            tags=_row_tags(row),
+            **_validation_dispute((_row_outcome(row),), (_S_ROWS, _T_ROWS), (_O_TTS_422,)),
+        )
     return Clause(
         id=f"kugel-http/{slug(row.message)}",
         surface=_HTTP,
@@ -252,18 +310,22 @@ def _close_clause(close_code: int, error_code: str, meaning: str) -> Clause:
         id=f"kugel-ws/close-{close_code}",
         surface=_WS,
         requirement=(
-            f"When {_CLOSE_WHEN.get(close_code, meaning)} on an open TTS socket, the server sends "
-            f'an error frame with error_code "{error_code}" (code {payload}) and closes with '
-            f"{close_code}. Refusals before the upgrade are covered by kugel-ws/auth-failure-path "
-            "and kugel-ws/insufficient-credits."
+            f"When {_CLOSE_WHEN.get(close_code, meaning)} on an open TTS socket, the server "
+            f"closes with {close_code}; an error frame sent before that close carries error_code "
+            f'"{error_code}" and code {payload}. The page only describes closes that follow an '
+            "error frame, without promising one, so a missing frame is judged by "
+            "kugel-ws/error-frame-before-close, not here. Refusals before the upgrade are "
+            "covered by kugel-ws/auth-failure-path and kugel-ws/insufficient-credits."
         ),
         sources=(_S_CLOSE, _T_CLOSE),
         tier=Tier.MUST,
         outcomes=(
             Outcome(
                 close_code=close_code,
-                error_code=error_code,
-                behaviour=f"error frame with code {payload} precedes the close",
+                behaviour=(
+                    f'any error frame before the close has error_code "{error_code}" and '
+                    f"code {payload}"
+                ),
             ),
         ),
         tags=("close-code", "websocket", *_CODE_TAGS[error_code]),
@@ -278,6 +340,14 @@ _CLOSE_ROWS = tuple(
 # ------------------------------------------------ envelope and general rules
 
 _codes = ", ".join(KUGEL_ERROR_CODES)
+_CODES_7 = tuple(KUGEL_ERROR_CODES)
+_CODES_9 = (*KUGEL_ERROR_CODES, *api.TRANSCRIBED_ONLY_ERROR_CODES)
+_T_CODE_ENUM = src(
+    KUGEL_ASYNCAPI, "components.messages.errorFrame payload error_code enum (third-party)"
+)
+_NO_CODE_422 = Outcome(
+    status=422, behaviour="a FastAPI validation body (contradiction 15), which has no error_code"
+)
 
 _GENERAL = (
     Clause(
@@ -306,13 +376,39 @@ _GENERAL = (
         id="kugel/error-code-documented",
         surface=_BOTH,
         requirement=(
-            f"`error_code` is always one of the documented classes: {_codes}. (The third-party "
-            "transcriptions add MISSING_VOICE_ID and TOO_MANY_CONTEXTS; see "
-            "kugel-http/tts-missing-voice-id and kugel-ws/multi-context.)"
+            "`error_code` is always one of the documented classes; the errors page's tables "
+            f"name seven ({_codes}), the error-code list adds MISSING_VOICE_ID and the "
+            "streaming AsyncAPI's error frame adds it and TOO_MANY_CONTEXTS. A FastAPI 422 "
+            "body (contradiction 15) has no error_code and is not judged here."
         ),
-        sources=(_S_ROWS, _S_CLOSE, _T_CLASSES),
+        sources=(_S_ROWS, _S_CLOSE, _T_CLASSES, _T_CODE_ENUM),
         tier=Tier.MUST,
-        outcomes=(Outcome(behaviour=f"error_code in {{{_codes}}}"),),
+        alternatives=(
+            Alternative(
+                key="7-codes",
+                summary="errors page: only the seven classes of its payload and close-code tables",
+                sources=(_S_ROWS, _S_CLOSE),
+                outcomes=(*(Outcome(error_code=c) for c in _CODES_7), _NO_CODE_422),
+            ),
+            Alternative(
+                key="9-codes",
+                summary=(
+                    "error-code list and AsyncAPI error frame: the seven, plus MISSING_VOICE_ID "
+                    "(synthesis without a voice_id) and TOO_MANY_CONTEXTS (a context over the "
+                    "limit of /ws/tts/multi)"
+                ),
+                sources=(_T_CLASSES, _T_ROWS, _T_CODE_ENUM),
+                outcomes=(*(Outcome(error_code=c) for c in _CODES_9), _NO_CODE_422),
+                spec_literal=True,
+            ),
+        ),
+        preferred="7-codes",
+        rationale=(
+            "The errors page is the primary source and its tables are the set clients are told "
+            "to branch on; the two extra codes appear only in third-party transcriptions. A "
+            "target that never sends them keeps both sides; one that does is on the 9-code side."
+        ),
+        contradiction=19,
         tags=("error-shape",),
     ),
     Clause(
@@ -353,9 +449,10 @@ _GENERAL = (
         id="kugel-ws/error-frame-before-close",
         surface=_WS,
         requirement=(
-            "When the server ends a socket because of an error, the JSON error frame arrives "
-            "first and the close (with a code from the close-code table) follows it. The page "
-            "implies this order rather than stating it."
+            "When the server ends a socket because of an error, it should send the JSON error "
+            "frame first and then close with a code from the close-code table. The page speaks "
+            "of the frame conditionally (for a close that follows one), so a close without it "
+            "is a recommendation missed, not a violation."
         ),
         sources=(_S_CLOSE, _T_ERROR_FRAME),
         tier=Tier.SHOULD,
@@ -378,12 +475,16 @@ _GENERAL = (
         id="kugel-ws/error-frame-payloads",
         surface=_WS,
         requirement=(
-            "WebSocket error frames use the rows of the payload table: for instance a malformed "
-            'message yields error_code "VALIDATION_ERROR", error "Invalid request", code 400.'
+            "WebSocket error frames use the rows of the payload table: their (error_code, code) "
+            'pair is a row\'s, e.g. a malformed message yields "VALIDATION_ERROR" with code 400. '
+            "The row's `error` text is display text, recorded only."
         ),
         sources=(_S_ROWS, _S_CLOSE),
         tier=Tier.MUST,
-        outcomes=(Outcome(behaviour="frame (error, error_code, code) equals a payload-table row"),),
+        outcomes=tuple(
+            Outcome(error_code=r.error_code, detail=r.message, behaviour=f"frame code {r.status}")
+            for r in KUGEL_ERRORS
+        ),
         tags=("websocket", "error-shape"),
     ),
 )
@@ -400,36 +501,19 @@ _DISPUTED = (
             "of range, unknown field) is refused; the two KugelAudio documents give different "
             "statuses and bodies for the refusal."
         ),
-        sources=(_S_ROWS, _O_VALIDATION),
+        sources=(_S_ROWS, _O_VALIDATION, _O_TTS_422),
         tier=Tier.MUST,
-        alternatives=(
-            Alternative(
-                key="400-envelope",
-                summary='errors page: 400, error_code "VALIDATION_ERROR", in the '
-                "{error, error_code, code} envelope",
-                sources=(_S_SHAPE, _S_ROWS, _T_ROWS),
-                outcomes=(
-                    Outcome(
-                        status=400,
-                        error_code="VALIDATION_ERROR",
-                        behaviour="body {error, error_code, code} with code 400",
-                    ),
+        **_validation_dispute(
+            (
+                Outcome(
+                    status=400,
+                    error_code="VALIDATION_ERROR",
+                    behaviour="body {error, error_code, code} with code 400",
                 ),
             ),
-            Alternative(
-                key="422-fastapi",
-                summary='OpenAPI: 422 with FastAPI\'s HTTPValidationError {"detail": [...]} '
-                "on every operation",
-                sources=(_O_VALIDATION,),
-                outcomes=(_INVALID[1],),
-            ),
+            (_S_SHAPE, _S_ROWS, _T_ROWS),
+            (_O_TTS_422,),
         ),
-        preferred="400-envelope",
-        rationale=(
-            "The errors page is the document written about error bodies, while the OpenAPI's "
-            "422 is the framework's generated default attached to every operation alike."
-        ),
-        contradiction=15,
         tags=("validation", "error-shape"),
     ),
     Clause(
@@ -451,7 +535,7 @@ _DISPUTED = (
                     Outcome(
                         close_code=4003,
                         error_code=_insufficient.error_code,
-                        message=_insufficient.message,
+                        detail=_insufficient.message,
                         behaviour="error frame with code 402 precedes the close",
                     ),
                 ),
@@ -464,7 +548,7 @@ _DISPUTED = (
                     Outcome(
                         status=402,
                         error_code=_insufficient.error_code,
-                        message=_insufficient.message,
+                        detail=_insufficient.message,
                         behaviour="no 101; 402 response with the JSON error envelope",
                     ),
                 ),
@@ -542,7 +626,7 @@ _AUTH = (
         sources=(_S_ROWS, _S_CLOSE),
         tier=Tier.INFO,
         outcomes=(
-            Outcome(status=401, error_code="UNAUTHORIZED", message="Unauthorized"),
+            Outcome(status=401, error_code="UNAUTHORIZED", detail="Unauthorized"),
             Outcome(close_code=4001, error_code="UNAUTHORIZED"),
         ),
         tags=("auth", "websocket", "close-code"),
@@ -619,9 +703,9 @@ _REST_RULES = (
             f"{_s_lo}-{_s_hi}, max_new_tokens leaves {_m_lo}-{_m_hi}, or dictionary_ids has "
             f"more than {api.DICTIONARY_IDS_MAX} items."
         ),
-        sources=(_O_SYNTH, _T_GENERATE),
+        sources=(_O_SYNTH, _T_GENERATE, _S_ROWS, _O_VALIDATION),
         tier=Tier.MUST,
-        outcomes=_INVALID,
+        **_validation_dispute((_INVALID[0],), (_S_ROWS,), (_O_SYNTH, _O_TTS_422)),
         tags=("tts", "validation"),
     ),
     Clause(
@@ -635,9 +719,18 @@ _REST_RULES = (
             _O_SYNTH,
             src(KUGEL_OPENAPI, "components.schemas.UpdateDictionaryRequest (additionalProperties)"),
             src(KUGEL_OPENAPI, "components.schemas.EntryPayload (additionalProperties)"),
+            _S_ROWS,
+            _O_VALIDATION,
         ),
         tier=Tier.MUST,
-        outcomes=_INVALID,
+        **_validation_dispute(
+            (_INVALID[0],),
+            (_S_ROWS,),
+            (
+                src(KUGEL_OPENAPI, "paths /v1/dictionaries/{dict_id} patch responses 422"),
+                src(KUGEL_OPENAPI, "paths /v1/dictionaries/{dict_id}/entries post responses 422"),
+            ),
+        ),
         tags=("validation", "tts", "dictionaries"),
     ),
     Clause(
@@ -678,9 +771,7 @@ _REST_RULES = (
         sources=(_O_SYNTH, _T_ROWS, _T_GENERATE),
         tier=Tier.INFO,
         outcomes=(
-            Outcome(
-                status=400, error_code="MISSING_VOICE_ID", message=api.MISSING_VOICE_ID_MESSAGE
-            ),
+            Outcome(status=400, error_code="MISSING_VOICE_ID", detail=api.MISSING_VOICE_ID_MESSAGE),
             Outcome(status=400, error_code="VALIDATION_ERROR"),
             Outcome(status=200, behaviour="audio in a server-chosen default voice"),
         ),
@@ -722,9 +813,16 @@ _REST_RULES = (
             f"and search up to {api.ENTRIES_SEARCH_MAX_CHARS} characters; offset is never "
             "negative. Values outside are refused as invalid."
         ),
-        sources=(_S_VOICES, _S_ENTRIES),
+        sources=(_S_VOICES, _S_ENTRIES, _S_ROWS, _O_VALIDATION),
         tier=Tier.MUST,
-        outcomes=_INVALID,
+        **_validation_dispute(
+            (_INVALID[0],),
+            (_S_ROWS,),
+            (
+                src(KUGEL_OPENAPI, "paths /v1/voices get responses 422"),
+                src(KUGEL_OPENAPI, "paths /v1/dictionaries/{dict_id}/entries get responses 422"),
+            ),
+        ),
         tags=("validation", "voices", "dictionaries"),
     ),
     Clause(
@@ -737,7 +835,7 @@ _REST_RULES = (
         sources=(_S_ROWS, _op_source(api.operation("voice-update"))),
         tier=Tier.INFO,
         outcomes=(
-            Outcome(status=403, error_code="UNAUTHORIZED", message="Forbidden"),
+            Outcome(status=403, error_code="UNAUTHORIZED", detail="Forbidden"),
             _row_outcome(_row("Voice not found")),
         ),
         tags=("voices", "auth", "not-found"),
@@ -763,11 +861,15 @@ _REST_RULES = (
         requirement=(
             "Dictionary calls act on the key's project unless `project_id` names another the "
             "caller may use; a dictionary of a project the caller cannot see is answered as "
-            "missing."
+            "missing: 404 NOT_FOUND, as the dictionary row or the project row of the payload "
+            "table (the text tells which, and is display text only)."
         ),
         sources=(_S_DICTS, _S_ROWS),
         tier=Tier.MUST,
-        outcomes=(_row_outcome(_row("Dictionary not found")),),
+        outcomes=(
+            _row_outcome(_row("Dictionary not found")),
+            _row_outcome(_row("Project not found")),
+        ),
         tags=("projects", "dictionaries", "not-found"),
     ),
     Clause(
@@ -921,13 +1023,18 @@ _WEBSOCKET = (
     ),
 )
 
-CLAUSES: tuple[Clause, ...] = (
-    *_PAYLOAD_ROWS,
-    *_CLOSE_ROWS,
-    *_GENERAL,
-    *_DISPUTED,
-    *_AUTH,
-    *_OPERATIONS,
-    *_REST_RULES,
-    *_WEBSOCKET,
+# The errors page tells clients to show `error` and never parse it: on every KugelAudio
+# clause the text is recorded (wording INFO), while status, error_code and code are judged.
+CLAUSES: tuple[Clause, ...] = tuple(
+    replace(c, wording=Tier.INFO)
+    for c in (
+        *_PAYLOAD_ROWS,
+        *_CLOSE_ROWS,
+        *_GENERAL,
+        *_DISPUTED,
+        *_AUTH,
+        *_OPERATIONS,
+        *_REST_RULES,
+        *_WEBSOCKET,
+    )
 )

@@ -21,9 +21,9 @@ _ACCOUNT, _APIKEY = PLATFORM_AUTH_HEADERS
 _MB = PLATFORM_MAX_SINGLE_FILE_BYTES // 1_000_000
 
 _S_HOSTS = src(AUTH_PAGE, "surfaces table (Modulate Platform API row)")
-_S_AUTH = src(AUTH_PAGE, "Modulate Platform API: Authentication headers")
-_S_TYPES = src(AUTH_PAGE, "Modulate Platform API: Submission types")
-_S_POLL = src(AUTH_PAGE, "Modulate Platform API: Submission types (job_status polling)")
+_S_AUTH = src(AUTH_PAGE, "Modulate Platform API > Authentication headers")
+_S_TYPES = src(AUTH_PAGE, "Modulate Platform API > Submission types")
+_S_POLL = src(AUTH_PAGE, "Modulate Platform API > Submission types (job_status polling)")
 
 CLAUSES: tuple[Clause, ...] = (
     # --- authentication ---

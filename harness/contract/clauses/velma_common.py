@@ -43,7 +43,10 @@ from ..tables import (
     SAMPLE_RATES,
     UPLOAD_PART,
     VELMA_CLOSE_CODES,
+    VELMA_HOST_PAGES,
+    VELMA_HOST_SPECS,
     VELMA_HTTP_AUTH_HEADER,
+    VELMA_PATHS,
     VELMA_WS_AUTH_QUERY,
 )
 
@@ -63,6 +66,57 @@ def _each(documents: tuple[str, ...], section: str) -> tuple[Source, ...]:
     return tuple(src(d, section) for d in documents)
 
 
+# Keys that differ between the files: a citation names the file's own key.
+_STREAM_CHANNEL = {
+    STT_STREAM_SPEC: "velma2SttStreaming",
+    SVD_STREAM_SPEC: "streaming-detection",
+    PII_STREAM_SPEC: "velma2PiiPhiRedactionStreaming",
+}
+_STREAM_EOS = {
+    STT_STREAM_SPEC: "EndOfStream",
+    SVD_STREAM_SPEC: "endOfStream",
+    PII_STREAM_SPEC: "EndOfStream",
+}
+_BATCH_PATH = dict(
+    zip(
+        BATCH_SPECS,
+        (VELMA_PATHS[n] for n in ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")),
+        strict=True,
+    )
+)
+
+
+def _each_channel(part: str, documents: tuple[str, ...] = STREAM_SPECS) -> tuple[Source, ...]:
+    """``part`` of each streaming file's channel, e.g. ``bindings.ws.query.api_key``."""
+    return tuple(src(d, f"channels.{_STREAM_CHANNEL[d]} {part}") for d in documents)
+
+
+def _each_eos(note: str = "") -> tuple[Source, ...]:
+    """Each streaming file's end-of-stream message."""
+    return tuple(
+        src(d, f"components.messages.{_STREAM_EOS[d]} {note}".strip()) for d in STREAM_SPECS
+    )
+
+
+_FMT_STREAM_INTRO = src(
+    AUDIO_FORMATS_PAGE, "introduction (streaming endpoints accept raw PCM / mu-law / A-law)"
+)
+_FMT_BATCH_EXTENSION = src(
+    AUDIO_FORMATS_PAGE, "introduction (HTTP batch endpoints: the file extension decides)"
+)
+_TS_1003 = src(
+    TROUBLESHOOTING_PAGE, "WebSocket close code 1003 — invalid query parameters (SVD Streaming)"
+)
+_TS_4002 = src(
+    TROUBLESHOOTING_PAGE, "WebSocket close code 4002 — audio data doesn’t match declared format"
+)
+
+
+def _batch_op(document: str, part: str) -> Source:
+    """``part`` of a batch file's one operation, e.g. ``responses 504``."""
+    return src(document, f"POST {_BATCH_PATH[document]} {part}")
+
+
 # --------------------------------------------------------------------------
 # Raw (headerless) audio on the streaming endpoints
 # --------------------------------------------------------------------------
@@ -78,8 +132,8 @@ _RAW_AUDIO: tuple[Clause, ...] = (
         ),
         sources=(
             src(AUDIO_FORMATS_PAGE, "Supported raw formats"),
-            src(AUDIO_FORMATS_PAGE, "intro (streaming endpoints accept raw PCM / mu-law / A-law)"),
-            *_each(STREAM_SPECS, "channel query binding `audio_format` enum"),
+            _FMT_STREAM_INTRO,
+            *_each_channel("bindings.ws.query.audio_format"),
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -101,7 +155,7 @@ _RAW_AUDIO: tuple[Clause, ...] = (
         ),
         sources=(
             src(AUDIO_FORMATS_PAGE, "Supported sample_rate values"),
-            *_each(STREAM_SPECS, "channel query binding `sample_rate` enum"),
+            *_each_channel("bindings.ws.query.sample_rate"),
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -123,9 +177,9 @@ _RAW_AUDIO: tuple[Clause, ...] = (
         ),
         sources=(
             src(AUDIO_FORMATS_PAGE, "num_channels range"),
-            *_each(STREAM_SPECS, "channel query binding `num_channels`"),
+            *_each_channel("bindings.ws.query.num_channels"),
             # The troubleshooting page names only 1 or 2 (a subset of the range).
-            src(TROUBLESHOOTING_PAGE, "WebSocket close code 1003 — invalid query parameters"),
+            _TS_1003,
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -147,9 +201,10 @@ _RAW_AUDIO: tuple[Clause, ...] = (
             "connection time."
         ),
         sources=(
-            src(AUDIO_FORMATS_PAGE, "raw formats need sample_rate and num_channels"),
+            _FMT_STREAM_INTRO,
+            src(AUDIO_FORMATS_PAGE, "Deepfake Detection streaming > raw formats"),
             src(AUDIO_FORMATS_PAGE, "error table (close code 1003)"),
-            *_each(STREAM_SPECS, "WebSocket Close Codes (1003)"),
+            *_each_channel("description, 'WebSocket Close Codes' (1003)"),
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -170,8 +225,8 @@ _RAW_AUDIO: tuple[Clause, ...] = (
         sources=(
             src(AUDIO_FORMATS_PAGE, "error table (close code 1003)"),
             src(FAQ_PAGE, "What WebSocket close codes should I handle? (1003)"),
-            src(TROUBLESHOOTING_PAGE, "WebSocket close code 1003 — invalid query parameters"),
-            *_each(STREAM_SPECS, "WebSocket Close Codes (1003)"),
+            _TS_1003,
+            *_each_channel("description, 'WebSocket Close Codes' (1003)"),
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -239,16 +294,18 @@ _BATCH: tuple[Clause, ...] = (
             "filename extension, not from the bytes or the part's content type."
         ),
         sources=(
-            src(AUDIO_FORMATS_PAGE, "intro (HTTP batch endpoints: the file extension decides)"),
-            *_each(BATCH_SPECS, "requestBody `upload_file`"),
+            _FMT_BATCH_EXTENSION,
+            _batch_op(STT_BATCH_SPEC, "responses 400"),
+            _batch_op(VFAST_SPEC, "requestBody `upload_file`"),
+            _batch_op(SVD_BATCH_SPEC, "requestBody `upload_file`"),
+            _batch_op(PII_BATCH_SPEC, "responses 400 (invalid_format)"),
         ),
         tier=Tier.MUST,
         outcomes=(
             Outcome(
                 status=400,
                 behaviour=(
-                    "valid audio under an extension the endpoint does not list is refused "
-                    "with 400 and the unsupported-format `detail`"
+                    "valid audio under an extension the endpoint does not list is refused with 400"
                 ),
             ),
             Outcome(
@@ -332,8 +389,8 @@ _BATCH: tuple[Clause, ...] = (
             src(TROUBLESHOOTING_PAGE, "504 Gateway Timeout"),
             src(TROUBLESHOOTING_PAGE, "STT Batch English VFast — silent 60-second timeout"),
             src(FAQ_PAGE, "What does a 504 response mean?"),
-            src(VFAST_SPEC, "responses 504"),
-            src(SVD_BATCH_SPEC, "responses 504"),
+            _batch_op(VFAST_SPEC, "responses 504"),
+            _batch_op(SVD_BATCH_SPEC, "responses 504"),
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -357,7 +414,7 @@ _BATCH: tuple[Clause, ...] = (
         sources=(
             src(FAQ_PAGE, "What does a 503 response mean?"),
             src(TROUBLESHOOTING_PAGE, "503 Service Unavailable"),
-            src(VFAST_SPEC, "responses 503"),
+            _batch_op(VFAST_SPEC, "responses 503"),
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -383,7 +440,7 @@ _AUTH: tuple[Clause, ...] = (
             "request header; a key elsewhere (query string, `Authorization`) does not count."
         ),
         sources=(
-            src(AUTH_PAGE, "Passing your API key — HTTP batch endpoints"),
+            src(AUTH_PAGE, "Passing your API key > HTTP batch endpoints"),
             src(FAQ_PAGE, "How do I authenticate my requests?"),
             src(TROUBLESHOOTING_PAGE, "401 Unauthorized"),
             *_each(BATCH_SPECS, "components.securitySchemes.ApiKeyAuth"),
@@ -408,9 +465,9 @@ _AUTH: tuple[Clause, ...] = (
             "any later header) cannot authenticate it."
         ),
         sources=(
-            src(AUTH_PAGE, "Passing your API key — WebSocket streaming endpoints"),
+            src(AUTH_PAGE, "Passing your API key > WebSocket streaming endpoints"),
             src(TROUBLESHOOTING_PAGE, "WebSocket close code 4001 (STT Streaming)"),
-            *_each(STREAM_SPECS, "channel query binding `api_key` (required)"),
+            *_each_channel("bindings.ws.query.api_key"),
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -428,18 +485,15 @@ _AUTH: tuple[Clause, ...] = (
         id="velma/key-org-scope",
         surface=V,
         requirement=(
-            "An API key belongs to one organisation; that organisation's model access and "
-            "limits apply to it, and they are fixed for the key's life."
+            "An API key is tied to one organisation and itself determines which models it "
+            "may use and its usage limits, fixed when the key is made. Whether two keys of one "
+            "organisation share access and limits is not documented; it is recorded only."
         ),
         sources=(src(AUTH_PAGE, "API keys"),),
-        tier=Tier.MUST,
+        tier=Tier.INFO,
         outcomes=(
-            Outcome(
-                behaviour=(
-                    "two keys of one organisation see the same model access and draw on the same "
-                    "concurrency and monthly limits"
-                )
-            ),
+            Outcome(behaviour="two keys of one organisation share model access and limits"),
+            Outcome(behaviour="each key of the organisation has its own access and limits"),
         ),
         tags=("auth", "quota"),
     ),
@@ -464,7 +518,7 @@ _AUTH: tuple[Clause, ...] = (
                 ),
                 sources=(
                     src(RFC_9110, "5.1 Field Names"),
-                    src(RFC_9113, "8.2.2 Field names are lowercase"),
+                    src(RFC_9113, "8.2 HTTP Fields"),
                 ),
                 outcomes=(
                     Outcome(
@@ -505,14 +559,15 @@ _AUTH: tuple[Clause, ...] = (
         surface=V,
         requirement=(
             f"A batch request without an `{VELMA_HTTP_AUTH_HEADER}` header is refused without "
-            "processing; the seeds name 401, while the specs treat the header as a required "
-            "field and answer FastAPI's 422."
+            "processing. The status is disputed per surface (contradiction 16, "
+            "`<surface>/missing-key`): the seeds name 401, the specs FastAPI's 422; this clause "
+            "holds on either side."
         ),
         sources=(
-            src(AUTH_PAGE, "Authentication error codes — HTTP endpoints"),
+            src(AUTH_PAGE, "Authentication error codes > HTTP endpoints"),
             src(TROUBLESHOOTING_PAGE, "401 Unauthorized"),
-            src(STT_BATCH_SPEC, "responses 422 (missing `X-API-Key` header)"),
-            src(SVD_BATCH_SPEC, "responses 422 (missing `X-API-Key` header)"),
+            _batch_op(STT_BATCH_SPEC, "responses 422 (missing `X-API-Key` header)"),
+            _batch_op(SVD_BATCH_SPEC, "responses 422 (missing `X-API-Key` header)"),
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -525,15 +580,20 @@ _AUTH: tuple[Clause, ...] = (
         id="velma/auth-invalid-key-401",
         surface=V,
         requirement=(
-            "As a general rule, an HTTP request whose key is unknown or revoked is answered "
-            "401 (per-surface exceptions are separate clauses)."
+            "An HTTP request whose key is unknown or revoked is refused with a "
+            '`{"detail": str}` body and nothing processed. Which status is disputed per '
+            "surface (contradictions 4 and 17, `<surface>/invalid-key`): the authentication "
+            "page says 401, the specs list only 403 and 502; this clause holds on any side."
         ),
         sources=(
-            src(AUTH_PAGE, "Authentication error codes — HTTP endpoints"),
-            src(TROUBLESHOOTING_PAGE, "401 Unauthorized"),
+            src(AUTH_PAGE, "Authentication error codes > HTTP endpoints"),
+            src(STT_BATCH_SPEC, "POST /api/velma-2-stt-batch responses 403 and 502 (no 401)"),
         ),
         tier=Tier.MUST,
-        outcomes=(Outcome(status=401, behaviour='`{"detail": str}` body; nothing processed'),),
+        outcomes=tuple(
+            Outcome(status=status, behaviour='`{"detail": str}` body; nothing processed')
+            for status in (401, 403, 502)
+        ),
         tags=("auth",),
     ),
     Clause(
@@ -544,7 +604,7 @@ _AUTH: tuple[Clause, ...] = (
             "usage limit is spent, is answered 403 rather than 401."
         ),
         sources=(
-            src(AUTH_PAGE, "Authentication error codes — HTTP endpoints"),
+            src(AUTH_PAGE, "Authentication error codes > HTTP endpoints"),
             src(TROUBLESHOOTING_PAGE, "403 Forbidden (REST)"),
             src(FAQ_PAGE, "What rate limits apply?"),
         ),
@@ -556,14 +616,16 @@ _AUTH: tuple[Clause, ...] = (
         id="velma/forbidden-detail-distinguishes",
         surface=V,
         requirement=(
-            "A 403 for a model that is not enabled and a 403 for a spent usage limit carry "
-            "different `detail` texts, so a client can tell them apart."
+            "A 403 for a model that is not enabled and a 403 for a spent usage limit should "
+            "carry different `detail` texts, so a client can tell them apart. The pages give "
+            'the texts as examples ("or similar"), so only their being different is judged, '
+            "and as a recommendation: no page promises the exact strings."
         ),
         sources=(
-            src(AUTH_PAGE, "Authentication error codes — HTTP endpoints"),
+            src(AUTH_PAGE, "Authentication error codes > HTTP endpoints"),
             src(TROUBLESHOOTING_PAGE, "403 Forbidden (REST)"),
         ),
-        tier=Tier.MUST,
+        tier=Tier.SHOULD,
         outcomes=(
             Outcome(
                 status=403,
@@ -598,6 +660,57 @@ _AUTH: tuple[Clause, ...] = (
         ),
         tags=("auth", "quota", "error-shape"),
     ),
+    Clause(
+        id="velma/host",
+        surface=V,
+        requirement=(
+            "The host that serves the Velma-2 model APIs: the seed pages and the specs name "
+            "different ones. Judged from the base URLs of the profile, not from any response."
+        ),
+        sources=(
+            src(AUTH_PAGE, "surfaces table (Velma-2 model APIs row)"),
+            src(TROUBLESHOOTING_PAGE, "WebSocket close code 4001 (STT Streaming), fix example"),
+            *_each(BATCH_SPECS, "servers[0].url"),
+            *_each(STREAM_SPECS, "servers.production.host"),
+        ),
+        tier=Tier.INFO,
+        alternatives=(
+            Alternative(
+                key=VELMA_HOST_PAGES,
+                summary=(
+                    "The authentication page lists this host for the Velma-2 model APIs and the "
+                    "troubleshooting page connects to it in its example."
+                ),
+                sources=(
+                    src(AUTH_PAGE, "surfaces table (Velma-2 model APIs row)"),
+                    src(
+                        TROUBLESHOOTING_PAGE,
+                        "WebSocket close code 4001 (STT Streaming), fix example",
+                    ),
+                ),
+                outcomes=(Outcome(behaviour=f"the profile's Velma-2 host is {VELMA_HOST_PAGES}"),),
+            ),
+            Alternative(
+                key=VELMA_HOST_SPECS,
+                summary="Every Velma-2 OpenAPI and AsyncAPI file names this host as its server.",
+                sources=(
+                    *_each(BATCH_SPECS, "servers[0].url"),
+                    *_each(STREAM_SPECS, "servers.production.host"),
+                ),
+                outcomes=(Outcome(behaviour=f"the profile's Velma-2 host is {VELMA_HOST_SPECS}"),),
+                spec_literal=True,
+            ),
+        ),
+        preferred=VELMA_HOST_PAGES,
+        rationale=(
+            "The seed pages are the primary contract and state the host in a table written for "
+            "the purpose, with a full connection URL as example; a spec's `servers` line is one "
+            "generated default per file. INFO: the host is configuration, not behaviour a target "
+            "can keep or break, and it is recorded only when the profile points at one of them."
+        ),
+        contradiction=18,
+        tags=("host",),
+    ),
 )
 
 # --------------------------------------------------------------------------
@@ -614,7 +727,7 @@ _ERROR_SHAPES: tuple[Clause, ...] = (
         ),
         sources=(
             *_each(BATCH_SPECS, "components.schemas.ErrorResponse"),
-            src(AUTH_PAGE, "Authentication error codes — HTTP endpoints (the detail field)"),
+            src(AUTH_PAGE, "Authentication error codes > HTTP endpoints (the detail field)"),
             src(TROUBLESHOOTING_PAGE, "403 Forbidden (REST)"),
         ),
         tier=Tier.MUST,
@@ -637,7 +750,7 @@ _ERROR_SHAPES: tuple[Clause, ...] = (
         ),
         sources=(
             *_each(BATCH_SPECS, "components.schemas.HTTPValidationError"),
-            src(SVD_BATCH_SPEC, "responses 422 (oneOf ErrorResponse / HTTPValidationError)"),
+            _batch_op(SVD_BATCH_SPEC, "responses 422 (oneOf ErrorResponse / HTTPValidationError)"),
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -680,7 +793,7 @@ _ADMISSION: tuple[Clause, ...] = (
             "kept per organisation and per model; spending one model's limit leaves other "
             "models untouched."
         ),
-        sources=_LIMIT_SOURCES,
+        sources=(src(AUTH_PAGE, "Rate limits"), src(FAQ_PAGE, "What rate limits apply?")),
         tier=Tier.MUST,
         outcomes=(
             Outcome(
@@ -785,10 +898,10 @@ _ADMISSION: tuple[Clause, ...] = (
             "away as it opens, before any audio is taken."
         ),
         sources=(
-            src(AUTH_PAGE, "Authentication error codes — WebSocket endpoints"),
+            src(AUTH_PAGE, "Authentication error codes > WebSocket endpoints"),
             src(FAQ_PAGE, "What rate limits apply?"),
             src(TROUBLESHOOTING_PAGE, "WebSocket close code 4029"),
-            *_each(STREAM_SPECS, "Connection Flow / Error Handling"),
+            *_each_channel("description, 'Connection Flow'", (STT_STREAM_SPEC, PII_STREAM_SPEC)),
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -906,7 +1019,6 @@ _CLIENT: tuple[Clause, ...] = (
         outcomes=(
             Outcome(
                 status=403,
-                detail=DETAIL_MONTHLY_LIMIT,
                 behaviour="no further request to that model follows in the same run",
             ),
         ),
@@ -968,8 +1080,8 @@ _BILLING: tuple[Clause, ...] = (
         sources=(
             src(FAQ_PAGE, "How is usage billed?"),
             src(STT_BATCH_SPEC, "components.schemas.TranscriptionResponse.duration_ms"),
-            src(PII_BATCH_SPEC, "metadata `duration_ms`"),
-            src(STT_STREAM_SPEC, "messages.DoneResult (total audio duration)"),
+            src(PII_BATCH_SPEC, "components.schemas.RedactionMetadata.duration_ms"),
+            src(STT_STREAM_SPEC, "components.messages.DoneResult"),
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -996,22 +1108,24 @@ _CLOSING: tuple[Clause, ...] = (
         id="velma/close-codes",
         surface=V,
         requirement=(
-            f"A Velma-2 WebSocket closes only with a documented code ({_CLOSE_CODE_LIST}), "
-            "each used for its documented cause."
+            f"The FAQ lists the close codes a Velma-2 client should handle ({_CLOSE_CODE_LIST}), "
+            "each with its cause. A list of codes to handle is not a promise that no other code "
+            "occurs, so the code each provoked cause closed with is recorded; the per-surface "
+            "clauses judge the codes the specs promise."
         ),
         sources=(
             src(FAQ_PAGE, "What WebSocket close codes should I handle?"),
             src(AUDIO_FORMATS_PAGE, "error table (close codes 1003, 4002)"),
-            src(AUTH_PAGE, "Authentication error codes — WebSocket endpoints"),
+            src(AUTH_PAGE, "Authentication error codes > WebSocket endpoints"),
             src(AUTH_PAGE, "Rate limit error codes"),
             src(TROUBLESHOOTING_PAGE, "WebSocket close code 4001 (STT Streaming)"),
             src(TROUBLESHOOTING_PAGE, "WebSocket close code 4003"),
             src(TROUBLESHOOTING_PAGE, "WebSocket close code 4029"),
-            src(TROUBLESHOOTING_PAGE, "WebSocket close code 1003 — invalid query parameters"),
-            src(TROUBLESHOOTING_PAGE, "WebSocket close code 4002 — audio data doesn't match"),
-            *_each(STREAM_SPECS, "WebSocket Close Codes"),
+            _TS_1003,
+            _TS_4002,
+            *_each_channel("description, 'WebSocket Close Codes'"),
         ),
-        tier=Tier.MUST,
+        tier=Tier.INFO,
         outcomes=tuple(
             Outcome(close_code=code, behaviour=meaning)
             for code, meaning in VELMA_CLOSE_CODES.items()
@@ -1022,12 +1136,16 @@ _CLOSING: tuple[Clause, ...] = (
         id="velma/ws-error-before-close",
         surface=V,
         requirement=(
-            'Every close other than 1000 is preceded by an `{"type": "error", "error": str}` '
-            "message."
+            'An `{"type": "error", "error": str}` message comes right before each close the '
+            "specs pair with one: 1003, 4003 and 4029 on every streaming surface and 4002 on "
+            "deepfake streaming (close-code lists), and the close that ends an error during "
+            "processing, such as an internal failure or undecodable audio (error-handling "
+            "sections). Nothing is promised for 4001, which no spec lists."
         ),
         sources=(
-            *_each(STREAM_SPECS, "WebSocket Close Codes"),
-            src(STT_STREAM_SPEC, "messages.ErrorResponse"),
+            *_each_channel("description, 'WebSocket Close Codes'"),
+            src(STT_STREAM_SPEC, "channels.velma2SttStreaming description, 'Error Handling'"),
+            src(STT_STREAM_SPEC, "components.messages.ErrorResponse"),
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -1044,7 +1162,9 @@ _CLOSING: tuple[Clause, ...] = (
         ),
         sources=(
             src(FAQ_PAGE, "How do I signal the end of my audio stream?"),
-            *_each(STREAM_SPECS, "messages.EndOfStream"),
+            src(STT_STREAM_SPEC, "components.messages.EndOfStream"),
+            src(SVD_STREAM_SPEC, "operations.signalEnd"),
+            src(PII_STREAM_SPEC, "components.messages.EndOfStream"),
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -1060,16 +1180,17 @@ _CLOSING: tuple[Clause, ...] = (
         id="velma/empty-binary-not-eos",
         surface=V,
         requirement=(
-            "Only a text frame ends the input; a zero-length binary frame is an (empty) audio "
-            "chunk and leaves the stream open."
+            "The documents name an empty TEXT frame as the end of input and say nothing about "
+            "a zero-length binary frame; whether one ends the stream is recorded, not judged."
         ),
         sources=(
-            *_each(STREAM_SPECS, "messages.EndOfStream (text/plain, const '')"),
-            src(SVD_STREAM_SPEC, "messages.audioData (binary, frames of any size)"),
+            *_each_eos("(text/plain, const '')"),
+            src(SVD_STREAM_SPEC, "components.messages.audioData (frames of any size)"),
         ),
-        tier=Tier.MUST,
+        tier=Tier.INFO,
         outcomes=(
             Outcome(behaviour="no `done` follows an empty binary frame; later audio is analysed"),
+            Outcome(close_code=1000, message="done", behaviour="the empty frame ended the input"),
         ),
         tags=("close-code",),
     ),

@@ -33,6 +33,7 @@ from ..tables import (
     BATCH_PROCESSING_TIMEOUT_S,
     CONTAINER_FORMATS,
     DETAIL_BAD_VALUE,
+    DETAIL_CANNOT_VALIDATE,
     DETAIL_EMPTY,
     DETAIL_FORBIDDEN,
     DETAIL_INSUFFICIENT_CREDITS,
@@ -182,8 +183,127 @@ def _formats(s: Surface) -> str:
 # Authentication
 # --------------------------------------------------------------------------
 
-_AUTH_TABLE = src(AUTH_PAGE, "Authentication error codes — HTTP endpoints")
-_SVD_403_NOTE = src(AUTH_PAGE, "Authentication error codes — SVD Batch returns 403")
+_AUTH_TABLE = src(AUTH_PAGE, "Authentication error codes > HTTP endpoints")
+_SVD_403_NOTE = src(AUTH_PAGE, "Authentication error codes > HTTP endpoints (SVD Batch note)")
+
+# Row 16: a request without the key header. The seed pages treat it as an authentication
+# failure; every batch spec declares the header a required parameter, so a FastAPI service
+# refuses it in request validation, before any handler runs.
+_MISSING_KEY_422 = Outcome(
+    status=422,
+    behaviour=f'{_FASTAPI_422}; one `loc` is ["header", "{VELMA_HTTP_AUTH_HEADER}"]',
+)
+
+
+def _missing_key(s: Surface) -> dict[str, Any]:
+    on_401 = (_AUTH_TABLE, src(TROUBLESHOOTING_PAGE, "401 Unauthorized"))
+    on_422 = (
+        _spec(s, "responses 422 (a required field such as the `X-API-Key` header missing)"),
+        src(_SPEC[s], "components.schemas.HTTPValidationError"),
+    )
+    svd_403 = Alternative(
+        key="403",
+        summary=(
+            "SVD Batch sends no separate 401: key problems, a missing key among them, get 403 "
+            "with a `detail` that tells them apart from a spent usage limit."
+        ),
+        sources=(_SVD_403_NOTE,),
+        outcomes=(Outcome(status=403),),
+    )
+    return dict(
+        requirement=(
+            f"A request with no `{VELMA_HTTP_AUTH_HEADER}` header is refused before any "
+            "processing; the seed pages call it an authentication failure (401"
+            + (", or 403 on SVD Batch" if s is SVD else "")
+            + "), the spec a missing required field (422 with FastAPI's validation body)."
+        ),
+        sources=(*on_401, *((_SVD_403_NOTE,) if s is SVD else ()), *on_422),
+        tier=Tier.MUST,
+        alternatives=(
+            Alternative(
+                key="401",
+                summary="A missing key is an authentication failure, answered 401 like a bad one.",
+                sources=on_401,
+                outcomes=(Outcome(status=401),),
+            ),
+            *((svd_403,) if s is SVD else ()),
+            Alternative(
+                key="422",
+                summary=(
+                    f"`{VELMA_HTTP_AUTH_HEADER}` is a required header parameter of the "
+                    "operation; leaving it out fails request validation: 422, `detail` a list "
+                    "of {`loc`, `msg`, `type`} items, one naming the header."
+                ),
+                sources=on_422,
+                outcomes=(_MISSING_KEY_422,),
+                spec_literal=True,
+            ),
+        ),
+        preferred="422",
+        rationale=(
+            "All four specs agree and one shows the body; a FastAPI service checks required "
+            "parameters before any handler code runs, so the 422 is the framework's own answer, "
+            "while the seed pages' 401 lines are prose covering bad and missing keys together."
+        ),
+        contradiction=16,
+        tags=("auth",),
+    )
+
+
+# Row 17: a key the service does not accept, on the three batch surfaces without their own
+# SVD-style note (svd-batch/invalid-key is row 4).
+def _invalid_key(s: Surface) -> dict[str, Any]:
+    on_spec = (
+        _spec(s, "responses 403 (the spec lists no 401)"),
+        _spec(s, "responses 502"),
+    )
+    return dict(
+        requirement=(
+            f"A key in `{VELMA_HTTP_AUTH_HEADER}` that the service does not accept is refused "
+            f"on {_NAME[s]} before any processing; the authentication page says 401, while "
+            "the spec documents no 401 and answers key problems with 403 (or 502 when the "
+            "key cannot be checked)."
+        ),
+        sources=(_AUTH_TABLE, *on_spec),
+        tier=Tier.MUST,
+        alternatives=(
+            Alternative(
+                key="401",
+                summary="An unknown or wrong key is an authentication failure: 401.",
+                sources=(_AUTH_TABLE,),
+                outcomes=(Outcome(status=401),),
+            ),
+            Alternative(
+                key="403",
+                summary=(
+                    "The spec has no 401: a request the service does not permit, a bad key "
+                    f"included, gets 403 (its example `detail` is `{DETAIL_FORBIDDEN}`)."
+                ),
+                sources=on_spec[:1],
+                outcomes=(Outcome(status=403, detail=DETAIL_FORBIDDEN),),
+                spec_literal=True,
+            ),
+            Alternative(
+                key="502",
+                summary=(
+                    "The spec's other refusal of a request it could not validate: 502 (its "
+                    f"example `detail` is `{DETAIL_CANNOT_VALIDATE}`)."
+                ),
+                sources=on_spec[1:],
+                outcomes=(Outcome(status=502, detail=DETAIL_CANNOT_VALIDATE),),
+            ),
+        ),
+        preferred="401",
+        rationale=(
+            "The authentication page gives 401 for a bad key and names SVD Batch as the one "
+            "endpoint without it, which implies the other three send it; a spec that omits a "
+            "status is weaker evidence than a page that states one, and 502 asks for a retry, "
+            "which fits an outage rather than a key that is simply wrong."
+        ),
+        contradiction=17,
+        tags=("auth",),
+    )
+
 
 _AUTH: tuple[Clause, ...] = (
     *_per_surface(
@@ -195,7 +315,7 @@ _AUTH: tuple[Clause, ...] = (
                 "request header; a valid key there admits the request."
             ),
             sources=(
-                src(AUTH_PAGE, "Passing your API key — HTTP batch endpoints"),
+                src(AUTH_PAGE, "Passing your API key > HTTP batch endpoints"),
                 src(FAQ_PAGE, "How do I authenticate my requests?"),
                 src(_SPEC[s], "components.securitySchemes.ApiKeyAuth"),
             ),
@@ -209,52 +329,8 @@ _AUTH: tuple[Clause, ...] = (
             tags=("auth",),
         ),
     ),
-    *_per_surface(
-        "missing-key",
-        BATCH,
-        lambda s: dict(
-            requirement=(
-                f"A request with no `{VELMA_HTTP_AUTH_HEADER}` header is refused before any "
-                "processing; the seed pages say 401, the spec lists the header as a required "
-                "field (FastAPI 422)"
-                + (
-                    ", and the authentication page gives SVD Batch 403 for key problems."
-                    if s is SVD
-                    else "."
-                )
-            ),
-            sources=(
-                src(TROUBLESHOOTING_PAGE, "401 Unauthorized"),
-                _AUTH_TABLE,
-                *((_SVD_403_NOTE,) if s is SVD else ()),
-                _spec(s, "responses 422"),
-            ),
-            tier=Tier.MUST,
-            outcomes=(
-                *((Outcome(status=403),) if s is SVD else ()),
-                Outcome(status=401),
-                Outcome(
-                    status=422,
-                    behaviour=f'{_FASTAPI_422}; one `loc` is ["header", "{VELMA_HTTP_AUTH_HEADER}"]',
-                ),
-            ),
-            tags=("auth",),
-        ),
-    ),
-    *_per_surface(
-        "invalid-key",
-        (STT, VFAST, PII),
-        lambda s: dict(
-            requirement=(
-                f"A key in `{VELMA_HTTP_AUTH_HEADER}` that the service does not recognise is "
-                f"answered 401 on {_NAME[s]}, before any processing."
-            ),
-            sources=(_AUTH_TABLE, src(TROUBLESHOOTING_PAGE, "401 Unauthorized")),
-            tier=Tier.MUST,
-            outcomes=(Outcome(status=401),),
-            tags=("auth",),
-        ),
-    ),
+    *_per_surface("missing-key", BATCH, lambda s: _missing_key(s)),
+    *_per_surface("invalid-key", (STT, VFAST, PII), lambda s: _invalid_key(s)),
     Clause(
         id="svd-batch/invalid-key",
         surface=SVD,
@@ -281,6 +357,7 @@ _AUTH: tuple[Clause, ...] = (
                 outcomes=(
                     Outcome(status=403, behaviour="`detail` differs from the usage-limit 403"),
                 ),
+                spec_literal=True,
             ),
         ),
         preferred="403",
@@ -425,6 +502,7 @@ def _monthly_quota(s: Surface) -> dict[str, Any]:
                 ),
                 sources=on_429,
                 outcomes=_QUOTA_429,
+                spec_literal=True,
             ),
         ),
         preferred=preferred,
@@ -464,7 +542,10 @@ _ADMISSION: tuple[Clause, ...] = (
 # Uploads: formats, empty, undecodable, missing part
 # --------------------------------------------------------------------------
 
-_FORMATS_INTRO = src(AUDIO_FORMATS_PAGE, "intro (HTTP batch endpoints accept common containers)")
+_FORMATS_INTRO = src(
+    AUDIO_FORMATS_PAGE, "introduction (HTTP batch endpoints accept common containers)"
+)
+_FAQ_TAG_VS_REDACT = src(FAQ_PAGE, "Models and capabilities > PII/PHI tagging vs PII/PHI redaction")
 _FORMATS_ERRORS = src(AUDIO_FORMATS_PAGE, "error table")
 _FAQ_FORMATS = src(FAQ_PAGE, "What audio formats are supported?")
 
@@ -507,6 +588,7 @@ def _container_formats(s: Surface) -> dict[str, Any]:
                 summary="VFast takes the same ten containers as the other transcription endpoints.",
                 sources=(_FORMATS_INTRO, spec_list),
                 outcomes=(accepted,),
+                spec_literal=True,
             ),
             Alternative(
                 key="opus-only",
@@ -514,7 +596,6 @@ def _container_formats(s: Surface) -> dict[str, Any]:
                 sources=(
                     src(TROUBLESHOOTING_PAGE, "400 Bad Request — wrong format"),
                     src(TROUBLESHOOTING_PAGE, "STT Batch English VFast — silent 60-second timeout"),
-                    src(FAQ_PAGE, "What audio formats are supported? (two exceptions)"),
                 ),
                 outcomes=(
                     Outcome(
@@ -565,6 +646,7 @@ def _empty_file(s: Surface) -> dict[str, Any]:
                 summary="An empty upload is a bad request with the empty-file detail.",
                 sources=sources,
                 outcomes=(Outcome(status=400, detail=DETAIL_EMPTY),),
+                spec_literal=True,
             ),
             Alternative(
                 key="422-too-short",
@@ -596,15 +678,15 @@ def _undecodable(s: Surface) -> dict[str, Any]:
             tags=("audio-validation",),
         )
     status = 422 if s is SVD else 400
+    # The example's key differs per file.
+    example = {STT: "unprocessable_audio", VFAST: "unprocessable", SVD: "audio_unprocessable"}[s]
     return dict(
         requirement=(
             f"{_NAME[s]} refuses bytes that cannot be decoded as the extension's format "
             f"(corrupt or mislabelled data) with {status} `{DETAIL_UNPROCESSABLE}`."
         ),
         sources=(
-            _spec(
-                s, f"responses {status} ({'audio_unprocessable' if s is SVD else 'unprocessable'})"
-            ),
+            _spec(s, f"responses {status} ({example})"),
             *((_FORMATS_ERRORS,) if s is VFAST else ()),
         ),
         tier=Tier.MUST,
@@ -812,7 +894,7 @@ _COMMON_RESPONSES: tuple[Clause, ...] = (
 # --------------------------------------------------------------------------
 
 _FLAG_DEFAULT_EFFECT = {
-    "speaker_diarization": "each utterance carries a 1-based integer `speaker`, distinct voices distinct numbers",
+    "speaker_diarization": "each utterance carries a 1-based integer `speaker`, one per voice",
     "emotion_signal": "every utterance has `emotion: null`",
     "accent_signal": "every utterance has `accent: null`",
     "deepfake_signal": "every utterance has `deepfake_score: null`",
@@ -843,7 +925,7 @@ def _flag_default(flag: str) -> Clause:
         requirement=(f"Leaving out `{flag}` behaves as `{flag}={str(default).lower()}`."),
         sources=(
             _spec(STT, f"requestBody `{flag}` default {str(default).lower()}"),
-            src(FAQ_PAGE, "Models and capabilities — parameter table"),
+            src(FAQ_PAGE, "Models and capabilities > parameter table"),
         ),
         tier=Tier.MUST,
         outcomes=(Outcome(status=200, behaviour=_FLAG_DEFAULT_EFFECT[flag]),),
@@ -867,9 +949,26 @@ def _flag_on(flag: str) -> Clause:
     )
 
 
+def _speaker_distinct(s: Surface) -> Clause:
+    return Clause(
+        id=f"{s.value}/speaker-distinct",
+        surface=s,
+        requirement=(
+            "With diarization on, different voices should get different `speaker` numbers. The "
+            "spec says diarization tells speakers apart and shows numbers only by example "
+            "(1, 2), so this is a recommendation; one number per voice is judged elsewhere."
+        ),
+        sources=(_spec(s, "requestBody `speaker_diarization`"),),
+        tier=Tier.SHOULD,
+        outcomes=(Outcome(status=200, behaviour="two voices in one file get two numbers"),),
+        tags=("request-fields",),
+    )
+
+
 _STT: tuple[Clause, ...] = (
     *(_flag_default(f) for f in STT_FLAG_DEFAULTS),
     *(_flag_on(f) for f in _FLAG_ON_EFFECT),
+    _speaker_distinct(STT),
     Clause(
         id="stt-batch/speaker-numbering",
         surface=STT,
@@ -914,7 +1013,7 @@ _STT: tuple[Clause, ...] = (
         ),
         sources=(
             _spec(STT, "requestBody `pii_phi_tagging`"),
-            src(FAQ_PAGE, "PII/PHI tagging vs PII/PHI redaction"),
+            _FAQ_TAG_VS_REDACT,
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -954,15 +1053,17 @@ _STT: tuple[Clause, ...] = (
         surface=STT,
         requirement=(
             "With no language hint, utterances in one file may report different `language` "
-            "codes when the speakers switch languages."
+            'codes when the speakers switch languages. The spec says "may", so whether a '
+            "switch is identified is recorded, not judged."
         ),
         sources=(_spec(STT, "description"), _spec(STT, "responses 200 (multilingual example)")),
-        tier=Tier.MUST,
+        tier=Tier.INFO,
         outcomes=(
             Outcome(
                 status=200,
                 behaviour="a file with English then French speech yields utterances `en` then `fr`",
             ),
+            Outcome(status=200, behaviour="one language is reported for the whole file"),
         ),
         tags=("request-fields",),
     ),
@@ -1144,6 +1245,7 @@ _STT: tuple[Clause, ...] = (
                         ),
                     ),
                 ),
+                spec_literal=True,
             ),
             Alternative(
                 key="end-ms",
@@ -1302,6 +1404,7 @@ _SVD: tuple[Clause, ...] = (
                     _spec(SVD, "responses 422 (audio_too_short)"),
                 ),
                 outcomes=(Outcome(status=422, detail=DETAIL_TOO_SHORT),),
+                spec_literal=True,
             ),
             Alternative(
                 key="400-empty",
@@ -1323,7 +1426,8 @@ _SVD: tuple[Clause, ...] = (
         surface=SVD,
         requirement=(
             f"A clip of at least {MIN_SVD_DURATION_S:g} s but shorter than one "
-            f"{SVD_WINDOW_S:g} s window is padded internally and still gets frame verdicts."
+            f"{SVD_WINDOW_S:g} s window is padded internally and still gets frame verdicts. "
+            "Whether a frame may extend over the padding is not documented and not judged."
         ),
         sources=(_FAQ_SVD_LENGTH, _SVD_NOTES),
         tier=Tier.MUST,
@@ -1331,8 +1435,8 @@ _SVD: tuple[Clause, ...] = (
             Outcome(
                 status=200,
                 behaviour=(
-                    f"a clip between {_MIN_MS} and {_WINDOW_MS} ms yields at least one frame, "
-                    "and no frame ends after `duration_ms` (the padding is not reported)"
+                    f"a clip between {_MIN_MS} and {_WINDOW_MS} ms yields at least one frame "
+                    "with a synthetic or non-synthetic verdict"
                 ),
             ),
         ),
@@ -1450,8 +1554,10 @@ _SVD: tuple[Clause, ...] = (
         id="svd-batch/frames-ordered",
         surface=SVD,
         requirement=(
-            "Frames come in time order and together span the whole file, from its start to "
-            "`duration_ms`."
+            "Frames come in time order and together cover the file: the spec says the ordered "
+            "frames cover the full duration, but not that they meet without gap or overlap, so "
+            "only the order and the reach (the first within one window of the start, the last "
+            "within one window of `duration_ms`) are judged."
         ),
         sources=(
             src(SVD_BATCH_SPEC, "components.schemas.DetectionAPIResponse.frames"),
@@ -1462,8 +1568,9 @@ _SVD: tuple[Clause, ...] = (
             Outcome(
                 status=200,
                 behaviour=(
-                    "`start_time_ms` never decreases; the first frame starts at 0, the last "
-                    "ends at `duration_ms`, no gap lies between consecutive frames"
+                    f"`start_time_ms` never decreases; 0 <= start < end; the first frame starts "
+                    f"before {_WINDOW_MS} ms and the last ends within {_WINDOW_MS} ms of "
+                    "`duration_ms`"
                 ),
             ),
         ),
@@ -1487,6 +1594,7 @@ _PII: tuple[Clause, ...] = (
         outcomes=(Outcome(status=200, behaviour=_FLAG_DEFAULT_EFFECT["speaker_diarization"]),),
         tags=("request-fields",),
     ),
+    _speaker_distinct(PII),
     Clause(
         id="pii-batch/padding-defaults",
         surface=PII,
@@ -1612,7 +1720,7 @@ _PII: tuple[Clause, ...] = (
         ),
         sources=(
             src(PII_BATCH_SPEC, f"{_META}.text"),
-            src(FAQ_PAGE, "PII/PHI tagging vs PII/PHI redaction"),
+            _FAQ_TAG_VS_REDACT,
         ),
         tier=Tier.MUST,
         alternatives=(
@@ -1636,11 +1744,12 @@ _PII: tuple[Clause, ...] = (
                         ),
                     ),
                 ),
+                spec_literal=True,
             ),
             Alternative(
                 key="bracket-tags",
                 summary=f"Spans become entity-type tags such as {', '.join(FAQ_REDACTION_TAGS)}.",
-                sources=(src(FAQ_PAGE, "PII/PHI tagging vs PII/PHI redaction"),),
+                sources=(_FAQ_TAG_VS_REDACT,),
                 outcomes=(
                     Outcome(
                         status=200,
@@ -1691,7 +1800,7 @@ _PII: tuple[Clause, ...] = (
             src(PII_BATCH_SPEC, "info.description"),
             _spec(PII, "responses 200 `audio`"),
             src(PII_BATCH_SPEC, f"{_META}.redaction_ranges"),
-            src(FAQ_PAGE, "PII/PHI tagging vs PII/PHI redaction"),
+            _FAQ_TAG_VS_REDACT,
         ),
         tier=Tier.MUST,
         outcomes=(
@@ -1720,7 +1829,7 @@ _REQUEST: tuple[Clause, ...] = _per_surface(
             f"in the `{UPLOAD_PART}` part; the answer is synchronous."
         ),
         sources=(
-            src(AUTH_PAGE, "Passing your API key — HTTP batch endpoints"),
+            src(AUTH_PAGE, "Passing your API key > HTTP batch endpoints"),
             _spec(s, "requestBody"),
         ),
         tier=Tier.MUST,

@@ -9,8 +9,9 @@ three surfaces are written once and stamped out per surface by :func:`_per_surfa
 Outcome conventions (how to read ``Outcome`` on these surfaces)
 ----------------------------------------------------------------
 * ``Outcome(close_code=N, message="error")``: the server sends one JSON text message whose
-  ``type`` is ``"error"`` and then closes with code N. When ``detail`` is set it is the exact
-  text of that message's ``error`` field.
+  ``type`` is ``"error"`` and then closes with code N. When ``detail`` is set it is the text
+  the spec gives as the ``error`` example; it is judged apart, as wording (SHOULD), never as
+  part of the codes verdict.
 * ``Outcome(close_code=N)`` with no ``message``: only the close code is documented; no page or
   spec says an ``error`` message comes first (this is the case for 4001, which no spec lists).
 * ``Outcome(close_code=1000, message="done")``: ``done`` is the last JSON message (on
@@ -230,6 +231,16 @@ def _flow(surface: Surface) -> Source:
     return _spec(surface, f"channels.{_CHANNEL[surface]} description, 'Connection Flow'")
 
 
+def _receive_ops(surface: Surface) -> Source:
+    """The operation(s) listing every message the server sends."""
+    ops = {
+        STT: "operations.receiveTranscription",
+        SVD: "operations.receiveFrameResult / receiveDone / receiveError",
+        PII: "operations.receiveRedaction",
+    }
+    return _spec(surface, ops[surface])
+
+
 def _errors_doc(surface: Surface) -> Source:
     if surface is SVD:
         return _spec(SVD, "operations.receiveError")
@@ -238,11 +249,10 @@ def _errors_doc(surface: Surface) -> Source:
 
 FAQ_CLOSE = src(S.FAQ_PAGE, "Streaming (WebSocket) > What WebSocket close codes should I handle?")
 FAQ_EOS = src(S.FAQ_PAGE, "Streaming (WebSocket) > How do I signal the end of my audio stream?")
-FAQ_DONE = src(S.FAQ_PAGE, "Streaming (WebSocket) > What does the done message look like?")
 FAQ_PARTIALS = src(S.FAQ_PAGE, "Streaming (WebSocket) > partial_results")
 FAQ_LIMITS = src(S.FAQ_PAGE, "Rate limits > What rate limits apply?")
 FAQ_MODELS = src(S.FAQ_PAGE, "Models and capabilities > What models are available?")
-FAQ_ENRICH = src(S.FAQ_PAGE, "Models and capabilities > enrichment parameter table")
+FAQ_ENRICH = src(S.FAQ_PAGE, "Models and capabilities > parameter table")
 FAQ_TAG_VS_REDACT = src(
     S.FAQ_PAGE, "Models and capabilities > PII/PHI tagging vs PII/PHI redaction"
 )
@@ -272,9 +282,7 @@ FMT_SVD_RAW = src(S.AUDIO_FORMATS_PAGE, "Deepfake Detection streaming > raw form
 FMT_RATES = src(S.AUDIO_FORMATS_PAGE, "Supported sample_rate values")
 FMT_CHANNELS = src(S.AUDIO_FORMATS_PAGE, "num_channels range")
 FMT_PASSTHROUGH = src(S.AUDIO_FORMATS_PAGE, "The s16le passthrough optimization")
-FMT_STATUS = src(
-    S.AUDIO_FORMATS_PAGE, "error table and closing paragraph (1003 at connect, 4002 at decode)"
-)
+FMT_STATUS = src(S.AUDIO_FORMATS_PAGE, "error table (1003 at connect, 4002 at decode)")
 
 # --------------------------------------------------------------------------
 # Building blocks
@@ -366,7 +374,9 @@ def _key_alternatives(surface: Surface, what: str) -> tuple[Alternative, ...]:
     behaviour = "the upgrade succeeds and the server closes at once, before any audio"
     return (
         Alternative("4001", s4001, a4001_sources, (Outcome(close_code=4001, behaviour=behaviour),)),
-        Alternative("4003", s4003, a4003_sources, (_err(4003, behaviour=behaviour),)),
+        Alternative(
+            "4003", s4003, a4003_sources, (_err(4003, behaviour=behaviour),), spec_literal=True
+        ),
     )
 
 
@@ -484,6 +494,7 @@ def _limit_clause(surface: Surface, slug: str, requirement: str, credits: bool) 
                     "concurrency limit with 4029 at the handshake.",
                     (FAQ_LIMITS, TS_4029, *((_closes(SVD),) if credits else ())),
                     (_err(4029, detail, _LIMIT_BEHAVIOUR),),
+                    spec_literal=credits,  # the spec's 4029 is about credits, not concurrency
                 ),
                 Alternative(
                     "4003",
@@ -560,7 +571,13 @@ def _admission_clauses() -> tuple[Clause, ...]:
         lambda s: (
             "Authentication and limit refusals are reported as a WebSocket close code on the "
             "freshly upgraded connection, not as an HTTP error status on the upgrade request.",
-            (AUTH_WS_CODES, FAQ_LIMITS, TS_4029, _closes(s)),
+            (
+                AUTH_WS_CODES,
+                FAQ_LIMITS,
+                TS_4029,
+                _closes(s),
+                *(() if s is SVD else (_errors_doc(s),)),
+            ),
             (
                 Outcome(
                     behaviour="HTTP 101, then a close frame carrying the documented code, without "
@@ -812,6 +829,7 @@ def _query_clauses() -> tuple[Clause, ...]:
                             behaviour="num_channels=6 with a raw format is analysed",
                         ),
                     ),
+                    spec_literal=True,
                 ),
                 Alternative(
                     "1-2",
@@ -854,6 +872,7 @@ def _query_clauses() -> tuple[Clause, ...]:
                             behaviour="audio_format=wav alone is accepted and frames follow",
                         ),
                     ),
+                    spec_literal=True,
                 ),
                 Alternative(
                     "raw-only",
@@ -917,7 +936,7 @@ def _protocol_clauses() -> tuple[Clause, ...]:
             "Every JSON message from the server has a `type` among "
             + ", ".join(f"`{t}`" for t in SERVER_MESSAGE_TYPES[s.value])
             + ("; the only binary frames are MP3 clips." if s is PII else "."),
-            (_spec(s, "operations (receive)"),),
+            (_receive_ops(s),),
             (Outcome(behaviour=f"type in {SERVER_MESSAGE_TYPES[s.value]}"),),
         ),
     )
@@ -953,9 +972,14 @@ def _protocol_clauses() -> tuple[Clause, ...]:
         Tier.MUST,
         ("protocol", "close-code"),
         lambda s: (
-            "Before closing with any code other than 1000, the server sends one `error` message; "
-            "after an `error` message it closes the connection"
-            + (" and sends no binary frame." if s is PII else "."),
+            "When the server closes for an error, with a code the spec lists with an `error` "
+            "message (1003, 4003, 4029"
+            + ("; 4002 on deepfake streaming" if s is SVD else "")
+            + ") or after an error during processing (undecodable audio, an internal failure), "
+            "an `error` message comes right before the close; after an `error` message the "
+            "server closes the connection"
+            + (" and sends no binary frame." if s is PII else ".")
+            + " Nothing is promised for 4001, which no spec lists.",
             (_closes(s), _errors_doc(s), *((_msg(PII, "error"),) if s is PII else ())),
             (Outcome(message="error", behaviour="the message directly precedes the close frame"),),
         ),
@@ -993,9 +1017,18 @@ def _protocol_clauses() -> tuple[Clause, ...]:
             )
         return (
             "Audio that cannot be decoded (corrupt bytes, or no recognisable format when "
-            "`audio_format` is omitted) ends with an `error` and close 4002.",
-            (FAQ_CLOSE, TS_4002, _msg(s, "error")),
-            (_err(4002, behaviour=f"error text such as {ERR_INVALID_INPUT_AUDIO!r}"),),
+            "`audio_format` is omitted) is refused: an `error` message, then a close with an "
+            "error code (not 1000). The spec names no code for it (its list is 1000, 1003, "
+            "4003, 4029); 4002 is judged apart, as a recommendation "
+            f"({s.value}/audio-error-4002).",
+            (_errors_doc(s), _msg(s, "error"), _closes(s)),
+            (
+                Outcome(
+                    message="error",
+                    detail=ERR_INVALID_INPUT_AUDIO,
+                    behaviour="the server closes with a code other than 1000 right after it",
+                ),
+            ),
         )
 
     out += _per_surface("undecodable", Tier.MUST, ("protocol", "close-code"), undecodable)
@@ -1017,9 +1050,36 @@ def _protocol_clauses() -> tuple[Clause, ...]:
                 ),
                 (_err(4002, ERR_FORMAT_MISMATCH),),
             )
-        return (req, (FAQ_CLOSE, TS_4002, _msg(s, "error")), (_err(4002),))
+        return (
+            "Audio that does not match the declared `audio_format` (e.g. WebM bytes on an "
+            "`s16le` connection) is refused: an `error` message, then a close with an error "
+            "code (not 1000). The spec's close-code list has no 4002; the FAQ and the "
+            "troubleshooting page give it for this case, judged apart as a recommendation "
+            f"({s.value}/audio-error-4002).",
+            (_errors_doc(s), _msg(s, "error"), FAQ_CLOSE, TS_4002),
+            (
+                Outcome(
+                    message="error",
+                    behaviour="the server closes with a code other than 1000 right after it",
+                ),
+            ),
+        )
 
     out += _per_surface("format-mismatch", Tier.MUST, ("protocol", "close-code"), mismatch)
+    out += _per_surface(
+        "audio-error-4002",
+        Tier.SHOULD,
+        ("protocol", "close-code"),
+        lambda s: (
+            "Undecodable or mismatched audio should close with 4002: the FAQ's close-code table "
+            "and the troubleshooting page give 4002 to audio that does not match the declared "
+            "format, and the formats page to undecodable deepfake streams, but this surface's "
+            "spec does not list the code.",
+            (FAQ_CLOSE, TS_4002, FMT_STATUS),
+            (_err(4002),),
+        ),
+        surfaces=(STT, PII),
+    )
 
     out += _per_surface(
         "end-of-stream",
@@ -1040,13 +1100,17 @@ def _protocol_clauses() -> tuple[Clause, ...]:
     )
     out += _per_surface(
         "empty-binary-not-eos",
-        Tier.MUST,
+        Tier.INFO,
         ("end-of-stream", "protocol"),
         lambda s: (
-            "A zero-length binary frame is not an end-of-stream signal: the connection stays open, "
-            "no `done` is sent and more audio is accepted.",
+            "Whether a zero-length binary frame ends the input is not documented: the pages "
+            "name an empty TEXT frame as the end of stream and say nothing of empty binary "
+            "frames, so what the server does is recorded (stays open, or ends the stream).",
             (FAQ_EOS, _msg(s, "eos")),
-            (Outcome(behaviour="connection open, no done, later audio still processed"),),
+            (
+                Outcome(behaviour="connection open, no done, later audio still processed"),
+                Outcome(close_code=1000, message="done", behaviour="the empty frame ended input"),
+            ),
         ),
     )
     out += _per_surface(
@@ -1057,7 +1121,7 @@ def _protocol_clauses() -> tuple[Clause, ...]:
             "`done` comes after every other result and is the last JSON message"
             + (" (at most one trailing MP3 frame may follow it)" if s is PII else "")
             + "; the server then closes with 1000 without waiting for the client.",
-            (FAQ_DONE, FAQ_CLOSE, _flow(s), _closes(s)),
+            (FAQ_EOS, FAQ_CLOSE, _flow(s), _closes(s)),
             (Outcome(close_code=1000, message="done"),),
         ),
     )
@@ -1068,21 +1132,19 @@ def _protocol_clauses() -> tuple[Clause, ...]:
         lambda s: (
             "`done.duration_ms` is the total length, in whole milliseconds, of the audio the "
             "server received on the connection.",
-            (
-                _msg(s, "done") if s is not SVD else _spec(SVD, "components.schemas.DoneMessage"),
-                FAQ_DONE,
-            ),
+            (_msg(s, "done") if s is not SVD else _spec(SVD, "components.schemas.DoneMessage"),),
             (Outcome(message="done", behaviour="duration_ms matches the audio sent, to rounding"),),
         ),
     )
     out += _per_surface(
         "documented-close-codes",
-        Tier.SHOULD,
+        Tier.INFO,
         ("close-code",),
         lambda s: (
-            "The server closes only with the codes the documents name for this surface: "
+            "The codes the documents name for this surface are "
             + ", ".join(str(c) for c in STREAM_CLOSE_CODES[s.value])
-            + ".",
+            + ". The FAQ lists them as codes to handle, which does not promise that no other "
+            "code occurs, so a close with another code is recorded, not judged.",
             (FAQ_CLOSE, _closes(s), *((AUTH_WS_CODES, TS_4001) if s is STT else ())),
             tuple(
                 Outcome(
@@ -1191,6 +1253,7 @@ def _stt_clauses() -> tuple[Clause, ...]:
                   "`start_ms` and `duration_ms` (integers >= 0); the end is their sum.",
                   (_STT_UTT, _spec(STT, "components.messages.UtteranceResult examples")),
                   (Outcome(message="utterance", behaviour="integer start_ms and duration_ms present; no end_ms needed"),),
+                  spec_literal=True,
               ),
               Alternative(
                   "end-ms",
@@ -1271,7 +1334,7 @@ def _stt_clauses() -> tuple[Clause, ...]:
           ("partials", "schema", "deepfake")),
         c(STT, "done-shape",
           'STT streaming finishes with `{"type": "done", "duration_ms": <int >= 0>}`.',
-          (_msg(STT, "done"), FAQ_DONE), Tier.MUST,
+          (_msg(STT, "done"),), Tier.MUST,
           (Outcome(message="done", behaviour="validates against schemas_stream STT done"),),
           ("schema", "end-of-stream")),
     )  # fmt: skip
@@ -1333,9 +1396,11 @@ def _svd_clauses() -> tuple[Clause, ...]:
           ("deepfake", "protocol")),
         c(SVD, "done-shape",
           'Deepfake streaming finishes with `{"type": "done", "duration_ms": <int>, '
-          '"frame_count": <int>}`, where frame_count is the number of `frame` messages sent.',
-          (_spec(SVD, "components.schemas.DoneMessage"), _spec(SVD, "operations.receiveDone"), FAQ_DONE), Tier.MUST,
-          (Outcome(message="done", behaviour="frame_count equals the frames received"),),
+          '"frame_count": <int>}`. The spec counts the frames *analysed*, and no-content frames '
+          "skip the model, so frame_count lies between the frames with a speech verdict and "
+          "all `frame` messages sent.",
+          (_spec(SVD, "components.schemas.DoneMessage"), _spec(SVD, "operations.receiveDone")), Tier.MUST,
+          (Outcome(message="done", behaviour="non-no-content frames <= frame_count <= frames received"),),
           ("schema", "end-of-stream", "deepfake")),
         c(SVD, "short-stream",
           f"A stream that ends before {MIN_SVD_DURATION_S} s of audio has arrived: the documents "
@@ -1412,7 +1477,7 @@ def _pii_clauses() -> tuple[Clause, ...]:
         c(PII, "done-shape",
           'PII streaming finishes with `{"type": "done", "duration_ms": <int>, '
           '"trailing_redacted_audio": {...} | null}`, all three fields present.',
-          (_PII_DONE, FAQ_DONE), Tier.MUST,
+          (_PII_DONE,), Tier.MUST,
           (Outcome(message="done", behaviour="validates against schemas_stream PII done"),),
           ("schema", "end-of-stream", "pii")),
         c(PII, "trailing-audio",
@@ -1433,6 +1498,7 @@ def _pii_clauses() -> tuple[Clause, ...]:
                   "`<phi></phi>` for health data.",
                   (_PII_UTT, _PII_UTT_MSG, src(S.PII_BATCH_SPEC, "components.schemas.Utterance.text")),
                   (Outcome(message="utterance", behaviour="spans appear as <pii:name></pii:name> or <phi></phi>"),),
+                  spec_literal=True,
               ),
               Alternative(
                   "entity-tags",
