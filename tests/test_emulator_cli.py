@@ -32,6 +32,40 @@ def test_profile_has_urls_and_a_key_per_role():
     assert data["emulator"]["control_token"] == "tok"
 
 
+def test_profile_states_the_concurrency_limits_of_the_valid_keys_org(tmp_path):
+    from harness.contract.tables import VELMA_PATHS
+    from harness.emulator.config import load_config_dict
+    from harness.target import load_profile
+
+    cfg = load_config_dict(
+        {
+            "orgs": {
+                "other": {"concurrency": 9, "keys": [{"key": "k-other"}]},
+                "main": {
+                    "concurrency": 3,
+                    "concurrency_per_model": {"svd-stream": 1, "stt-batch": 0},
+                    "keys": [{"key": "k-valid", "role": "valid"}],
+                },
+            }
+        }
+    )
+    text = profile_toml("http://127.0.0.1:9", cfg, "tok")
+    path = tmp_path / "p.toml"
+    path.write_text(text)
+    limits = load_profile(path).velma.limits["concurrency"]
+    expected = {s: 3 for s in VELMA_PATHS} | {"svd-stream": 1, "stt-batch": 0}
+    assert limits == expected
+    assert load_profile(path).kugel.limits["max_characters"] == cfg.kugel.max_chars
+
+
+def test_profile_without_a_valid_key_states_no_concurrency_limits():
+    from harness.emulator.config import load_config_dict
+
+    cfg = load_config_dict({"orgs": {"o": {"keys": [{"key": "k", "role": "no_model_access"}]}}})
+    data = tomllib.loads(profile_toml("http://127.0.0.1:9", cfg, "tok"))
+    assert "limits" not in data["velma"]
+
+
 def test_emulate_serves_and_writes_the_profile(tmp_path):
     import subprocess
     import sys
@@ -59,6 +93,10 @@ def test_emulate_serves_and_writes_the_profile(tmp_path):
         loaded = load_profile(profile)  # the written profile is one `harness run` accepts
         assert loaded.kind == "emulator" and loaded.velma.key("valid") is not None
         assert loaded.platform.key("apikey") is not None and loaded.kugel.key("valid") is not None
+        demo = default_config()
+        assert loaded.velma.limits["concurrency"] == {
+            s: demo.orgs["demo"].limit_for(s) for s in VELMA_PATHS
+        }
         url = data["velma"]["base_url"] + VELMA_PATHS["stt-batch"]
         while True:
             try:

@@ -56,6 +56,17 @@ def test_missing_field(emu, padded, surface):
     assert "duration_ms" not in post(emu, surface, padded, headers=_dev("missing-field")).json()
 
 
+@pytest.mark.parametrize("surface", ["stt-batch", "vfast-batch", "svd-batch", "pii-batch"])
+def test_constant_duration(emu, padded, surface):
+    def duration(r) -> int:
+        if surface == "pii-batch":
+            return json.loads(multipart_parts(r)["metadata"][1])["duration_ms"]
+        return r.json()["duration_ms"]
+
+    assert duration(post(emu, surface, padded)) == 6000
+    assert duration(post(emu, surface, padded, headers=_dev("constant-duration"))) == 2000
+
+
 def test_missing_field_in_pii_metadata(emu, padded):
     r = post(emu, "pii-batch", padded, headers=_dev("missing-field"))
     meta = json.loads(multipart_parts(r)["metadata"][1])

@@ -395,6 +395,57 @@ def test_undecodable_container_4002(emu):
     assert_error_close(r, 4002, T.DETAIL_UNPROCESSABLE)
 
 
+def _mp4(tmp_path: Any, signal: np.ndarray, fmt: str, faststart: bool) -> bytes:
+    """An AAC MP4-family file, index (``moov``) last or, with ``faststart``, first."""
+    path = tmp_path / f"clip-{faststart}.{fmt}"
+    opts = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), "w", format="mp4" if fmt != "3gp" else "3gp", options=opts) as out:
+        stream = out.add_stream("aac", rate=RATE, layout="mono")
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(signal.astype(np.float32).reshape(1, -1)), format="flt",
+            layout="mono",
+        )  # fmt: skip
+        frame.sample_rate, frame.pts = RATE, 0
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["mp4", "m4a"])
+def test_svd_mp4_index_last_4002_at_once_index_first_analysed(emu, tmp_path, fmt):
+    sig = speech(2.0)
+    last = _mp4(tmp_path, sig, fmt, faststart=False)
+    first = _mp4(tmp_path, sig, fmt, faststart=True)
+    assert last.find(b"mdat") < last.find(b"moov") and first.find(b"moov") < first.find(b"mdat")
+    query = q(extra=f"audio_format={fmt}")
+    r = session(emu, SVD, query, chunks(last, 4096), eos=False)  # no end of stream needed
+    assert_error_close(r, 4002, T.DETAIL_UNPROCESSABLE)
+    assert not r.of("frame")
+    ok = session(emu, SVD, query, chunks(first, 4096))
+    assert ok.code == 1000 and ok.of("frame") and ok.of("done"), ok
+
+
+def test_mp4_layout_reads_box_order():
+    from harness.emulator.streaming.rawdecode import (
+        INDEX_FIRST,
+        INDEX_LAST,
+        NOT_BOXES,
+        mp4_layout,
+    )
+
+    def box(kind: bytes, body: bytes = b"") -> bytes:
+        return (8 + len(body)).to_bytes(4, "big") + kind + body
+
+    ftyp = box(b"ftyp", b"isom" + bytes(4))
+    assert mp4_layout(ftyp + box(b"free") + box(b"mdat", b"x" * 9) + box(b"moov")) == INDEX_LAST
+    assert mp4_layout(ftyp + box(b"moov", b"y" * 3)) == INDEX_FIRST
+    assert mp4_layout(ftyp[:10]) is None and mp4_layout(ftyp) is None  # need more bytes
+    big = (1).to_bytes(4, "big") + b"wide" + (24).to_bytes(8, "big") + bytes(8)
+    assert mp4_layout(ftyp + big + box(b"mdat")) == INDEX_LAST  # 64-bit box size
+    assert mp4_layout(b"RIFF\x00\x00\x00\x00WAVEfmt ") == NOT_BOXES
+    assert mp4_layout(bytes(16)) == NOT_BOXES
+
+
 @pytest.mark.parametrize("surface", SURFACES)
 def test_injected_fault_error_then_1011(emu, surface):
     r = session(

@@ -14,6 +14,16 @@ holds no such clause (the caller then uses its built-in default).
 A dispute is found by clause ID only (``<surface>/<slug>``, else ``velma/<slug>``),
 never by its contradiction row: one row can hold several clauses on one surface
 (row 6 is both ``svd-stream/concurrency-limit`` and ``svd-stream/monthly-quota``).
+
+Two rules fill in what the config does not name, in this order:
+
+- **Linked rows** (:data:`LINKED_ROWS`): every clause of such a row takes one side, because
+  the emulator answers them from one place (row 15: KugelAudio's one validation layer).
+  Naming one clause of the row selects that side for all of them; naming two with
+  different sides is an error.
+- **Presets** (``preset = "specs"``): every clause not named takes the side the published
+  OpenAPI/AsyncAPI files take (``Alternative.spec_literal``), or its preferred side where
+  no spec file takes one.
 """
 
 from __future__ import annotations
@@ -51,6 +61,8 @@ class Dispute:
 CONCURRENCY = Dispute("concurrency-limit", 2, frozenset({"svd-batch"}))
 QUOTA = Dispute("monthly-quota", 3, _BATCH)
 SVD_BAD_KEY = Dispute("invalid-key", 4, frozenset({"svd-batch"}))
+REST_BAD_KEY = Dispute("invalid-key", 17, frozenset({"stt-batch", "vfast-batch", "pii-batch"}))
+REST_MISSING_KEY = Dispute("missing-key", 16, _BATCH)
 VFAST_FORMATS = Dispute("container-formats", 7, frozenset({"vfast-batch"}))
 EMPTY_FILE = Dispute("empty-file", 9, frozenset({"svd-batch"}))
 METADATA_ONLY = Dispute("metadata-only", 9, frozenset({"svd-batch"}))
@@ -70,14 +82,23 @@ PII_STREAM_MARKERS = Dispute("redaction-markers", 11, frozenset({"pii-stream"}))
 KUGEL_FORBIDDEN = Dispute("forbidden", 13, frozenset({"kugel-http"}))
 KUGEL_WS_CREDITS = Dispute("insufficient-credits", 14, frozenset({"kugel-ws"}))
 KUGEL_VALIDATION = Dispute("validation-failure", 15, frozenset({"kugel-http"}))
+KUGEL_CODE_SET = Dispute("error-code-documented", 19, frozenset({"kugel"}))
+# velma/host (row 18) has no Dispute: the host is the profile's configuration, which a
+# loopback emulator cannot take.
 
 ALL_DISPUTES: tuple[Dispute, ...] = (
-    CONCURRENCY, QUOTA, SVD_BAD_KEY, VFAST_FORMATS, EMPTY_FILE, METADATA_ONLY, MAX_SIZE,
+    CONCURRENCY, QUOTA, SVD_BAD_KEY, REST_BAD_KEY, REST_MISSING_KEY, VFAST_FORMATS, EMPTY_FILE,
+    METADATA_ONLY, MAX_SIZE,
     REDACTION_TEXT, UTTERANCE_TIMING, SVD_STREAM_INPUT, STREAM_BAD_KEY, STREAM_MISSING_KEY,
     STREAM_CONCURRENCY, STREAM_QUOTA, SVD_MULTICHANNEL, STREAM_UTTERANCE_TIMING,
     PII_STREAM_MARKERS,
-    KUGEL_FORBIDDEN, KUGEL_WS_CREDITS, KUGEL_VALIDATION,
+    KUGEL_FORBIDDEN, KUGEL_WS_CREDITS, KUGEL_VALIDATION, KUGEL_CODE_SET,
 )  # fmt: skip
+
+# Rows whose clauses the emulator answers from one place, so they take one side together.
+LINKED_ROWS: frozenset[int] = frozenset({15})
+SPECS_PRESET = "specs"  # every clause on the side the published spec files take
+PRESETS: tuple[str, ...] = (SPECS_PRESET,)
 
 
 @dataclass(frozen=True)
@@ -116,12 +137,17 @@ class Choices:
 
 
 def resolve_choices(
-    requested: Mapping[str, str], catalog: Iterable[Clause] | None = None
+    requested: Mapping[str, str],
+    catalog: Iterable[Clause] | None = None,
+    preset: str | None = None,
 ) -> Choices:
-    """Validate ``requested`` (clause ID -> key) and fill in ``preferred`` for the rest.
+    """Validate ``requested`` (clause ID -> key) and fill in the rest: the side a linked
+    row's named clause takes, else the ``preset``'s side, else ``preferred``.
 
-    Raises ``ValueError`` naming the allowed clause IDs or keys.
+    Raises ``ValueError`` naming the allowed clause IDs, keys or presets.
     """
+    if preset is not None and preset not in PRESETS:
+        raise ValueError(f"preset = {preset!r} is not a preset; allowed: {', '.join(PRESETS)}")
     if catalog is None:
         from harness.contract import all_clauses
 
@@ -139,7 +165,36 @@ def resolve_choices(
                 f"{cid} = {key!r} is not one of its alternatives; allowed keys: {', '.join(keys)}"
             )
         chosen[cid] = (clause, clause.alternative(key))
+    for cid, key in _linked(chosen, disputed).items():
+        chosen[cid] = (disputed[cid], disputed[cid].alternative(key))
     for cid, clause in disputed.items():
-        if cid not in chosen and clause.preferred:
-            chosen[cid] = (clause, clause.alternative(clause.preferred))
+        if cid in chosen:
+            continue
+        key = clause.spec_side if preset == SPECS_PRESET else None
+        key = key or clause.preferred
+        if key:
+            chosen[cid] = (clause, clause.alternative(key))
     return Choices(MappingProxyType(chosen))
+
+
+def _linked(
+    named: Mapping[str, tuple[Clause, Alternative]], disputed: Mapping[str, Clause]
+) -> dict[str, str]:
+    """Clause ID -> key for the unnamed clauses of a linked row one of whose clauses is named."""
+    out: dict[str, str] = {}
+    for row in sorted(LINKED_ROWS):
+        members = [cid for cid, c in disputed.items() if c.contradiction == row]
+        picks = {cid: named[cid][1].key for cid in members if cid in named}
+        if len(set(picks.values())) > 1:
+            listed = ", ".join(f"{cid} = {key!r}" for cid, key in sorted(picks.items()))
+            raise ValueError(
+                f"contradiction {row} is answered in one place, so its clauses take one side "
+                f"together; these disagree: {listed}"
+            )
+        if picks:
+            key = next(iter(picks.values()))
+            for cid in members:
+                keys = [a.key for a in disputed[cid].alternatives]
+                if cid not in picks and key in keys:
+                    out[cid] = key
+    return out

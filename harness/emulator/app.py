@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -13,7 +14,9 @@ from starlette.routing import BaseRoute
 from harness.contract import tables as T
 
 from . import control, kugel, platform
+from .benign import BenignMiddleware
 from .config import EmulatorConfig, default_config
+from .serving import served_routes
 from .state import EmulatorState
 from .surfaces import SURFACE_MODULES
 
@@ -40,6 +43,12 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     routes.extend(_streaming_routes(state))
     routes.extend(platform.routes(state))  # Modulate Platform API
     routes.extend(kugel.routes(state))  # KugelAudio TTS
-    app = Starlette(routes=routes, exception_handlers={Exception: _internal_error})
+    serve = state.config.serve  # [serve]: a target that serves only some surfaces
+    routes = served_routes(routes, websocket=serve.websocket, disabled=serve.disabled)
+    benign = state.config.benign  # [benign] variants: one layer around every surface
+    middleware = [Middleware(BenignMiddleware, benign=benign)] if benign.enabled else []
+    app = Starlette(
+        routes=routes, middleware=middleware, exception_handlers={Exception: _internal_error}
+    )
     app.state.emulator = state
     return app

@@ -3,8 +3,10 @@
 Order of decisions (each one is a single place to grep):
 
 1. emulator override headers          -> 400 (emulator's own error)
-2. ``X-API-Key`` missing               -> 422, FastAPI shape
-3. admission: key, model, quota, slot  -> :func:`responses.rejection`
+2. ``X-API-Key`` missing               -> the chosen side of ``<surface>/missing-key``
+                                          (422 FastAPI shape; or 401, or 403 on SVD)
+3. fault ``validation-unavailable``    -> 502 ``Unable to validate request. ...``
+   admission: key, model, quota, slot  -> :func:`responses.rejection`
 4. multipart body (to disk)            -> 400 ``Invalid request.``; over the size limit:
                                           the chosen side of ``velma/batch-max-size``
 5. ``upload_file`` and form fields     -> 422 FastAPI shape, 400 language / config
@@ -12,7 +14,7 @@ Order of decisions (each one is a single place to grep):
 7. empty (zero-byte) file             -> 400 empty (or the chosen alternative)
 8. decoding                            -> 400 / 422 could not be processed
 9. the surface's own checks            -> e.g. SVD 422 too short
-10. faults and the processing model    -> 503 / 504 / latency
+10. faults and the processing model    -> 503 / 500 / 502 / 504 / latency
 11. the surface's 200 response; the audio's true duration is charged to the quota
 
 A surface module describes itself with a :class:`BatchSurface` and gets its
@@ -36,9 +38,14 @@ from harness.contract import tables as T
 
 from . import responses as R
 from .admission import Decision
-from .alternatives import EMPTY_FILE, MAX_SIZE, VFAST_FORMATS, Choices
+from .alternatives import EMPTY_FILE, MAX_SIZE, REST_MISSING_KEY, VFAST_FORMATS, Choices
 from .analysis import DecodeError, Envelope, decode_envelope, empty_envelope
-from .deviations import MISSING_FIELD, QUEUE_INSTEAD_OF_REJECT
+from .deviations import (
+    CONSTANT_DURATION,
+    CONSTANT_DURATION_MS,
+    MISSING_FIELD,
+    QUEUE_INSTEAD_OF_REJECT,
+)
 from .faults import Verdict
 from .formfields import (
     BadConfig,
@@ -108,6 +115,9 @@ def json_body(job: Job, body: dict[str, Any]) -> JSONResponse:
 
 
 def strip_for_deviation(ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+    """``duration_ms`` dropped (``missing-field``) or fixed (``constant-duration``)."""
+    if ctx.has(CONSTANT_DURATION) and "duration_ms" in body:
+        body = {**body, "duration_ms": CONSTANT_DURATION_MS}
     if ctx.has(MISSING_FIELD):
         body = {k: v for k, v in body.items() if k != "duration_ms"}
     return body
@@ -125,7 +135,14 @@ async def handle(request: Request, surface: BatchSurface, state: EmulatorState) 
         await drain(request)
         return R.emulator_error(400, str(exc))
     if api_key is None:
+        o = state.config.choices.outcome(REST_MISSING_KEY, surface.name, "status")
+        if o is not None and o.status != 422:
+            await drain(request)
+            return R.error(o.status or 401, R.missing_key_detail(o.status), ctx)
         return await _missing_key(request, state)
+    if ctx.faults.validation_unavailable:  # the key cannot be checked
+        await drain(request)
+        return R.error(502, T.DETAIL_CANNOT_VALIDATE, ctx)
 
     queue = ctx.has(QUEUE_INSTEAD_OF_REJECT)
     async with state.admission.hold(api_key, surface.name, queue=queue) as decision:
@@ -244,6 +261,10 @@ async def _with_form(
     verdict = await state.processing.run(envelope.duration_s, ctx.faults)
     if verdict is Verdict.OVERLOAD:
         return R.error(503, T.DETAIL_UNAVAILABLE, ctx)
+    if verdict is Verdict.INTERNAL:
+        return R.error(500, T.DETAIL_INTERNAL, ctx)
+    if verdict is Verdict.UPSTREAM:
+        return R.error(502, _not_completed_detail(surface.name), ctx)
     if verdict is Verdict.TIMEOUT:
         return R.error(504, T.DETAIL_TIMEOUT, ctx)
     if surface.build_in_thread:
@@ -267,6 +288,13 @@ def _extensions(surface: BatchSurface, choices: Choices) -> Sequence[str]:
     if alt is not None and "opus" in alt.key.lower():
         return T.VFAST_OPUS_ONLY
     return surface.extensions
+
+
+def _not_completed_detail(surface: str) -> str:
+    """502 for a request that could not be completed: the "could not complete" detail where
+    the surface documents it (STT Batch), else the surface's one documented 502 detail."""
+    details = next(r.details for r in T.REST_STATUSES if r.surface == surface and r.status == 502)
+    return T.DETAIL_NOT_COMPLETED if T.DETAIL_NOT_COMPLETED in details else details[0]
 
 
 def _empty_file(choices: Choices, surface: str) -> tuple[int, str]:

@@ -18,7 +18,8 @@ from typing import Any
 from harness.contract import Clause
 from harness.contract import tables as T
 
-from .alternatives import Choices, resolve_choices
+from .alternatives import PRESETS, Choices, resolve_choices
+from .benign import DEFAULT_LATENCY_MS, BenignConfig, check_benign_names
 from .deviations import check_deviation_names
 from .faults import FaultSpec, parse_fault_list
 from .kugel.config import KugelConfig, parse_kugel
@@ -78,12 +79,21 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class ServeConfig:
+    """``[serve]``: what the emulator serves (see :mod:`harness.emulator.serving`)."""
+
+    websocket: bool = True  # false: every WebSocket upgrade is answered HTTP 404 (REST only)
+    disabled: frozenset[str] = frozenset()  # surfaces (or kugel-http, kugel-ws, platform): 404
+
+
+@dataclass(frozen=True)
 class EmulatorConfig:
     orgs: Mapping[str, OrgConfig]
     keys: Mapping[str, KeyConfig]
     invalid_key: str = "demo-invalid-key"
     processing: ProcessingConfig = ProcessingConfig()
     server: ServerConfig = ServerConfig()
+    serve: ServeConfig = ServeConfig()  # [serve]: surfaces answered 404 as if not served
     faults: tuple[FaultSpec, ...] = ()  # applied to every request
     deviations: frozenset[str] = frozenset()  # enabled for every request
     allow_request_overrides: bool = True  # honour X-Emulator-Fault / X-Emulator-Deviation
@@ -92,6 +102,7 @@ class EmulatorConfig:
     choices: Choices = field(default_factory=Choices)  # resolved against the catalog
     kugel: KugelConfig = KugelConfig()  # [kugel]: see emulator/kugel
     platform: PlatformSettings = PlatformSettings()  # [platform]: see emulator/platform
+    benign: BenignConfig = BenignConfig()  # [benign]: see emulator/benign
 
     def key_for_role(self, role: str) -> str | None:
         if role == "invalid":
@@ -167,6 +178,8 @@ _TOP_KEYS = {
     "allow_request_overrides",
     "kugel",
     "platform",
+    "benign",
+    "serve",
 }
 
 
@@ -208,11 +221,17 @@ def load_config_dict(
     alternatives = _table(data, "alternatives", "", default={})
     for cid, key in alternatives.items():
         if not isinstance(key, str):
-            raise ConfigError(
-                f"alternatives.{cid}: expected an alternative key (string), got {_kind(key)}"
-            )
+            what = "a preset name" if cid == "preset" else "an alternative key"
+            raise ConfigError(f"alternatives.{cid}: expected {what} (string), got {_kind(key)}")
+    # `preset` is not a clause ID (those always hold a '/'): it fills in the unnamed ones.
+    preset = alternatives.get("preset")
+    if preset is not None and preset not in PRESETS:
+        raise ConfigError(
+            f"alternatives.preset: {preset!r} is not a preset; expected one of {', '.join(PRESETS)}"
+        )
     try:
-        choices = resolve_choices(alternatives, catalog)
+        named = {cid: key for cid, key in alternatives.items() if cid != "preset"}
+        choices = resolve_choices(named, catalog, preset=preset)
     except ValueError as exc:
         raise ConfigError(f"alternatives: {exc}") from None
 
@@ -222,6 +241,7 @@ def load_config_dict(
         invalid_key=invalid_key,
         processing=_processing(_table(data, "processing", "", default={})),
         server=_server(_table(data, "server", "", default={})),
+        serve=_serve(_table(data, "serve", "", default={})),
         faults=faults,
         deviations=deviations,
         allow_request_overrides=_bool(data, "allow_request_overrides", "", default=True),
@@ -230,6 +250,22 @@ def load_config_dict(
         choices=choices,
         kugel=_kugel(data),
         platform=_platform(data, keys),
+        benign=_benign(_table(data, "benign", "", default={})),
+    )
+
+
+def _benign(t: Mapping[str, Any]) -> BenignConfig:
+    """``[benign]``: ``enabled`` (names from :data:`.benign.BENIGN`) and ``latency_ms``."""
+    w = "benign"
+    _no_unknown(t, {"enabled", "latency_ms"}, w)
+    names = _str_list(t, "enabled", w)
+    try:
+        check_benign_names(names)
+    except ValueError as exc:
+        raise ConfigError(f"{w}.enabled: {exc}") from None
+    return BenignConfig(
+        enabled=frozenset(names),
+        latency_ms=_int(t, "latency_ms", w, default=DEFAULT_LATENCY_MS, minimum=0),
     )
 
 
@@ -334,6 +370,22 @@ def _processing(t: Mapping[str, Any]) -> ProcessingConfig:
             t, "overload_latency_s", w, default=d.overload_latency_s, minimum=0.0
         ),
         max_upload_bytes=_int(t, "max_upload_bytes", w, default=d.max_upload_bytes, minimum=1),
+    )
+
+
+def _serve(t: Mapping[str, Any]) -> ServeConfig:
+    from .serving import SERVE_NAMES
+
+    _no_unknown(t, {"websocket", "disabled"}, "serve")
+    disabled = _str_list(t, "disabled", "serve")
+    for name in disabled:
+        if name not in SERVE_NAMES:
+            raise ConfigError(
+                f"serve.disabled: {name!r} is not a surface; expected any of "
+                f"{', '.join(SERVE_NAMES)}"
+            )
+    return ServeConfig(
+        websocket=_bool(t, "websocket", "serve", default=True), disabled=frozenset(disabled)
     )
 
 

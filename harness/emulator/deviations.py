@@ -19,6 +19,8 @@ TRIMMED_TIMESTAMPS = "trimmed-timestamps"
 NO_CONTENT_CONFIDENCE = "no-content-confidence"
 WRONG_DETAIL = "wrong-detail"
 MISSING_FIELD = "missing-field"
+CONSTANT_DURATION = "constant-duration"
+CONSTANT_DURATION_MS = 2000  # what `constant-duration` reports, whatever the audio lasts
 # Streaming switches: declared here, implemented by the streaming surfaces.
 CLOSE_1000_INSTEAD_OF_4002 = "close-1000-instead-of-4002"
 OMIT_DONE = "omit-done"
@@ -41,6 +43,7 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType(
         NO_CONTENT_CONFIDENCE: "give silent (no-content) frames a confidence below 1.0",
         WRONG_DETAIL: "send a different `detail` string than documented on every error",
         MISSING_FIELD: "drop the required `duration_ms` field from 200 responses",
+        CONSTANT_DURATION: "report `duration_ms` 2000 in every REST 200, whatever the audio lasts",
         CLOSE_1000_INSTEAD_OF_4002: "close 1000 instead of 4002 for undecodable streamed audio",
         OMIT_DONE: "close a stream without sending the `done` message",
         NO_ERROR_BEFORE_CLOSE: "close with an error code without sending an `error` message first",

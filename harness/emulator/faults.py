@@ -1,14 +1,33 @@
-"""Injected faults (503 overload, 504 timeout, added latency, a mid-stream internal error)
-and the processing-time model.
+"""Injected faults (500 internal error, 502 upstream failures, 503 overload, 504 timeout,
+added latency, a mid-stream internal error) and the processing-time model.
 
-A fault is written ``overload``, ``timeout``, ``latency=SECONDS`` or
-``internal-midstream[=AFTER]``. Faults come from the config (every request, or one key),
-from the control endpoint, or from one request's ``X-Emulator-Fault`` header
-(comma-separated); the WebSocket surfaces read the header from the upgrade request.
+A fault is written ``overload``, ``timeout``, ``internal-error``, ``upstream-failure``,
+``validation-unavailable``, ``latency=SECONDS`` or ``internal-midstream[=AFTER]``. Faults
+come from the config (every request, or one key), from the control endpoint, or from one
+request's ``X-Emulator-Fault`` header (comma-separated); the WebSocket surfaces read the
+header from the upgrade request.
 
-On the REST surfaces ``overload`` is a 503 and ``timeout`` a 504. On the WebSocket
-surfaces there is no status to send once the connection is open, so both mean the
-documented internal error: ``error`` then close 1011 when the first audio frame arrives.
+=======================  ==============================  ===================================
+fault                    REST (Velma-2 batch)            WebSocket (Velma-2 streaming)
+=======================  ==============================  ===================================
+overload                 503                             ``error`` + 1011 on the 1st frame
+timeout                  504                             ``error`` + 1011 on the 1st frame
+internal-error           500 ``Internal server error``   ``error`` + 1011 on the 1st frame
+upstream-failure         502, the surface's documented   ``error`` + 1011 on the 1st frame
+                         "could not complete" detail
+validation-unavailable   502 "Unable to validate ..."    ``error`` + 4003 at once
+=======================  ==============================  ===================================
+
+On the REST surfaces ``validation-unavailable`` answers where the key would be checked
+(before admission and the body); the others answer at the processing step, in the order
+overload, internal-error, upstream-failure, timeout. Only STT Batch documents the "Unable
+to complete ..." detail for 502; the other batch surfaces document one 502 detail, which
+``upstream-failure`` uses there. On the WebSocket surfaces there is no status to send
+once the connection is open, so the processing faults mean the documented internal
+error: ``error`` then close 1011 when the first audio frame arrives;
+``validation-unavailable`` refuses the connection right after the upgrade, like a key
+that cannot be checked. The KugelAudio surfaces use only ``overload`` and ``latency``
+from this list (they have their own faults, :mod:`.kugel.faults`).
 
 ``internal-midstream`` is for the WebSocket surfaces only (REST ignores it): the session
 delivers results as usual, then sends ``error`` and closes 1011 once ``AFTER`` is reached.
@@ -37,8 +56,22 @@ if TYPE_CHECKING:
 
 FAULT_HEADER = "X-Emulator-Fault"
 MIDSTREAM = "internal-midstream"
-KINDS = ("overload", "timeout", "latency", MIDSTREAM)
-_EXPECTED = "overload, timeout, latency=SECONDS, internal-midstream[=Ns|=Mf]"
+INTERNAL_ERROR = "internal-error"
+UPSTREAM_FAILURE = "upstream-failure"
+VALIDATION_UNAVAILABLE = "validation-unavailable"
+KINDS = (
+    "overload",
+    "timeout",
+    INTERNAL_ERROR,
+    UPSTREAM_FAILURE,
+    VALIDATION_UNAVAILABLE,
+    "latency",
+    MIDSTREAM,
+)
+_EXPECTED = (
+    "overload, timeout, internal-error, upstream-failure, validation-unavailable,"
+    " latency=SECONDS, internal-midstream[=Ns|=Mf]"
+)
 
 
 @dataclass(frozen=True)
@@ -116,6 +149,9 @@ class FaultPlan:
 
     overload: bool = False
     timeout: bool = False
+    internal_error: bool = False
+    upstream_failure: bool = False
+    validation_unavailable: bool = False
     latency_s: float = 0.0
     midstream_frames: int | None = None  # internal-midstream=Mf (the earliest)
     midstream_audio_s: float | None = None  # internal-midstream=Ns (the earliest)
@@ -129,6 +165,9 @@ class FaultPlan:
         return cls(
             overload=any(f.kind == "overload" for f in fs),
             timeout=any(f.kind == "timeout" for f in fs),
+            internal_error=any(f.kind == INTERNAL_ERROR for f in fs),
+            upstream_failure=any(f.kind == UPSTREAM_FAILURE for f in fs),
+            validation_unavailable=any(f.kind == VALIDATION_UNAVAILABLE for f in fs),
             latency_s=sum(f.seconds for f in fs if f.kind == "latency"),
             midstream_frames=min(frames) if frames else None,
             midstream_audio_s=min(seconds) if seconds else None,
@@ -137,9 +176,10 @@ class FaultPlan:
     @property
     def stream_fail_frame(self) -> int | None:
         """The binary frame on whose receipt a WebSocket session fails with 1011 (if any):
-        ``internal-midstream=Mf``, or the first one under ``overload`` / ``timeout``."""
+        ``internal-midstream=Mf``, or the first one under ``overload``, ``timeout``,
+        ``internal-error`` or ``upstream-failure``."""
         frames = [n for n in (self.midstream_frames,) if n is not None]
-        if self.overload or self.timeout:
+        if self.overload or self.timeout or self.internal_error or self.upstream_failure:
             frames.append(1)
         return min(frames) if frames else None
 
@@ -147,6 +187,8 @@ class FaultPlan:
 class Verdict(StrEnum):
     OK = "ok"
     OVERLOAD = "overload"  # -> 503
+    INTERNAL = "internal-error"  # -> 500
+    UPSTREAM = "upstream-failure"  # -> 502
     TIMEOUT = "timeout"  # -> 504
 
 
@@ -165,6 +207,12 @@ class ProcessingModel:
         if plan.overload:
             await _sleep(cfg.overload_latency_s * cfg.time_scale + plan.latency_s)
             return Verdict.OVERLOAD
+        if plan.internal_error:
+            await _sleep(plan.latency_s)
+            return Verdict.INTERNAL
+        if plan.upstream_failure:
+            await _sleep(plan.latency_s)
+            return Verdict.UPSTREAM
         modelled = self.modelled_seconds(audio_s)
         if plan.timeout or modelled > cfg.timeout_s:
             await _sleep(cfg.timeout_s * cfg.time_scale + plan.latency_s)

@@ -1,8 +1,17 @@
-"""The target profile ``harness emulate --write-profile`` writes: base URLs and keys by role."""
+"""The target profile ``harness emulate --write-profile`` writes: base URLs, keys by role, limits.
+
+The limits are the emulator's own: the concurrency limit of the ``valid`` key's
+organisation on every Velma-2 surface (per-model overrides applied) under
+``[velma.limits.concurrency]``, and KugelAudio's character limit, as the embedded
+target states them (:mod:`harness.embedded`), so admission cases run against a
+standalone emulator too.
+"""
 
 from __future__ import annotations
 
 import json
+
+from harness.contract.tables import VELMA_PATHS
 
 from .config import ROLES, EmulatorConfig
 
@@ -29,6 +38,11 @@ def profile_toml(base_url: str, config: EmulatorConfig, token: str) -> str:
         key = config.key_for_role(role)
         if key is not None:
             lines.append(f"{role} = {_s(key)}")
+    valid = config.key_for_role("valid")
+    if valid is not None:
+        org = config.orgs[config.keys[valid].org]
+        lines += ["", "[velma.limits.concurrency]"]
+        lines += [f"{surface} = {org.limit_for(surface)}" for surface in VELMA_PATHS]
     account = config.platform.default_account
     if account is not None:
         lines += [
@@ -41,6 +55,7 @@ def profile_toml(base_url: str, config: EmulatorConfig, token: str) -> str:
     lines += ["", "[kugel]", f"base_url = {_s(base_url)}", f"ws_base_url = {_s(ws_url)}"]
     lines += ["", "[kugel.keys]"]
     lines += [f"{role} = {_s(key)}" for role, key in sorted(config.kugel.keys.items())]
+    lines += ["", "[kugel.limits]", f"max_characters = {config.kugel.max_chars}"]
     lines += [
         "",
         "[emulator]",

@@ -16,13 +16,14 @@ from starlette.responses import JSONResponse
 from harness.contract import tables as T
 
 from .admission import Reason
-from .alternatives import CONCURRENCY, QUOTA, SVD_BAD_KEY, Choices
+from .alternatives import CONCURRENCY, QUOTA, REST_BAD_KEY, SVD_BAD_KEY, Choices
 from .deviations import WRONG_DETAIL, WRONG_DETAIL_TEXT
 from .formfields import field_error
 from .state import RequestContext
 
 # Our own wording where the documents give a status but no `detail` string.
 DETAIL_INVALID_KEY = "Invalid API key."
+DETAIL_MISSING_KEY = "Missing API key."
 DETAIL_CONCURRENCY = "Too many concurrent requests."
 DETAIL_TOO_LARGE = "The uploaded file is too large."
 
@@ -50,10 +51,18 @@ def invalid_language_detail(value: str) -> str:
     return f"Invalid language={value!r}. Expected an ISO 639-1 language code (e.g. 'en', 'fr')."
 
 
+def missing_key_detail(status: int | None) -> str:
+    """The `detail` for a missing key answered with ``status`` (not 422)."""
+    return T.DETAIL_FORBIDDEN if status == 403 else DETAIL_MISSING_KEY
+
+
 def rejection(reason: Reason, surface: str, choices: Choices) -> tuple[int, str]:
     """The status and `detail` a REST surface answers for a rejected request."""
     if reason is Reason.BAD_KEY:
-        o = choices.outcome(SVD_BAD_KEY, surface, "status")
+        # row 4 on SVD Batch, row 17 on the other three
+        o = choices.outcome(SVD_BAD_KEY, surface, "status") or choices.outcome(
+            REST_BAD_KEY, surface, "status"
+        )
         status = o.status if o and o.status else 401
         default = T.DETAIL_FORBIDDEN if status == 403 else DETAIL_INVALID_KEY
         return status, (o.detail if o and o.detail else default)

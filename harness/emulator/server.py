@@ -45,6 +45,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Frame, Opcode
 
 from .app import create_app
+from .benign import BenignConfig, transform_ws
 from .config import EmulatorConfig, ServerConfig
 from .state import EmulatorState
 from .streaming.protocol import INVALID_TEXT
@@ -99,12 +100,22 @@ class EmulatorWebSocketProtocol(WebSocketsSansIOProtocol):
                 return
         super().send_receive_event_to_app()
 
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body"):
+            self.handshake_complete = True  # a denial response ends the handshake (no log)
+
+    def _benign(self) -> BenignConfig:
+        state = getattr(getattr(self.config.app, "state", None), "emulator", None)
+        return getattr(getattr(state, "config", None), "benign", None) or BenignConfig()
+
     def handle_parser_exception(self) -> None:
         sent = self.conn.close_sent
         if self.handshake_complete and not self.close_sent and sent is not None:
             text = _PROTOCOL_ERRORS.get(sent.code)
             if text is not None:  # goes out before the close frame the parser has queued
-                body = json.dumps({"type": "error", "error": text}).encode()
+                message = transform_ws({"type": "error", "error": text}, self._benign())
+                body = json.dumps(message).encode()
                 self.transport.write(Frame(Opcode.TEXT, body).serialize(mask=False))
         super().handle_parser_exception()
 

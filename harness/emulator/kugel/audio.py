@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 CHAR_S = 0.06  # seconds of audio per character at speed 1.0
-_FORMAT = re.compile(r"^(pcm|ulaw|alaw)_(\d{4,6})$")
+_FORMAT = re.compile(r"(pcm|ulaw|alaw)_([0-9]{4,6})")  # ASCII digits, whole string
 MIN_RATE, MAX_RATE = 8000, 48000
 
 
@@ -23,7 +23,7 @@ class BadFormat(ValueError):
 def parse_output(output_format: str | None, sample_rate: int) -> tuple[str, int]:
     """(codec, rate) for a request; raises :class:`BadFormat`."""
     if output_format:
-        m = _FORMAT.match(output_format)
+        m = _FORMAT.fullmatch(output_format)
         if not m:
             raise BadFormat(f"unknown output_format {output_format!r}")
         codec, rate = m.group(1), int(m.group(2))

@@ -3,7 +3,9 @@
 A handler raises :class:`KugelError` with a row of the errors table (found by its
 `error` message, :data:`harness.contract.tables.KUGEL_ERRORS`); :func:`rest_body`
 and :func:`frame` render it, applying the chosen side of contradictions 13 and 15
-and the ``kugel-*`` deviations. ``retry_after`` never appears in a body unless the
+and the ``kugel-*`` deviations. The one row outside the table, ``MISSING_VOICE_ID``, is
+raised only on the 9-code side of contradiction 19 (:func:`missing_voice_code`);
+``TOO_MANY_CONTEXTS`` never is, since the emulator does not serve ``/ws/tts/multi``. ``retry_after`` never appears in a body unless the
 ``kugel-retry-after-in-body`` deviation is on; the wait goes in ``Retry-After``.
 """
 
@@ -15,9 +17,10 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from harness.contract import kugel_api as api
 from harness.contract.tables import KUGEL_ERRORS, KugelErrorRow
 
-from ..alternatives import KUGEL_FORBIDDEN, KUGEL_VALIDATION, Choices
+from ..alternatives import KUGEL_CODE_SET, KUGEL_FORBIDDEN, KUGEL_VALIDATION, Choices
 from ..deviations import (
     KUGEL_CODE_MISMATCH,
     KUGEL_ERROR_ONLY,
@@ -26,6 +29,12 @@ from ..deviations import (
 )
 
 ROWS: dict[str, KugelErrorRow] = {r.message: r for r in KUGEL_ERRORS}
+MISSING_VOICE = api.MISSING_VOICE_ID_MESSAGE
+MISSING_VOICE_CODE = "MISSING_VOICE_ID"
+# Not in the errors page's table: the transcriptions' row (contradiction 19, 9-code side).
+EXTRA_ROWS: dict[str, KugelErrorRow] = {
+    MISSING_VOICE: KugelErrorRow(400, MISSING_VOICE_CODE, MISSING_VOICE, "no voice_id given"),
+}
 
 INVALID_REQUEST = "Invalid request"
 INVALID_JSON = "Invalid JSON body"
@@ -72,7 +81,7 @@ class KugelError(Exception):
         detail: Sequence[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(message)
-        self.row = ROWS[message]
+        self.row = ROWS[message] if message in ROWS else EXTRA_ROWS[message]
         self.retry_after = retry_after
         self.detail = list(detail) if detail else None
 
@@ -115,6 +124,12 @@ def envelope(
     if KUGEL_RETRY_AFTER_IN_BODY in deviations and err.row.status in (429, 503):
         body["retry_after"] = int(err.retry_after_header or 1)
     return body
+
+
+def missing_voice_code(choices: Choices) -> bool:
+    """Synthesis without a voice_id gets MISSING_VOICE_ID (the chosen side of row 19 has it)."""
+    alt = choices.alternative(KUGEL_CODE_SET, "kugel")
+    return alt is not None and any(o.error_code == MISSING_VOICE_CODE for o in alt.outcomes)
 
 
 def uses_422(choices: Choices) -> bool:

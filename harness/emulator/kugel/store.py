@@ -23,6 +23,7 @@ from harness.contract import kugel_api as api
 from . import errors as E
 from .config import ORG_ROLES, KugelConfig
 from .faults import FAULT_HEADER, parse_fault_header, parse_kugel_faults
+from .validate import ascii_int
 
 PROJECT_OF: dict[str, int] = {role: i + 1 for i, role in enumerate(ORG_ROLES)}
 PRIVATE_VOICE_ID = 99
@@ -225,8 +226,9 @@ class KugelStore:
         if "fetch-voice-failed" in caller.faults:
             raise E.KugelError(E.FETCH_VOICE_FAILED)
         v = None
-        if isinstance(voice_id, int) or str(voice_id).isdigit():
-            v = self.voices.get(int(voice_id))
+        number = voice_id if isinstance(voice_id, int) else ascii_int(str(voice_id))
+        if number is not None:
+            v = self.voices.get(number)
         else:
             v = next((x for x in self.voices.values() if x.handle == voice_id), None)
         if v is None or (v.owner is not None and v.owner != caller.role):

@@ -7,6 +7,7 @@ Each check raises :class:`~.errors.KugelError` with the documented 400 row and, 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -186,15 +187,32 @@ def check_object(
     return body
 
 
+_ASCII_INT = re.compile(r"[+-]?[0-9]+")
+
+
+def ascii_int(text: str) -> int | None:
+    """``text`` as an integer when it is one in ASCII digits (``None`` otherwise).
+
+    ``int()`` alone would take ``" 5"``, ``"5_0"`` and other scripts' digits (``"\u0665"``),
+    which a validating backend refuses; ``str.isdigit()`` is true for ``"\u00b9"``, which
+    ``int()`` then refuses.
+    """
+    if not _ASCII_INT.fullmatch(text):
+        return None
+    try:
+        return int(text)
+    except ValueError:  # over Python's digit limit
+        return None
+
+
 def query_int(params: Mapping[str, str], name: str, default: int | None,
               lo: int | None = None, hi: int | None = None) -> int | None:  # fmt: skip
+    """An integer query parameter; absent -> ``default``. Present but empty (``?name=``),
+    not an integer, or out of range -> the documented validation error (400 / 422)."""
     raw = params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        v = int(raw)
-    except ValueError:
-        v = None
+    v = ascii_int(raw)
     if v is None or (lo is not None and v < lo) or (hi is not None and v > hi):
         item = E.validation_item("int_parsing", ("query", name), "Invalid value", raw)
         raise E.KugelError(E.INVALID_REQUEST, detail=[item])
@@ -202,8 +220,8 @@ def query_int(params: Mapping[str, str], name: str, default: int | None,
 
 
 def path_int(value: str, name: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
+    v = ascii_int(value)
+    if v is None:
         item = E.validation_item("int_parsing", ("path", name), "Invalid value", value)
-        raise E.KugelError(E.INVALID_REQUEST, detail=[item]) from None
+        raise E.KugelError(E.INVALID_REQUEST, detail=[item])
+    return v

@@ -109,6 +109,8 @@ class Conn:
         if len(text) > api.TEXT_MAX_CHARS:
             raise E.KugelError(E.INVALID_REQUEST)
         voice = req.get("voice_id")
+        if need_voice and voice is None and E.missing_voice_code(self.state.config.choices):
+            raise E.KugelError(E.MISSING_VOICE)
         if (need_voice and voice is None) or isinstance(voice, bool | float | list | dict):
             raise E.KugelError(E.INVALID_REQUEST)
         rate = req.get("sample_rate", api.DEFAULT_SAMPLE_RATE)

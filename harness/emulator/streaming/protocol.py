@@ -4,6 +4,7 @@ One connection, in order:
 
 1. accept the upgrade (a close code cannot precede the HTTP 101);
 2. override headers -> on error: ``error`` + 1008 (the emulator's own control, not a contract);
+   the ``validation-unavailable`` fault -> ``error`` + 4003 (the key cannot be checked);
 3. admission: key, model, quota -> ``error`` + the surface's close code (chosen alternative);
 4. query parameters -> ``error`` + 1003;
 5. a concurrency slot -> ``error`` + 4029 (or the chosen alternative); held until the
@@ -25,7 +26,8 @@ ones (1000, 1003, 1011, 4001, 4002, 4003, 4029) or the emulator's own 1008 for a
   documented code for bad input other than audio).
 * Idle connections: no frame for ``[server] ws_idle_timeout_s`` seconds (default 30,
   0 = never) while the session waits for one -> ``error`` + 1011 (:data:`CLOSE_IDLE`).
-* Faults: ``overload`` / ``timeout`` -> ``error`` + 1011 on the first audio frame;
+* Faults: ``overload`` / ``timeout`` / ``internal-error`` / ``upstream-failure`` ->
+  ``error`` + 1011 on the first audio frame;
   ``internal-midstream=...`` -> ``error`` + 1011 after N seconds of audio or on the
   M-th frame (see :mod:`harness.emulator.faults`).
 * Anything unexpected -> ``error`` + 1011.
@@ -377,6 +379,9 @@ async def _serve(ws: WebSocket, surface: str, factory: type[Session], state: Emu
         ctx = request_context(state, ws, surface, decision.key if decision.admitted else None)
     except OverrideError as exc:
         await send_error_and_close(ws, None, CLOSE_OVERRIDE, str(exc))
+        return
+    if ctx.faults.validation_unavailable:  # the key cannot be checked: refused, retry later
+        await send_error_and_close(ws, ctx, 4003, T.DETAIL_CANNOT_VALIDATE)
         return
     choices = state.config.choices
     if not decision.admitted:

@@ -13,6 +13,13 @@ mu-law and A-law, also as WAVE_FORMAT_EXTENSIBLE. Every other container (FLAC, O
 WebM, MP4, AIFF, ..., and WAV flavours outside that list: RIFX, ADPCM, a header over
 64 KiB) is buffered and decoded at end of stream (soundfile, then PyAV), so its results
 all arrive after the empty text frame; failure raises :class:`Undecodable`.
+
+MP4-family streams (``mp4``, ``m4a``, ``3gp``, ``3gpp``: SVD streaming only) have to be in
+streamable layout, index first: the top-level boxes are read as they arrive
+(:func:`mp4_layout`), and a ``mdat`` (media data) box before the ``moov`` (index) box
+raises :class:`Undecodable` at once, as a decoder reading the stream in order cannot
+find the index before the samples. A stream that is no box sequence is left to the
+decoder at end of stream.
 """
 
 from __future__ import annotations
@@ -230,6 +237,37 @@ def _wav_fmt(body: bytes) -> tuple[RawFormat, int, int]:
     return raw, channels, rate
 
 
+# ------------------------------------------------------------------ MP4 box order
+
+MP4_FAMILY = frozenset({"mp4", "m4a", "3gp", "3gpp"})
+INDEX_FIRST, INDEX_LAST, NOT_BOXES = "index-first", "index-last", "not-boxes"
+
+
+def mp4_layout(buf: bytes) -> str | None:
+    """Where an MP4 stream's index is, from its first bytes: :data:`INDEX_FIRST` (``moov``
+    before any ``mdat``/``moof``), :data:`INDEX_LAST` (media data first), :data:`NOT_BOXES`
+    (not a box sequence), or ``None`` while more bytes are needed."""
+    pos = 0
+    while len(buf) >= pos + 8:
+        size, kind = struct.unpack_from(">I4s", buf, pos)
+        if not all(32 <= b < 127 for b in kind):
+            return NOT_BOXES
+        if kind == b"moov":
+            return INDEX_FIRST
+        if kind in (b"mdat", b"moof"):
+            return INDEX_LAST
+        if size == 1:  # 64-bit size after the type
+            if len(buf) < pos + 16:
+                return None
+            size = struct.unpack_from(">Q", buf, pos + 8)[0]
+            if size < 16:
+                return NOT_BOXES
+        elif size == 0 or size < 8:  # "to the end of the file" before any index, or junk
+            return NOT_BOXES
+        pos += size
+    return None
+
+
 # ------------------------------------------------------------------ other containers
 
 
@@ -242,13 +280,20 @@ class ContainerBuffer:
         self._parts: list[bytes] = []
         self.size = 0
         self._sniff = audio_format in (None, "wav")
+        self._mp4 = audio_format in MP4_FAMILY  # box order still to be checked
 
     def feed(self, data: bytes) -> WavLayout | None:
-        """Keep ``data``; the WAV layout once its header is complete (else ``None``)."""
+        """Keep ``data``; the WAV layout once its header is complete (else ``None``).
+        Raises :class:`Undecodable` for an MP4-family stream with its index last."""
         self.size += len(data)
         if self.size > MAX_CONTAINER_BYTES:
             raise Undecodable("stream too large to buffer")
         self._parts.append(data)
+        if self._mp4:
+            layout = mp4_layout(self.data())
+            if layout == INDEX_LAST:
+                raise Undecodable("MP4 media data before its moov index: not streamable")
+            self._mp4 = layout is None
         if not self._sniff:
             return None
         try:
