@@ -109,8 +109,16 @@ def _cmd_contract_show(args: argparse.Namespace) -> int:
     if clause.disputed:
         row = f" (contradiction #{clause.contradiction})" if clause.contradiction else ""
         print(f"  disputed{row}; preferred: {clause.preferred} — {clause.rationale}")
+        spec = clause.spec_side
+        print(
+            f'  spec-literal side: {spec} (the emulator\'s [alternatives] preset = "specs")'
+            if spec
+            else '  spec-literal side: none (no spec file takes a side; preset "specs" keeps '
+            "the preferred one)"
+        )
         for a in clause.alternatives:
-            print(f"  - {a.key}: {a.summary}")
+            mark = " [spec-literal]" if a.spec_literal else ""
+            print(f"  - {a.key}{mark}: {a.summary}")
             for s in a.sources:
                 print(f"      source: {s}")
             for o in a.outcomes:
@@ -241,7 +249,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
     baseline = _load_report(args.baseline)
     current = _load_report(args.current)
-    result = diff_runs(baseline, current)  # type: ignore[arg-type]
+    result = diff_runs(baseline, current, allow_missing=args.allow_missing)  # type: ignore[arg-type]
     if args.json:
         json.dump(result.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -290,6 +298,7 @@ def _run_options(args: argparse.Namespace) -> object:
         strict=args.strict,
         max_cost=args.max_cost,
         emulator_config=args.emulator_config,
+        require_complete=bool(getattr(args, "require_complete", False)),
     )
 
 
@@ -319,6 +328,11 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         "--max-cost", type=float, help="cap (USD) on audio sent to a live target; over it, stop"
     )
     p.add_argument("--emulator-config", help="config TOML for the embedded emulator")
+    p.add_argument(
+        "--require-complete",
+        action="store_true",
+        help="exit 3 when any selected case was skipped or could not be tested (release gates)",
+    )
 
 
 # --------------------------------------------------------------------------- load
@@ -407,8 +421,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     rpl = sub.add_parser("replay", help="run one case of a report again")
     rpl.add_argument("case_id", help="the case `id` from conformance.json")
-    rpl.add_argument("--report", default="reports/latest", help="report to take it from")
+    rpl.add_argument(
+        "--report",
+        default="reports/latest",
+        help="the report directory to take it from (default: reports/latest)",
+    )
     _add_run_arguments(rpl)
+    rpl.set_defaults(report_dir=None)  # the replay's own run goes beside the replayed report
+    replay_help = {
+        "report_dir": "where the replay's run folder goes (default: beside the report)",
+        "target": "target profile TOML (default: the target the report recorded)",
+        "emulator_config": "config TOML for the embedded emulator (default: the report's)",
+    }
+    for action in rpl._actions:
+        action.help = replay_help.get(action.dest, action.help)
     rpl.set_defaults(func=_cmd_replay)
 
     df = sub.add_parser(
@@ -417,6 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
     df.add_argument("baseline", help="the earlier conformance.json (or its directory)")
     df.add_argument("current", help="the later conformance.json (or its directory)")
     df.add_argument("--json", action="store_true", help="machine-readable output")
+    df.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="cases of the baseline missing from the current run are not regressions",
+    )
     df.set_defaults(func=_cmd_diff)
 
     rp = sub.add_parser("report", help="re-render a run's HTML (and/or Allure) report")
@@ -459,6 +490,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `harness contract list | head`: the reader left, not an error
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+        return 0
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         from .audio import AudioSpecError
 

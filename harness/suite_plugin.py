@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,17 +25,27 @@ from websockets.exceptions import WebSocketException
 from harness.checks import (
     ERROR,
     FAILED,
+    NON_STRICT,
     SKIPPED,
     Observation,
     Verdict,
-    judge,
+    judge_all,
     worst,
 )
 from harness.client import AudioBudget, BudgetExceeded, FilePart, HttpClient, Recorder
 from harness.client.control import EmulatorControl
 from harness.client.ws import WsResult, WsSession, open_session
 from harness.contract import Clause, UnknownClauseError, get
-from harness.contract.tables import PRICE_PER_AUDIO_HOUR_USD, VELMA_PATHS, audio_cost_usd
+from harness.contract.tables import VELMA_PATHS
+from harness.cost_estimate import MARKER_HELP, Estimate, cost_report, estimate, load_plan
+from harness.not_tested import (
+    NOT_SERVED_STATUSES,
+    CouldNotTest,
+    NotTested,
+    classify_skip,
+    error_cause,
+    not_tested,
+)
 from harness.redact import Redactor
 from harness.target import Profile, ProfileError, load_profile
 
@@ -66,7 +76,14 @@ class HarnessSession:
     budget: AudioBudget
     stop_embedded: Any = None
     aborted: str | None = None
+    abort_code: int = EXIT_UNREACHABLE  # the exit code of an aborted run
     results: dict[str, str] = field(default_factory=dict)
+    reproduce: Any = None  # harness.report.reproduce.ReproduceWriter
+    require_complete: bool = False
+    unreachable: dict[str, str] = field(default_factory=dict)  # service -> why (at start)
+    not_served: dict[str, str | None] = field(default_factory=dict)  # probe name -> cause
+    planned: Estimate | None = None  # live targets: the cost estimate of the selection
+    limits_found: dict[str, Any] = field(default_factory=dict)  # surface -> discover.Limit
 
     def control(self) -> EmulatorControl | None:
         c = self.profile.emulator
@@ -93,10 +110,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         help="run only cases whose clause ID starts with this (repeatable), e.g. svd-batch/",
     )
+    g.addoption(
+        "--require-complete",
+        action="store_true",
+        help="exit 3 when any selected case was skipped or could not be tested",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "clause(id): the contract clause this case checks")
+    config.addinivalue_line("markers", MARKER_HELP)
     try:
         session = _open_session(config)
     except ProfileError as exc:
@@ -108,12 +131,16 @@ def pytest_configure(config: pytest.Config) -> None:
         )
         return
     config.stash[_STASH] = session
-    problem = preflight(session.profile)
-    if problem:
+    problems = preflight_services(session.profile)
+    if problems and set(problems) >= _services(session.profile):
+        problem = next(iter(problems.values()))
         session.aborted = problem
         if session.writer is not None:
             session.writer.abort(problem, EXIT_UNREACHABLE)
         _fatal(config, problem, EXIT_UNREACHABLE)
+    for service, problem in problems.items():  # the others still run; these are not tested
+        session.unreachable[service] = problem
+        sys.stderr.write(f"harness: {problem}; its cases will not be tested\n")
 
 
 def _fatal(config: pytest.Config, message: str, code: int) -> None:
@@ -133,18 +160,12 @@ def _open_session(config: pytest.Config) -> HarnessSession:
 
         embedded = start_embedded(config.getoption("--emulator-config"))
         profile, stop = embedded.profile, embedded.stop
-    redactor = Redactor()
-    for svc, name in (
-        (profile.velma, "VELMA"),
-        (profile.platform, "PLATFORM"),
-        (profile.kugel, "KUGEL"),
-    ):
-        for role, secret in svc.keys.items():
-            redactor.add(secret.value, secret.reference(f"{name}_{role.upper()}_KEY"))
-    if profile.emulator is not None:
-        redactor.add(
-            profile.emulator.token.value, profile.emulator.token.reference("EMULATOR_TOKEN")
-        )
+    from harness.report.reproduce import ReproduceWriter, profile_variables, redactor_for
+
+    variables = profile_variables(profile)  # each key -> its ${NAME} in everything written
+    redactor = redactor_for(variables)
+    emulator_config = config.getoption("--emulator-config")
+    profile_file = str(Path(target_path).resolve()) if target_path else None
     max_cost = config.getoption("--max-cost")
     if max_cost is None:
         max_cost = profile.max_cost_usd
@@ -162,7 +183,12 @@ def _open_session(config: pytest.Config) -> HarnessSession:
                 "kind": profile.kind,
                 "base_urls": profile.base_urls(),
                 "versions": _versions(),
-                "profile": profile.source,
+                "profile": profile_file or profile.source,
+                "emulator_config": (
+                    str(Path(emulator_config).resolve())
+                    if emulator_config and not target_path
+                    else None
+                ),
             },
             strict=bool(config.getoption("--strict-contract")),
         )
@@ -170,11 +196,18 @@ def _open_session(config: pytest.Config) -> HarnessSession:
         profile=profile,
         redactor=redactor,
         strict=bool(config.getoption("--strict-contract")),
+        require_complete=bool(config.getoption("--require-complete")),
         writer=writer,
         report_dir=Path(report_dir) if report_dir else None,
         manifest=manifest,
         budget=AudioBudget(max_cost if profile.is_live else None),
         stop_embedded=stop,
+        reproduce=ReproduceWriter(
+            report_dir,
+            variables,
+            profile.base_urls(),
+            profile_source=profile_file or profile.source,
+        ),
     )
 
 
@@ -184,27 +217,51 @@ def _versions() -> dict[str, str]:
     return {"harness": __version__}
 
 
-def preflight(profile: Profile, timeout_s: float | None = None) -> str | None:
-    """None when every configured base URL answers HTTP; else a one-line reason."""
-    limit = min(profile.timeout_s, 5.0) if timeout_s is None else timeout_s
+def _services(profile: Profile) -> set[str]:
+    """The services the profile configures an HTTP base URL for (velma, platform, kugel)."""
+    return {n.split("_")[0] for n, u in profile.base_urls().items() if u.startswith("http")}
+
+
+def preflight_services(profile: Profile, timeout_s: float | None = None) -> dict[str, str]:
+    """Service -> a one-line reason, for each configured service that does not answer HTTP."""
+    problems: dict[str, str] = {}
     for name, url in profile.base_urls().items():
-        if not url.startswith("http"):
-            continue
-        parts = urlsplit(url)
-        host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-        try:
-            with socket.create_connection((host, port), timeout=limit):
-                pass
-        except OSError as exc:
-            return f"target unreachable: {name} {host}:{port}: {exc.strerror or exc}"
-        try:
-            httpx.get(url + "/", timeout=limit)
-        except httpx.TimeoutException:
-            return f"target unreachable: {name} {url} accepted the connection but did not answer within {limit:.0f} s"
-        except httpx.TransportError as exc:
-            return (
-                f"target unreachable: {name} {url} did not speak HTTP ({type(exc).__name__}: {exc})"
-            )
+        service = name.split("_")[0]
+        if url.startswith("http") and service not in problems:
+            problem = _preflight_url(name, url, profile, timeout_s)
+            if problem:
+                problems[service] = problem
+    return problems
+
+
+def preflight(
+    profile: Profile, timeout_s: float | None = None, skip: Mapping[str, Any] | None = None
+) -> str | None:
+    """None when every configured base URL (of services not in ``skip``) answers HTTP; else a
+    one-line reason."""
+    for name, url in profile.base_urls().items():
+        if url.startswith("http") and name.split("_")[0] not in (skip or {}):
+            problem = _preflight_url(name, url, profile, timeout_s)
+            if problem:
+                return problem
+    return None
+
+
+def _preflight_url(name: str, url: str, profile: Profile, timeout_s: float | None) -> str | None:
+    limit = min(profile.timeout_s, 5.0) if timeout_s is None else timeout_s
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=limit):
+            pass
+    except OSError as exc:
+        return f"target unreachable: {name} {host}:{port}: {exc.strerror or exc}"
+    try:
+        httpx.get(url + "/", timeout=limit)
+    except httpx.TimeoutException:
+        return f"target unreachable: {name} {url} accepted the connection but did not answer within {limit:.0f} s"
+    except httpx.TransportError as exc:
+        return f"target unreachable: {name} {url} did not speak HTTP ({type(exc).__name__}: {exc})"
     return None
 
 
@@ -219,32 +276,32 @@ def pytest_collection_modifyitems(
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
-    hs = config.stash.get(_STASH, None)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The selection is final (after -k, --clause, deselection): estimate what it costs."""
+    hs = session.config.stash.get(_STASH, None)
     if hs is None or not hs.profile.is_live:
         return
-    seconds: dict[str, float] = {}
-    for item in items:
-        clause_id = _clause_id(item)
-        fid = getattr(item, "callspec", None) and item.callspec.params.get("fixture_id")
-        if clause_id and fid:
-            surface = clause_id.split("/")[0]
-            try:
-                seconds[surface] = seconds.get(surface, 0.0) + hs.manifest.get(fid).duration_s
-            except KeyError:
-                continue
-    cost = sum(audio_cost_usd(s, v) for s, v in seconds.items() if s in PRICE_PER_AUDIO_HOUR_USD)
-    hours = sum(seconds.values()) / 3600
+    planned = estimate(session.items, hs.manifest, load_plan())
+    hs.planned = planned
+    cost = planned.usd
     cap = hs.budget.max_cost_usd
+    per_surface = ", ".join(f"{s} {v:.1f} s" for s, v in sorted(planned.seconds.items()))
     sys.stderr.write(
-        f"harness: this run will submit about {hours:.4f} audio hours to the live target "
-        f"(estimated ${cost:.4f} at published prices; cap: "
+        f"harness: the {len(session.items)} selected cases will submit about "
+        f"{planned.hours:.4f} audio hours to the live target ({per_surface or 'no audio'}; "
+        f"estimated ${cost:.4f} at published prices; cap: "
         f"{'none' if cap is None else f'${cap:.4f}'})\n"
     )
-    if cap is not None and cost > cap:
+    if hs.writer is not None:
+        hs.writer.set_cost(cost_report(planned, {}, cap))
+    if cap is not None and cost > cap + 1e-12:
         msg = f"estimated cost ${cost:.4f} exceeds --max-cost ${cap:.4f}; narrow the run with -k"
         if hs.writer is not None:
             hs.writer.abort(msg, EXIT_USAGE)
-        hs.aborted = msg
+        hs.aborted, hs.abort_code = msg, EXIT_USAGE
+        sys.stderr.write(f"harness: {msg}; nothing was sent\n")
         pytest.exit(msg, returncode=EXIT_USAGE)
 
 
@@ -256,10 +313,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     hs = session.config.stash.get(_STASH, None)
-    if hs is None:
-        return
+    if hs is None or session.config.getoption("collectonly"):
+        return  # --collect-only lists cases; it runs none, so there is no verdict to give
     code = session_exit_code(hs, int(exitstatus))
+    if code == EXIT_USAGE and not hs.results and not hs.aborted:
+        sys.stderr.write("harness: no case matched the selection (-k / --clause)\n")
     if hs.writer is not None:
+        if hs.planned is not None:
+            hs.writer.set_cost(cost_report(hs.planned, hs.budget.seconds, hs.budget.max_cost_usd))
         if hs.aborted:
             hs.writer.abort(hs.aborted, code)
         else:
@@ -270,16 +331,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def session_exit_code(hs: HarnessSession, pytest_status: int) -> int:
     outcomes = list(hs.results.values())
     if hs.aborted:
-        return EXIT_UNREACHABLE
+        return hs.abort_code
     if pytest_status in (pytest.ExitCode.USAGE_ERROR,):
         return EXIT_USAGE
     if pytest_status == pytest.ExitCode.INTERNAL_ERROR:
         return EXIT_UNREACHABLE
     if pytest_status == pytest.ExitCode.INTERRUPTED and not outcomes:
         return EXIT_UNREACHABLE
+    if not outcomes:  # the selection matched no case: nothing was tested
+        return EXIT_USAGE
     if FAILED in outcomes:
         return 1
-    if outcomes and all(o in (ERROR, SKIPPED) for o in outcomes) and ERROR in outcomes:
+    if all(o in (ERROR, SKIPPED) for o in outcomes):  # nothing of the selection was tested
+        return EXIT_UNREACHABLE
+    if hs.require_complete and any(o in (ERROR, SKIPPED) for o in outcomes):
         return EXIT_UNREACHABLE
     return 0
 
@@ -303,6 +368,7 @@ class CaseContext:
         self._clause: Clause | None = None
         self._closers: list[Any] = []
         self._http: dict[str, HttpClient] = {}
+        self.audio: dict[str, float] = {}  # audio seconds this case charged, per surface
         cid = _clause_id(item)
         if cid:
             self.use(cid)
@@ -341,22 +407,33 @@ class CaseContext:
     def judge(
         self, obs: Observation, *, clause: str | None = None, aspect: str = "data"
     ) -> Verdict:
+        """Judge ``obs`` on the case's clause (or ``clause``); record every verdict.
+
+        The codes verdict is returned; when the clause documents an error text, a second
+        ``wording`` verdict is recorded too (see ``harness.checks.judge_all``).
+        """
         c = get(clause) if clause else self.clause
-        verdict = judge(
+        verdicts = judge_all(
             c, obs, expect=self.hs.profile.expect.get(c.id), strict=self.hs.strict, aspect=aspect
         )
-        self.verdicts.append(verdict)
-        return verdict
+        self.verdicts.extend(verdicts)
+        seen = obs.exchange if obs.exchange is not None else self.recorder.last_exchange
+        for v in verdicts:  # the exchange this verdict judged: the case's reproducer
+            v.extra.setdefault("exchange", seen)
+        return verdicts[0]
 
     # -- keys and skips --------------------------------------------------------------
     def key(self, role: str, service: str = "velma") -> str:
         svc = getattr(self.hs.profile, service)
         secret = svc.key(role)
         if secret is None:
-            pytest.skip(f"the profile has no {service}.keys.{role}")
+            not_tested("missing-role", f"the profile has no {service}.keys.{role}")
         return secret.value
 
     def limit(self, name: str, surface: str | None = None) -> Any:
+        """A limit the profile states; a concurrency limit it does not state is discovered."""
+        if name == "concurrency":
+            return self.concurrency_limit(surface or self.surface).value
         value = self.hs.profile.velma.limits.get(name)
         if isinstance(value, Mapping):
             value = value.get(surface or self.surface)
@@ -364,10 +441,62 @@ class CaseContext:
             pytest.skip(f"the profile states no velma.limits.{name} for {surface or self.surface}")
         return value
 
-    def emulator(self) -> EmulatorControl:
+    def concurrency_limit(self, surface: str) -> Any:
+        """``surface``'s concurrency limit (a ``harness.client.discover.Limit``): the profile's
+        ``[velma.limits.concurrency]`` entry, or else discovered once per run (bounded, and
+        charged to the budget). The case's evidence says which; no limit found: skipped."""
+        from harness.client import discover
+
+        found = self.hs.limits_found.get(surface)
+        if found is None:
+            stated = self.hs.profile.velma.limits.get("concurrency")
+            value = stated.get(surface) if isinstance(stated, Mapping) else None
+            if value is not None:
+                found = discover.stated(surface, int(value))
+            else:
+                found = discover.find(self._discovery_target(), surface)
+            self.hs.limits_found[surface] = found
+        self.recorder.add(found.evidence())
+        if found.value is None:
+            not_tested("cannot-provoke", found.cause, found.describe())
+        return found
+
+    def _discovery_target(self) -> Any:
+        from harness.client.discover import Target
+
+        velma = self.hs.profile.velma
+        if not velma.base_url:
+            pytest.skip("the profile has no velma.base_url")
+        return Target(
+            base_url=velma.base_url,
+            ws_base_url=velma.ws_base_url,
+            key=self.key("valid"),
+            redactor=self.hs.redactor,
+            manifest=self.hs.manifest,
+            charge=self.charge,
+            on_emulator=self.hs.profile.emulator is not None,
+            timeout_s=self.timeout_s,
+        )
+
+    def emulator(self, provokes: str | None = None) -> EmulatorControl:
+        """The emulator's control; on a live target the case is skipped.
+
+        ``provokes`` names what only an emulator fault can bring about (e.g. "HTTP 500"):
+        the skip then says so (reason ``cannot-provoke``) instead of ``needs-emulator``.
+        """
         control = self.hs.control()
         if control is None:
-            pytest.skip("needs the emulator's fault switches (not available on a live target)")
+            if provokes:
+                not_tested(
+                    "cannot-provoke",
+                    f"{provokes} cannot be provoked on a live target "
+                    "(only the emulator's X-Emulator-Fault injects it)",
+                )
+            not_tested(
+                "needs-emulator",
+                "needs the emulator's fault switches (not available on a live target)",
+            )
+        control.on_change = self.recorder.control  # a reproducer says what was switched
         return control
 
     # -- audio ---------------------------------------------------------------------
@@ -389,7 +518,92 @@ class CaseContext:
         try:
             self.hs.budget.charge(surface, seconds)
         except BudgetExceeded as exc:
-            pytest.skip(str(exc))
+            cap = self.hs.budget.max_cost_usd or 0.0
+            not_tested("cost-cap", f"cost cap: --max-cost ${cap:.4f} reached", str(exc))
+        if seconds > 0:
+            self.audio[surface] = self.audio.get(surface, 0.0) + seconds
+
+    # -- surfaces that are not served ------------------------------------------------
+    def require_reachable(self, service: str) -> None:
+        """``service``'s base URL did not answer at the start of the run: not tested."""
+        problem = self.hs.unreachable.get(service)
+        if problem:
+            not_tested("not-served", f"{service}: {problem.removeprefix('target unreachable: ')}")
+
+    def require_served(
+        self,
+        name: str,
+        status: int | None,
+        probe: Callable[[], int | None],
+        *,
+        how: str = "on upgrade",
+    ) -> None:
+        """After an answer ``status`` of 404/405: is ``name`` served at all?
+
+        ``probe`` sends a request the contract says must not be refused that way (a
+        valid-key upgrade, a valid request) and returns its status (None: accepted). It runs
+        once per run and name. When it is refused with 404/405 too, the surface is not
+        served and the case is skipped with that cause, never judged.
+        """
+        if status not in NOT_SERVED_STATUSES:
+            return
+        if name not in self.hs.not_served:
+            try:
+                seen = probe()
+            except CONNECTIVITY_ERRORS:
+                seen = None  # could not tell: judge the case as it is
+            self.hs.not_served[name] = (
+                f"{name}: not served (HTTP {seen} {how})" if seen in NOT_SERVED_STATUSES else None
+            )
+        cause = self.hs.not_served[name]
+        if cause:
+            not_tested("not-served", cause)
+
+    def probe_http(self, service: str, method: str, path: str, **kw: Any) -> int | None:
+        """The status of one request outside the case's evidence (for :meth:`require_served`)."""
+        base = getattr(self.hs.profile, service).base_url
+        timeout = min(self.timeout_s, 5.0)
+        return httpx.request(method, base + path, timeout=timeout, **kw).status_code
+
+    def probe_upgrade(
+        self, base: str, path: str, query: Mapping[str, Any], service: str = "velma"
+    ) -> int | None:
+        """The HTTP status a WebSocket upgrade was refused with (None: it was accepted)."""
+        s = open_session(
+            base,
+            path,
+            query,
+            Recorder(self.hs.redactor),
+            timeout_s=min(self.timeout_s, 5.0),
+            service=service,
+        )
+        status = s.result.handshake_status
+        s.close()
+        return status
+
+    def served_upgrade(self, name: str, status: int | None, base: str, path: str, *,
+                       service: str = "velma", key_param: str = "api_key") -> None:  # fmt: skip
+        """:meth:`require_served` for a WebSocket upgrade: the probe has the valid key only."""
+        if status not in NOT_SERVED_STATUSES:
+            return
+        valid = getattr(self.hs.profile, service).key("valid")
+        query = {key_param: valid.value} if valid is not None else {}
+        self.require_served(name, status, lambda: self.probe_upgrade(base, path, query, service))
+
+    def connection_refused(self, name: str, url: str, exc: OSError) -> None:
+        """A connection to ``url`` was refused: the run stops when the whole target is down;
+        otherwise ``name`` is not served and the case is skipped."""
+        if name not in self.hs.not_served:
+            if preflight(self.hs.profile, skip=self.hs.unreachable):
+                raise exc
+            parts = urlsplit(url)
+            self.hs.not_served[name] = (
+                f"{name}: not served (connection refused at {parts.hostname}:{parts.port})"
+            )
+        cause = self.hs.not_served[name]
+        if cause:
+            not_tested("not-served", cause)
+        raise exc
 
     # -- transports --------------------------------------------------------------------
     def http(self, service: str = "velma") -> HttpClient:
@@ -397,8 +611,9 @@ class CaseContext:
             return self._http[service]
         base = getattr(self.hs.profile, service).base_url
         if not base:
-            pytest.skip(f"the profile has no {service}.base_url")
-        client = HttpClient(base, self.recorder, timeout_s=self.timeout_s)
+            not_tested("missing-surface", f"the profile has no {service}.base_url")
+        self.require_reachable(service)
+        client = HttpClient(base, self.recorder, timeout_s=self.timeout_s, service=service)
         self._closers.append(client.close)
         self._http[service] = client  # one connection pool per case (a new client costs ~0.1 s)
         return client
@@ -422,7 +637,17 @@ class CaseContext:
         if audio_seconds:
             self.charge(surface, audio_seconds)
         files = {"upload_file": file} if file is not None else None
-        return self.http().post(VELMA_PATHS[surface], files=files, data=fields, headers=h)
+        path = VELMA_PATHS[surface]
+        r = self.http().post(path, files=files, data=fields, headers=h)
+        valid = self.hs.profile.velma.key("valid")
+        probe_headers = {"X-API-Key": valid.value} if valid is not None else {}
+        self.require_served(
+            surface,
+            r.status_code,
+            lambda: self.probe_http("velma", "POST", path, headers=probe_headers),
+            how=f"to POST {path}",
+        )
+        return r
 
     def ws(
         self,
@@ -434,15 +659,20 @@ class CaseContext:
     ) -> WsSession:
         base = self.hs.profile.velma.ws_base_url
         if not base:
-            pytest.skip("the profile has no velma.ws_base_url")
+            not_tested("missing-surface", "the profile has no velma.ws_base_url")
+        self.require_reachable("velma")
         q = dict(query or {})
         api_key = key if key is not None else (self.key(role) if role else None)
         if api_key is not None:
             q = {"api_key": api_key, **q}
-        session = open_session(
-            base, VELMA_PATHS[surface], q, self.recorder, timeout_s=self.timeout_s
-        )
+        path = VELMA_PATHS[surface]
+        try:
+            session = open_session(base, path, q, self.recorder, timeout_s=self.timeout_s)
+        except ConnectionRefusedError as exc:
+            self.connection_refused(surface, base, exc)
+            raise
         self._closers.append(session.close)
+        self.served_upgrade(surface, session.result.handshake_status, base, path)
         return session
 
     def stream(
@@ -457,10 +687,10 @@ class CaseContext:
         audio_seconds: float = 0.0,
     ) -> WsResult:
         """Open, send every chunk, send end-of-stream, read until the server closes."""
-        if audio_seconds:
-            self.charge(surface, audio_seconds)
         session = self.ws(surface, query, role=role, key=key)
         if session.open:
+            if audio_seconds:  # charged once the upgrade is accepted, before any audio
+                self.charge(surface, audio_seconds)
             session.stream(chunks)
             if end:
                 session.end_of_stream()
@@ -508,6 +738,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if not done:
         return
     ctx = item.stash.get(_CASE, None)
+    if ctx is not None:
+        ctx.close()  # sessions still open are recorded now, before the entry is made
     entry, ours = _case_entry(item, report, call, ctx, hs)
     if ours == FAILED and report.passed:
         report.outcome = "failed"
@@ -515,6 +747,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     elif ours in (ERROR,) and report.passed:
         report.outcome = "failed"
         report.longrepr = entry["message"]
+    report.harness_outcome = ours  # type: ignore[attr-defined] # see pytest_report_teststatus
     hs.results[entry["id"]] = ours
     if hs.writer is not None:
         hs.writer.add_case(entry)
@@ -524,10 +757,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         and call.excinfo is not None
         and isinstance(call.excinfo.value, CONNECTIVITY_ERRORS)
     ):
-        problem = preflight(hs.profile)
+        problem = preflight(hs.profile, skip=hs.unreachable)
         if problem:
             hs.aborted = problem
             item.session.shouldstop = problem
+
+
+#: Our outcome -> (progress letter, word) in pytest's terminal, so that its counts are ours.
+_TESTSTATUS = {
+    "passed": (".", "PASSED"),
+    "failed": ("F", "FAILED"),
+    "non-strict": ("n", "NON-STRICT"),
+    "informational": ("i", "INFORMATIONAL"),
+    "skipped": ("s", "SKIPPED"),
+    "error": ("E", "ERROR"),
+}
+
+
+def pytest_report_teststatus(
+    report: pytest.TestReport, config: pytest.Config
+) -> tuple[str, str, str] | None:
+    """Count each case under our outcome (``non-strict``, ``informational``...), not pytest's."""
+    ours = getattr(report, "harness_outcome", None)
+    if ours not in _TESTSTATUS:
+        return None
+    letter, word = _TESTSTATUS[ours]
+    return ours, letter, word
 
 
 def _expected_actual(entry: Mapping[str, Any]) -> str:
@@ -557,21 +812,32 @@ def _case_entry(
     expected: list[str] = []
     actual = ""
     alternative = None
+    reason: str | None = None
+    cause: str | None = None
+    exc = call.excinfo.value if call.excinfo is not None else None
     if report.skipped:
         ours = SKIPPED
         message = _skip_reason(report)
-    elif call.excinfo is not None and not isinstance(call.excinfo.value, AssertionError):
-        exc = call.excinfo.value
-        ours = ERROR
+        if isinstance(exc, NotTested):
+            reason, cause = exc.reason, exc.cause
+        else:
+            reason, cause = classify_skip(message), message
+    elif isinstance(exc, CouldNotTest):
+        ours, reason, cause = ERROR, exc.reason, exc.cause
+        message = hs.redactor.text(str(exc))
+    elif exc is not None and not isinstance(exc, AssertionError):
+        ours, reason = ERROR, "harness-error"
         message = hs.redactor.text(f"could not test: {type(exc).__name__}: {exc}")
-    elif call.excinfo is not None:  # a plain assert in the case: the target broke it
+        cause = hs.redactor.text(error_cause(exc))
+    elif exc is not None:  # a plain assert in the case: the target broke it
         ours = FAILED
-        message = hs.redactor.text(str(call.excinfo.value).split("\n")[0])
+        message = hs.redactor.text(str(exc).split("\n")[0])
     elif not verdicts:
-        ours = ERROR
-        message = "the case made no judgement (a check that cannot fail)"
+        ours, reason = ERROR, "no-judgement"
+        message = cause = "the case made no judgement (a check that cannot fail)"
     else:
         ours = worst([v.outcome for v in verdicts])
+    main: Verdict | None = None
     if verdicts:
         main = next((v for v in verdicts if v.outcome == ours), verdicts[-1])
         expected = list(main.expected)
@@ -596,13 +862,78 @@ def _case_entry(
         "message": message,
         "alternative": alternative,
         "fixture": ctx.recorder.audio if ctx is not None else None,
-        "reproducer": ctx.recorder.reproducer if ctx is not None else None,
-        "evidence": ctx.recorder.items[:10] if ctx is not None else [],
+        "reproducer": None,
+        "evidence": [],
         "duration_s": round(report.duration, 4),
     }
     if len({v.aspect for v in verdicts}) > 1:
         entry["verdicts"] = {v.aspect: v.outcome for v in verdicts}
+    if reason is not None:
+        entry["reason"] = reason
+        entry["cause"] = hs.redactor.text(" ".join((cause or message).split()))
+    if ctx is not None and ctx.audio:
+        entry["audio"] = {s: round(v, 3) for s, v in sorted(ctx.audio.items())}
+    if ctx is not None:
+        try:
+            _attach_exchange(entry, ctx, main, hs)
+        finally:
+            ctx.recorder.release()  # the run keeps every case's context: not its audio
     return hs.redactor.data(entry), ours
+
+
+def _context_notes(rec: Recorder, judged: int) -> list[str]:
+    """What a single request cannot repeat: the case's other exchanges, emulator switches."""
+    notes = []
+    made = [i for i, x in enumerate(rec.exchanges) if x is not None]
+    if len(made) > 1:
+        notes.append(
+            f"The case made {len(made)} requests/sessions; this is #{made.index(judged) + 1}, "
+            "the one its verdict judged. State the others left (load held, resources made, "
+            "counters used) is not recreated here: see the case's evidence."
+        )
+    for at, what in rec.controls:
+        when = "Before" if at <= judged else "After"
+        notes.append(f"{when} it, the case switched the emulator (control endpoint: {what}).")
+    return notes
+
+
+EVIDENCE_ITEMS = 10  # exchanges kept in a case's evidence (the judged one always among them)
+
+
+def _attach_exchange(
+    entry: dict[str, Any], ctx: CaseContext, main: Verdict | None, hs: HarnessSession
+) -> None:
+    """Evidence, and the reproducer of the exchange the main verdict judged (written to
+    ``reproduce/`` for a failed or non-strict case)."""
+    rec = ctx.recorder
+    judged = main.extra.get("exchange") if main is not None else rec.last_exchange
+    if not isinstance(judged, int) or not 0 <= judged < len(rec.items):
+        judged = rec.last_exchange
+    keep = list(range(min(len(rec.items), EVIDENCE_ITEMS)))
+    if judged is not None and judged not in keep:
+        keep = keep[: EVIDENCE_ITEMS - 1] + [judged]
+    entry["evidence"] = [
+        {**rec.items[i], "judged": True} if i == judged else rec.items[i] for i in keep
+    ]
+    exchange = rec.exchanges[judged] if judged is not None else None
+    if exchange is None or hs.reproduce is None:
+        return
+    summary = [f"{entry['clause']} [{entry['tier']}]: {entry['outcome']}"]
+    if entry["expected"]:
+        summary.append("expected: " + " | ".join(entry["expected"]))
+    if entry["actual"]:
+        summary.append("the run saw: " + entry["actual"])
+    summary += _context_notes(rec, judged)
+    try:
+        if entry["outcome"] in (FAILED, NON_STRICT):
+            entry["reproducer"] = hs.reproduce.write(entry["id"], exchange, summary)
+        else:
+            out = hs.reproduce.render(entry["id"], exchange, summary)
+            entry["reproducer"] = {"kind": out.kind, "text": out.core}  # no file: the gist
+    except Exception as exc:  # noqa: BLE001 - a reproducer problem never hides the verdict
+        entry["reproducer"] = None
+        note = f"(reproducer not written: {type(exc).__name__}: {exc})"
+        entry["message"] = f"{entry['message']} {note}".strip()
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -637,10 +968,11 @@ def _allure(entry: Mapping[str, Any]) -> None:
             name="evidence (redacted)",
             attachment_type=allure.attachment_type.JSON,
         )
-        if entry.get("reproducer"):
+        repro = entry.get("reproducer")
+        if repro:
             allure.attach(
-                entry["reproducer"]["text"],
-                name="reproducer",
+                repro["text"],
+                name=f"reproducer ({repro['file']})" if repro.get("file") else "reproducer",
                 attachment_type=allure.attachment_type.TEXT,
             )
     except Exception:  # noqa: BLE001 - allure not active for this run

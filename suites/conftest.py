@@ -6,8 +6,10 @@ Run with ``harness run`` or ``pytest suites [--target PROFILE.toml]``.
 from harness.suite_plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name
     case,
     pytest_addoption,
+    pytest_collection_finish,
     pytest_collection_modifyitems,
     pytest_configure,
+    pytest_report_teststatus,
     pytest_runtest_makereport,
     pytest_sessionfinish,
     pytest_unconfigure,

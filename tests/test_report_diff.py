@@ -102,3 +102,29 @@ def test_cli_exits_2_naming_the_file_and_field(pair, tmp_path, capsys):
     assert str(bad) in err and "cases[4].outcome" in err and "Traceback" not in err
     assert main(["diff", str(tmp_path / "missing.json"), str(pair[1])]) == 2
     assert "missing.json" in capsys.readouterr().err
+
+
+def test_cases_missing_now_are_regressions_unless_allowed(tmp_path, capsys):
+    base = sample_cases()
+    full = _write(tmp_path / "full", base)
+    empty = _write(tmp_path / "empty", [])
+    d = diff_runs(load_run(full), load_run(empty))
+    tested = [c["id"] for c in base if c["outcome"] != "skipped"]
+    assert sorted(c.id for c in d.regressed) == sorted(tested)  # a skip lost nothing
+    assert all(c.after is None for c in d.regressed) and d.has_regressions
+    assert main(["diff", str(full), str(empty)]) == 1
+    assert "Disappeared" in capsys.readouterr().out
+    assert main(["diff", str(full), str(empty), "--allow-missing"]) == 0
+    assert "allowed: --allow-missing" in capsys.readouterr().out
+    assert not diff_runs(load_run(full), load_run(empty), allow_missing=True).regressed
+
+
+def test_a_case_tested_before_and_skipped_now_is_a_regression_unless_allowed(tmp_path):
+    base = sample_cases()
+    cur = _edit(base, PASSING, outcome="skipped", message="cost cap", reason="cost-cap")
+    a, b = load_run(_write(tmp_path / "a", base)), load_run(_write(tmp_path / "b", cur))
+    d = diff_runs(a, b)
+    assert [(c.id, c.before, c.after) for c in d.regressed] == [(PASSING, "passed", "skipped")]
+    assert [c.id for c in d.untested] == [PASSING]
+    allowed = diff_runs(a, b, allow_missing=True)
+    assert not allowed.regressed and [c.id for c in allowed.untested] == [PASSING]

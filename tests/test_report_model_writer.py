@@ -30,7 +30,11 @@ def test_json_round_trips_through_the_model(tmp_path):
 
 def test_summary_ledger_and_coverage(tmp_path):
     run = write_sample_run(tmp_path)
-    assert run.complete and run.exit_code == 1
+    # finished, but one case skipped and one errored: not complete
+    assert run.finished and not run.complete and run.exit_code == 1
+    assert run.tested == 11 and run.not_tested_count == 2
+    assert {g.outcome: g.count for g in run.not_tested} == {"skipped": 1, "error": 1}
+    assert sum(run.not_tested_by_reason.values()) == 2
     assert run.summary == {
         "total": 13,
         "passed": 6,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ class EmulatorControl:
         self._url = url.rstrip("/")
         self._headers = {TOKEN_HEADER: token}
         self._timeout = timeout_s
+        self.on_change: Callable[[str], None] | None = None  # told of every reset / switch
 
     def _call(self, method: str, name: str, body: Any = None) -> dict[str, Any]:
         r = httpx.request(
@@ -30,11 +32,17 @@ class EmulatorControl:
         return self._call("GET", "state")
 
     def reset(self) -> dict[str, Any]:
+        self._changed("reset")
         return self._call("POST", "reset")
 
     def switches(
         self, faults: list[str] | None = None, deviations: list[str] | None = None
     ) -> dict[str, Any]:
+        self._changed(f"switches faults={faults or []} deviations={deviations or []}")
         return self._call(
             "POST", "switches", {"faults": faults or [], "deviations": deviations or []}
         )
+
+    def _changed(self, what: str) -> None:
+        if self.on_change is not None:
+            self.on_change(what)

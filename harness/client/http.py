@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import functools
-import shlex
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from .evidence import Recorder, summarize_body
+from .evidence import (
+    EXCHANGE_KEY,
+    KEPT_BODY_LIMIT,
+    FileCopy,
+    HttpExchange,
+    Recorder,
+    summarize_body,
+)
 
 
 @dataclass(frozen=True)
@@ -46,9 +52,12 @@ def _tls_context() -> ssl.SSLContext:
 class HttpClient:
     """POST/GET against one base URL; every exchange goes to the case's recorder."""
 
-    def __init__(self, base_url: str, recorder: Recorder, *, timeout_s: float) -> None:
+    def __init__(
+        self, base_url: str, recorder: Recorder, *, timeout_s: float, service: str = "velma"
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.recorder = recorder
+        self.service = service  # the profile section the base URL comes from (reproducers)
         self._client = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
@@ -74,9 +83,13 @@ class HttpClient:
         files: Mapping[str, FilePart] | None = None,
         data: Mapping[str, str] | None = None,
         json_body: Any = None,
-        content: bytes | None = None,
+        content: bytes | Iterable[bytes] | None = None,
     ) -> httpx.Response:
         opened = {k: (f.filename, f.open(), f.content_type) for k, f in (files or {}).items()}
+        tee: _Tee | None = None
+        if content is not None and not isinstance(content, bytes | bytearray | str):
+            tee = _Tee(content)  # a streamed body: keep (a bounded copy of) what was sent
+            content = iter(tee)
         t0 = time.perf_counter()
         try:
             response = self._client.request(
@@ -93,7 +106,17 @@ class HttpClient:
                 if hasattr(handle, "close"):
                     handle.close()
         elapsed = time.perf_counter() - t0
-        self._record(method, path, headers, files, data, json_body, response, elapsed)
+        try:
+            exact = self._exact(method, headers, files, data, response, tee)
+        except Exception as exc:  # noqa: BLE001 - a reproducer is never worth a failed request
+            exact = HttpExchange(
+                self.service, self.base_url, method, str(response.request.url), [],
+                body_note=f"a request the recorder could not copy ({type(exc).__name__}: {exc})",
+            )  # fmt: skip
+        index = self._record(
+            method, path, headers, files, data, json_body, response, elapsed, exact
+        )
+        response.extensions[EXCHANGE_KEY] = index
         return response
 
     def post(self, path: str, **kw: Any) -> httpx.Response:
@@ -103,6 +126,47 @@ class HttpClient:
         return self.request("GET", path, **kw)
 
     # ------------------------------------------------------------------ evidence
+
+    def _exact(
+        self,
+        method: str,
+        headers: Mapping[str, str] | None,
+        files: Mapping[str, FilePart] | None,
+        data: Mapping[str, str] | None,
+        response: httpx.Response,
+        tee: _Tee | None,
+    ) -> HttpExchange:
+        request = response.request
+        sent = list((headers or {}).items())
+        given = {k.lower() for k, _ in sent}
+        ctype = request.headers.get("content-type")
+        exchange = HttpExchange(
+            service=self.service,
+            base_url=self.base_url,
+            method=method,
+            url=str(request.url),
+            headers=sent,
+            status=response.status_code,
+        )
+        if files:
+            exchange.form = [(k, str(v)) for k, v in (data or {}).items()]
+            exchange.files = [_copy_of(k, f) for k, f in files.items()]
+            return exchange  # curl builds the multipart body (and its boundary) itself
+        if ctype and "content-type" not in given:
+            exchange.headers.append(("Content-Type", ctype))
+        if tee is not None:
+            exchange.body = tee.kept()
+            if exchange.body is None:
+                exchange.body_note = f"a streamed body of {tee.size} bytes (too large to keep)"
+            return exchange
+        try:
+            body = request.content
+        except httpx.RequestNotRead:
+            exchange.body_note = "a streamed body the client did not keep"
+            return exchange
+        if body or method not in ("GET", "HEAD", "DELETE", "OPTIONS"):
+            exchange.body = body
+        return exchange
 
     def _record(
         self,
@@ -114,7 +178,8 @@ class HttpClient:
         json_body: Any,
         response: httpx.Response,
         elapsed: float,
-    ) -> None:
+        exact: HttpExchange,
+    ) -> int:
         url = self.base_url + path
         request: dict[str, Any] = {
             "method": method,
@@ -127,8 +192,14 @@ class HttpClient:
             request["form"] = dict(data)
         if json_body is not None:
             request["json"] = json_body
+        elif exact.body is not None and not files:
+            request["body"] = summarize_body(
+                exact.body, dict(exact.headers).get("Content-Type", "")
+            )
+        elif exact.body_note:
+            request["body"] = f"<{exact.body_note}>"
         ctype = response.headers.get("content-type", "")
-        self.recorder.add(
+        return self.recorder.add(
             {
                 "kind": "http",
                 "request": request,
@@ -138,42 +209,38 @@ class HttpClient:
                     "body": summarize_body(response.content, ctype),
                 },
                 "elapsed_s": round(elapsed, 4),
-            }
-        )
-        self.recorder.set_reproducer(
-            "curl", curl_command(method, url, headers, files, data, json_body)
+            },
+            exact,
         )
 
 
-def curl_command(
-    method: str,
-    url: str,
-    headers: Mapping[str, str] | None,
-    files: Mapping[str, FilePart] | None,
-    data: Mapping[str, str] | None,
-    json_body: Any,
-) -> str:
-    """A one-line curl that repeats the request (the redactor swaps keys for ${ENV} names)."""
-    import json
-
-    parts = ["curl", "-sS", "-i", "-X", method, shlex.quote(url)]
-    for name, value in (headers or {}).items():
-        parts += ["-H", _dq(f"{name}: {value}")]
-    for name, f in (files or {}).items():
-        where = str(f.path) if f.path is not None else f"<{f.filename}: {f.size} generated bytes>"
-        parts += ["-F", shlex.quote(f"{name}=@{where};filename={f.filename}")]
-    for name, value in (data or {}).items():
-        parts += ["-F", shlex.quote(f"{name}={value}")]
-    if json_body is not None:
-        parts += [
-            "-H",
-            "'Content-Type: application/json'",
-            "--data",
-            shlex.quote(json.dumps(json_body)),
-        ]
-    return " ".join(parts)
+def _copy_of(name: str, part: Any) -> FileCopy:
+    """What a file part sent (a :class:`FilePart` or anything shaped like one)."""
+    data, path = getattr(part, "data", None), getattr(part, "path", None)
+    if data is None and path is None:
+        opened = part.open()
+        data = opened if isinstance(opened, bytes) else b""
+    ctype = getattr(part, "content_type", None) or "application/octet-stream"
+    return FileCopy(name, part.filename, ctype, data=data, path=path)
 
 
-def _dq(text: str) -> str:
-    """Double quotes so that ${ENV} references expand in a shell."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`") + '"'
+class _Tee:
+    """Passes a streamed body through, keeping a copy while it stays under the limit."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = chunks
+        self._kept: list[bytes] | None = []
+        self.size = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.size += len(chunk)
+            if self._kept is not None:
+                if self.size <= KEPT_BODY_LIMIT:
+                    self._kept.append(bytes(chunk))
+                else:
+                    self._kept = None
+            yield chunk
+
+    def kept(self) -> bytes | None:
+        return b"".join(self._kept) if self._kept is not None else None

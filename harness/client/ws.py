@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from .evidence import Recorder
+from .evidence import Recorder, SentFrame, WsExchange
 
 TEXT_LIMIT = 500
 QUIET_S = 0.05  # receive(until_close=False): a gap this long means "quiet"
@@ -39,6 +39,7 @@ class WsResult:
     close_reason: str = ""
     closed_by: str | None = None  # "server" | "client" | None (still open / timed out)
     timed_out: bool = False
+    exchange: int | None = None  # the recorder index of this session (see evidence.exchange_of)
 
     @property
     def types(self) -> list[str]:
@@ -70,14 +71,33 @@ class WsResult:
 
 
 class WsSession:
-    """One connection; use :func:`open_session`."""
+    """One connection; use :func:`open_session`.
 
-    def __init__(self, url: str, recorder: Recorder, timeout_s: float) -> None:
+    ``headers`` go on the upgrade request; ``service`` names the profile section the
+    URL comes from (velma or kugel), for reproducers. Subclasses that need the body of
+    a refused upgrade override :meth:`_refused`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        recorder: Recorder,
+        timeout_s: float,
+        *,
+        headers: Mapping[str, str] | None = None,
+        service: str = "velma",
+    ) -> None:
         self.result = WsResult(url=url)
         self._recorder = recorder
         self._timeout = timeout_s
         self._sent: list[str] = []
         self._conn: ClientConnection | None = None
+        self._exact = WsExchange(
+            service=service, url=url, headers=list((headers or {}).items()), wait_s=timeout_s
+        )
+        self._index = recorder.reserve({"kind": "websocket", "url": url, "open": True})
+        self.result.exchange = self._index
+        self._t0 = time.monotonic()
         try:
             conn = connect(
                 url,
@@ -85,12 +105,22 @@ class WsSession:
                 close_timeout=min(timeout_s, 5.0),
                 max_size=None,
                 proxy=None,
+                additional_headers=dict(headers or {}),
             )
             self._conn = conn.__enter__()  # we close it ourselves in close()
         except InvalidStatus as exc:
             self.result.handshake_status = exc.response.status_code
+            self._refused(exc)
         except InvalidHandshake as exc:  # not a WebSocket server at all
+            self._record()
             raise ConnectionError(f"WebSocket handshake failed: {exc}") from exc
+        except BaseException:
+            self._record()
+            raise
+        self._t0 = time.monotonic()
+
+    def _refused(self, exc: InvalidStatus) -> None:
+        """The upgrade was answered with an HTTP status (``exc.response``)."""
 
     @property
     def open(self) -> bool:
@@ -114,6 +144,7 @@ class WsSession:
         if not self.open:
             return False
         assert self._conn is not None
+        at = time.monotonic() - self._t0
         try:
             self._conn.send(data)
         except ConnectionClosed:
@@ -121,6 +152,7 @@ class WsSession:
                 until_close=True, timeout_s=min(self._timeout, 2.0)
             )  # keep what was queued
             return False
+        self._exact.frames.append(SentFrame(round(at, 4), data))
         if (
             not self._sent
             or not self._sent[-1].startswith("binary")
@@ -178,6 +210,7 @@ class WsSession:
     def close(self) -> None:
         if self._conn is not None:
             if self.result.close_code is None:
+                self._exact.client_closed_at_s = round(time.monotonic() - self._t0, 4)
                 with contextlib.suppress(Exception):  # closing a broken socket
                     self._conn.close()
                 if self._conn.close_code is not None and self.result.close_code is None:
@@ -185,7 +218,8 @@ class WsSession:
                     self.result.close_reason = self._conn.close_reason or ""
                     self.result.closed_by = "client"
             self._conn = None
-        self._record()
+        if self._index is not None:
+            self._record()
 
     def _take(self, frame: str | bytes) -> None:
         if isinstance(frame, bytes):
@@ -216,25 +250,31 @@ class WsSession:
             self.result.closed_by = "server"
 
     def _record(self) -> None:
+        """Write this session's evidence and exact frames into its reserved place (once)."""
+        if self._index is None:
+            return
         r = self.result
-        received: list[str] = []
-        for kind in r.order[:200]:
-            received.append(kind)
         messages = [json.dumps(m)[:TEXT_LIMIT] for m in r.messages[:50]]
-        self._recorder.add(
+        exact = self._exact
+        exact.handshake_status = r.handshake_status
+        exact.close_code = r.close_code
+        exact.closed_by = r.closed_by
+        self._recorder.fill(
+            self._index,
             {
                 "kind": "websocket",
                 "url": r.url,
                 "handshake_status": r.handshake_status,
                 "sent": self._sent[:100],
-                "received": received,
+                "received": list(r.order[:200]),
                 "messages": messages,
                 "binary_frames": len(r.binary),
                 "close": {"code": r.close_code, "reason": r.close_reason, "by": r.closed_by},
                 "timed_out": r.timed_out,
-            }
+            },
+            exact,
         )
-        self._recorder.set_reproducer("python", python_reproducer(r.url, self._sent))
+        self._index = None
 
     def __enter__(self) -> WsSession:
         return self
@@ -265,37 +305,15 @@ def ws_url(base: str, path: str, query: Mapping[str, Any]) -> str:
 
 
 def open_session(
-    base: str, path: str, query: Mapping[str, Any], recorder: Recorder, *, timeout_s: float
+    base: str,
+    path: str,
+    query: Mapping[str, Any],
+    recorder: Recorder,
+    *,
+    timeout_s: float,
+    headers: Mapping[str, str] | None = None,
+    service: str = "velma",
 ) -> WsSession:
-    return WsSession(ws_url(base, path, query), recorder, timeout_s)
-
-
-def python_reproducer(url: str, sent: list[str]) -> str:
-    """A short script repeating the session's shape (audio replaced by silence of the same size)."""
-    lines = [
-        "# pip install websockets",
-        "import os",
-        "from websockets.sync.client import connect",
-        "",
-        f"url = {url!r}  # ${{...}} names: export them first",
-        "url = os.path.expandvars(url)",
-        "with connect(url, max_size=None) as ws:",
-    ]
-    for note in sent[:20]:
-        if note.startswith("binary x "):
-            count = int(note.split(" x ")[1].split(",")[0])
-            total = int(note.split(", ")[1].split(" ")[0])
-            lines.append(f"    for _ in range({count}):  # {total} bytes in all")
-            lines.append(f"        ws.send(bytes({max(total // max(count, 1), 0)}))")
-        elif note.startswith("binary "):
-            lines.append(f"    ws.send(bytes({int(note.split(' ')[1])}))")
-        elif note.startswith("text "):
-            lines.append(f"    ws.send({note[5:]})")
-    lines += [
-        "    try:",
-        "        while True:",
-        "            print(ws.recv(timeout=30))",
-        "    except Exception as exc:",
-        "        print('closed:', ws.close_code, ws.close_reason, exc)",
-    ]
-    return "\n".join(lines)
+    return WsSession(
+        ws_url(base, path, query), recorder, timeout_s, headers=headers, service=service
+    )

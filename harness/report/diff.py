@@ -62,7 +62,9 @@ class RunDiff:
     changed_alternative: list[AlternativeChange] = field(default_factory=list)
     appeared: list[CaseChange] = field(default_factory=list)
     disappeared: list[CaseChange] = field(default_factory=list)
+    untested: list[CaseChange] = field(default_factory=list)  # tested before, skipped now
     current_partial: bool = False
+    allow_missing: bool = False
 
     @property
     def has_regressions(self) -> bool:
@@ -73,18 +75,23 @@ class RunDiff:
             "baseline": self.baseline,
             "current": self.current,
             "current_partial": self.current_partial,
+            "allow_missing": self.allow_missing,
             "regressed": [c.to_dict() for c in self.regressed],
             "fixed": [c.to_dict() for c in self.fixed],
             "changed": [c.to_dict() for c in self.changed],
             "changed_alternative": [c.to_dict() for c in self.changed_alternative],
             "appeared": [c.to_dict() for c in self.appeared],
             "disappeared": [c.to_dict() for c in self.disappeared],
+            "untested": [c.to_dict() for c in self.untested],
         }
 
     def format_text(self) -> str:
         out = [f"baseline: {self.baseline}", f"current:  {self.current}"]
         if self.current_partial:
-            out.append("note: the current run is partial (complete: false)")
+            out.append("note: the current run did not finish (finished: false)")
+        missing = len(self.disappeared) + len(self.untested)
+        if missing and self.allow_missing:
+            out.append(f"note: {missing} baseline cases not tested now (allowed: --allow-missing)")
 
         def section(title: str, items: list[CaseChange]) -> None:
             if not items:
@@ -107,12 +114,14 @@ class RunDiff:
                 row = f" (contradiction #{a.contradiction})" if a.contradiction else ""
                 out.append(f"  {a.id}  {a.before} -> {a.after}{row}; expected side: {a.expected}")
         section("Appeared", self.appeared)
-        section("Disappeared", self.disappeared)
+        section("Disappeared (in the baseline, not in the current run)", self.disappeared)
+        section("No longer tested (a verdict before, skipped now)", self.untested)
         out.append("")
         out.append(
             f"{len(self.regressed)} regressed, {len(self.fixed)} fixed, "
             f"{len(self.changed_alternative)} changed alternative, "
-            f"{len(self.appeared)} appeared, {len(self.disappeared)} disappeared"
+            f"{len(self.appeared)} appeared, {len(self.disappeared)} disappeared, "
+            f"{len(self.untested)} no longer tested"
         )
         return "\n".join(out)
 
@@ -121,18 +130,21 @@ def _change(case: Case, before: str | None, after: str | None) -> CaseChange:
     return CaseChange(case.id, case.clause, before, after, case.message)
 
 
-def diff_runs(baseline: Run, current: Run) -> RunDiff:
+def diff_runs(baseline: Run, current: Run, *, allow_missing: bool = False) -> RunDiff:
     """Compare two runs case by case.
 
     - regressed: now ``failed`` or ``error`` and was neither before, or was ``error`` and is now
-      ``failed``; a new case that fails counts too.
+      ``failed``; a new case that fails counts too; and, unless ``allow_missing``, a case of
+      the baseline that is missing now (unless it was ``skipped`` then) or that reached a
+      verdict then and is ``skipped`` now (a run that tests less never passes a gate silently).
     - fixed: was ``failed``/``error``, now ``passed``/``non-strict``/``informational``.
     - changed_alternative: a disputed clause's ``chosen`` side differs.
     """
     d = RunDiff(
         baseline=str(baseline.path or "baseline"),
         current=str(current.path or "current"),
-        current_partial=not current.complete,
+        current_partial=not current.finished,
+        allow_missing=allow_missing,
     )
     before = {c.id: c for c in baseline.cases}
     now = {c.id: c for c in current.cases}
@@ -147,6 +159,10 @@ def diff_runs(baseline: Run, current: Run) -> RunDiff:
         if a != b:
             if (b in _BAD and a not in _BAD) or (a == "error" and b == "failed"):
                 d.regressed.append(_change(cur, a, b))
+            elif b == "skipped" and a in _GOOD:
+                d.untested.append(_change(cur, a, b))
+                if not allow_missing:
+                    d.regressed.append(_change(cur, a, b))
             elif a in _BAD and b in _GOOD:
                 d.fixed.append(_change(cur, a, b))
             else:
@@ -165,4 +181,6 @@ def diff_runs(baseline: Run, current: Run) -> RunDiff:
     for cid, old in before.items():
         if cid not in now:
             d.disappeared.append(_change(old, old.outcome, None))
+            if not allow_missing and old.outcome != "skipped":  # a skip lost nothing
+                d.regressed.append(_change(old, old.outcome, None))
     return d

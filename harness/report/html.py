@@ -15,7 +15,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from .model import OUTCOMES, SEVERITY, Case, Run, worst
+from .model import OUTCOMES, REASONS, SEVERITY, Case, Run, worst
+from .summary import not_run_text
 
 TEMPLATE = "index.html.j2"
 
@@ -30,6 +31,8 @@ COLOURS = {
 
 #: The order sections appear in: what needs attention first.
 SECTION_ORDER = ("failed", "error", "non-strict", "informational", "skipped", "passed")
+#: Cases of these outcomes are shown one by one; skipped and error ones grouped by cause.
+CASE_SECTIONS = ("failed", "non-strict", "informational", "passed")
 SECTION_TITLES = {
     "failed": "Failures",
     "error": "Could not test (harness errors)",
@@ -73,9 +76,19 @@ def _verdict(run: Run) -> dict[str, str]:
     s = run.summary
     v = run.verdict
     if v == "could-not-test":
-        why = run.aborted.reason if run.aborted else "every case ended in a harness error"
+        why = run.aborted.reason if run.aborted else f"no case was tested; {not_run_text(run)}"
         return {"cls": "v-error", "title": "Could not test", "detail": why}
-    partial = "" if run.complete else " (partial run: the report is incomplete)"
+    if v == "nothing-run":
+        return {
+            "cls": "v-partial",
+            "title": "Nothing was run",
+            "detail": "no case matched the selection: this report says nothing about the target",
+        }
+    total = s.get("total", len(run.cases))
+    not_run = not_run_text(run)
+    partial = "" if run.finished else " (partial run: the report is incomplete)"
+    if not_run:
+        partial += f"; {run.tested} of {total} cases tested, {not_run}"
     if v == "violations":
         n = s.get("failed", 0)
         return {
@@ -88,10 +101,35 @@ def _verdict(run: Run) -> dict[str, str]:
         return {
             "cls": "v-partial",
             "title": "Partial run",
-            "detail": f"{s.get('total', 0)} cases recorded so far; no violations among them",
+            "detail": f"{total} cases recorded so far; no violations among them",
         }
     extra = f"; {s['non-strict']} non-strict" if s.get("non-strict") else ""
-    return {"cls": "v-passed", "title": "Conforms", "detail": f"no violations{extra}"}
+    if not_run:
+        return {
+            "cls": "v-incomplete",
+            "title": f"Conforms on {run.tested} of {total} cases",
+            "detail": f"{not_run}; no violations among the cases tested{extra}",
+        }
+    return {
+        "cls": "v-passed",
+        "title": "Conforms",
+        "detail": f"all {total} cases tested, no violations{extra}",
+    }
+
+
+def _not_tested(run: Run, views: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cases that reached no verdict, one block per cause."""
+    groups = []
+    for g in run.not_tested:
+        groups.append(
+            {
+                "g": g,
+                "reason": REASONS.get(g.reason, g.reason),
+                "surfaces": ", ".join(f"{s} {n}" for s, n in sorted(g.surfaces.items())),
+                "cases": [views[cid] for cid in g.cases if cid in views],
+            }
+        )
+    return groups
 
 
 def _anchor(index: int) -> str:
@@ -250,13 +288,20 @@ def render_html(run: Run, *, plots: bool = True) -> str:
     catalog = _catalog()
     anchors = {c.id: _anchor(i) for i, c in enumerate(run.cases)}
     grouped: dict[str, list[dict[str, Any]]] = {o: [] for o in SECTION_ORDER}
+    views: dict[str, dict[str, Any]] = {}
     for c in run.cases:
-        grouped[c.outcome].append(_case_view(c, anchors[c.id]))
+        views[c.id] = _case_view(c, anchors[c.id])
+        grouped[c.outcome].append(views[c.id])
     sections = [
         {"key": o, "title": SECTION_TITLES[o], "cases": grouped[o]}
-        for o in SECTION_ORDER
+        for o in CASE_SECTIONS
         if grouped[o]
     ]
+    untested = grouped["error"] + grouped["skipped"]
+    if untested:  # right after the failures: what this run could not say anything about
+        at = 1 if sections and sections[0]["key"] == "failed" else 0
+        title = "Not tested (skipped or could not test, grouped by cause; never a violation)"
+        sections.insert(at, {"key": "not-tested", "title": title, "cases": untested})
     summary = [(o, run.summary.get(o, 0)) for o in OUTCOMES]
     return (
         _environment()
@@ -269,6 +314,8 @@ def render_html(run: Run, *, plots: bool = True) -> str:
             matrix=_matrix(run, catalog, anchors),
             sections=sections,
             ledger=_ledger(run, catalog),
+            not_tested=_not_tested(run, views),
+            not_tested_total=run.not_tested_count,
             coverage=_coverage(run),
             plots=_plots(run) if plots else [],
             colours=COLOURS,

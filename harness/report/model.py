@@ -2,8 +2,10 @@
 
 See ``docs/REPORT-FORMAT.md``. Loading is strict about shape (a bad field is a
 :class:`ReportFormatError` naming the file and the field) and tolerant of partial
-reports: an interrupted run has ``complete: false`` and may lack ``finished_at``,
-``summary``, ``ledger`` or ``coverage``; they are recomputed from the cases when absent.
+reports: an interrupted run has ``finished: false`` and may lack ``finished_at``,
+``summary``, ``ledger``, ``coverage`` or ``not_tested``; they are recomputed from the cases
+when absent. ``complete`` is true only for a finished run in which every selected case reached
+a verdict (nothing skipped, nothing errored).
 """
 
 from __future__ import annotations
@@ -29,6 +31,24 @@ OUTCOMES: tuple[str, ...] = (
 
 #: Worst first: the colour a clause gets when several of its cases disagree.
 SEVERITY: tuple[str, ...] = ("failed", "error", "non-strict", "informational", "passed", "skipped")
+
+#: The outcomes of a case that was not tested (never a violation).
+NOT_TESTED_OUTCOMES: tuple[str, ...] = ("skipped", "error")
+
+#: Why a case was not tested: ``reason`` of a case and key of ``not_tested_by_reason``.
+REASONS: dict[str, str] = {
+    "cost-cap": "cost cap",
+    "not-served": "surface not served",
+    "missing-surface": "surface not in the profile",
+    "missing-role": "role not in the profile",
+    "missing-limit": "limit not in the profile",
+    "needs-emulator": "needs the emulator's switches",
+    "cannot-provoke": "the target cannot be made to show it",
+    "set-up-failed": "set-up failed",
+    "no-judgement": "the case made no judgement",
+    "harness-error": "could not test",
+    "other": "not applicable",
+}
 
 
 class ReportFormatError(ValueError):
@@ -60,6 +80,7 @@ class Target:
     base_urls: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     profile: str | None = None  # the profile file (for `harness replay`), or a description
+    emulator_config: str | None = None  # the embedded emulator's --emulator-config file
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -70,6 +91,8 @@ class Target:
         }
         if self.profile is not None:
             d["profile"] = self.profile
+        if self.emulator_config is not None:
+            d["emulator_config"] = self.emulator_config
         return d
 
 
@@ -86,9 +109,13 @@ class Fixture:
 class Reproducer:
     kind: str  # "curl" or "python"
     text: str
+    file: str | None = None  # the script under the report directory (reproduce/<case>.sh|.py)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "text": self.text}
+        d: dict[str, Any] = {"kind": self.kind, "text": self.text}
+        if self.file is not None:
+            d["file"] = self.file
+        return d
 
 
 @dataclass
@@ -132,8 +159,23 @@ class Case:
     evidence: list[Any] = field(default_factory=list)
     verdicts: dict[str, str] | None = None
     duration_s: float | None = None
+    reason: str | None = None  # not tested (skipped / error): a key of REASONS
+    cause: str | None = None  # not tested: the one-line cause cases are grouped by
+    audio: dict[str, float] | None = None  # audio seconds the case sent, per surface
+
+    @property
+    def tested(self) -> bool:
+        return self.outcome not in NOT_TESTED_OUTCOMES
 
     def to_dict(self) -> dict[str, Any]:
+        d = self._fields()
+        for name in ("reason", "cause", "audio"):  # optional: absent when unset
+            value = getattr(self, name)
+            if value is not None:
+                d[name] = value
+        return d
+
+    def _fields(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "nodeid": self.nodeid,
@@ -203,6 +245,31 @@ class Coverage:
 
 
 @dataclass
+class NotTestedGroup:
+    """Cases that were not tested for one cause (e.g. a surface the target does not serve)."""
+
+    cause: str
+    reason: str
+    outcome: str  # "skipped" or "error"
+    cases: list[str] = field(default_factory=list)
+    surfaces: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return len(self.cases)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cause": self.cause,
+            "reason": self.reason,
+            "outcome": self.outcome,
+            "count": self.count,
+            "surfaces": dict(self.surfaces),
+            "cases": list(self.cases),
+        }
+
+
+@dataclass
 class Aborted:
     reason: str
     exit_code: int
@@ -229,6 +296,9 @@ class Run:
     summary: dict[str, int] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)
     coverage: Coverage | None = None
+    finished: bool = False  # the run reached its end (not interrupted, not aborted)
+    not_tested: list[NotTestedGroup] = field(default_factory=list)
+    cost: dict[str, Any] | None = None  # live targets: estimate and spend per surface
     path: Path | None = None  # where it was loaded from (not serialised)
 
     # -- views
@@ -246,16 +316,36 @@ class Run:
         return self.path.parent if self.path else None
 
     @property
+    def tested(self) -> int:
+        """Cases that reached a verdict (anything but ``skipped`` and ``error``)."""
+        return sum(1 for c in self.cases if c.tested)
+
+    @property
+    def not_tested_count(self) -> int:
+        return len(self.cases) - self.tested
+
+    @property
+    def not_tested_by_reason(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for g in self.not_tested:
+            out[g.reason] = out.get(g.reason, 0) + g.count
+        return out
+
+    @property
     def verdict(self) -> str:
-        """``conforms``, ``violations``, ``could-not-test`` or ``partial``."""
-        if self.aborted is not None or (
-            self.cases and all(c.outcome == "error" for c in self.cases)
-        ):
+        """``conforms``, ``violations``, ``could-not-test``, ``nothing-run`` or ``partial``.
+
+        ``conforms`` says nothing about completeness: check :attr:`complete` (or
+        :attr:`not_tested_count`) before calling a run a full pass.
+        """
+        if self.aborted is not None or (self.cases and not any(c.tested for c in self.cases)):
             return "could-not-test"
         if self.summary.get("failed", 0):
             return "violations"
-        if not self.complete:
+        if not self.finished:
             return "partial"
+        if not self.cases:
+            return "nothing-run"
         return "conforms"
 
     def to_dict(self) -> dict[str, Any]:
@@ -263,6 +353,7 @@ class Run:
             "schema_version": self.schema_version,
             "harness_version": self.harness_version,
             "complete": self.complete,
+            "finished": self.finished,
             "aborted": self.aborted.to_dict() if self.aborted else None,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
@@ -271,6 +362,9 @@ class Run:
             "exit_code": self.exit_code,
             "target": self.target.to_dict(),
             "summary": dict(self.summary),
+            "not_tested_by_reason": self.not_tested_by_reason,
+            "not_tested": [g.to_dict() for g in self.not_tested],
+            "cost": dict(self.cost) if self.cost is not None else None,
             "cases": [c.to_dict() for c in self.cases],
             "ledger": [e.to_dict() for e in self.ledger],
             "coverage": self.coverage.to_dict() if self.coverage else None,
@@ -286,6 +380,27 @@ def compute_summary(cases: Iterable[Case]) -> dict[str, int]:
     for o in OUTCOMES:
         summary[o] = sum(1 for c in cases if c.outcome == o)
     return summary
+
+
+def compute_not_tested(cases: Iterable[Case]) -> list[NotTestedGroup]:
+    """The cases that reached no verdict, grouped by cause (largest group first)."""
+    groups: dict[tuple[str, str], NotTestedGroup] = {}
+    for c in cases:
+        if c.tested:
+            continue
+        reason = c.reason or ("harness-error" if c.outcome == "error" else "other")
+        cause = c.cause or " ".join((c.message or c.outcome).split())
+        g = groups.get((c.outcome, cause))
+        if g is None:
+            g = groups[(c.outcome, cause)] = NotTestedGroup(cause, reason, c.outcome)
+        g.cases.append(c.id)
+        g.surfaces[c.surface] = g.surfaces.get(c.surface, 0) + 1
+    return sorted(groups.values(), key=lambda g: (-g.count, g.cause))
+
+
+def is_complete(run: Run) -> bool:
+    """Finished, something ran, and every case reached a verdict."""
+    return run.finished and bool(run.cases) and all(c.tested for c in run.cases)
 
 
 def compute_ledger(cases: Iterable[Case]) -> list[LedgerEntry]:
@@ -437,6 +552,7 @@ def parse_case(data: Any, where: str = "case", path: str = "case") -> Case:
         reproducer = Reproducer(
             kind=r.str_(r.req(rp, "kind", f"{path}.reproducer"), f"{path}.reproducer.kind"),  # type: ignore[arg-type]
             text=r.str_(r.req(rp, "text", f"{path}.reproducer"), f"{path}.reproducer.text"),  # type: ignore[arg-type]
+            file=r.str_(rp.get("file"), f"{path}.reproducer.file", optional=True),
         )
     verdicts = d.get("verdicts")
     return Case(
@@ -457,7 +573,17 @@ def parse_case(data: Any, where: str = "case", path: str = "case") -> Case:
         evidence=r.list_(d.get("evidence"), f"{path}.evidence"),
         verdicts=r.str_map(verdicts, f"{path}.verdicts") if verdicts is not None else None,
         duration_s=r.num(d.get("duration_s"), f"{path}.duration_s", optional=True),
+        reason=r.str_(d.get("reason"), f"{path}.reason", optional=True),
+        cause=r.str_(d.get("cause"), f"{path}.cause", optional=True),
+        audio=_audio(r, d.get("audio"), f"{path}.audio"),
     )
+
+
+def _audio(r: _Reader, value: Any, path: str) -> dict[str, float] | None:
+    if value is None:
+        return None
+    d = r.obj(value, path)
+    return {s: r.num(v, f"{path}.{s}") for s, v in d.items()}  # type: ignore[misc]
 
 
 def parse_run(data: Any, where: str = REPORT_FILE) -> Run:
@@ -468,6 +594,8 @@ def parse_run(data: Any, where: str = REPORT_FILE) -> Run:
     if version != SCHEMA_VERSION:
         raise r.fail("schema_version", f"expected {SCHEMA_VERSION}, got {version}")
     complete = r.bool_(r.req(d, "complete", ""), "complete")
+    # Reports before `finished` existed used `complete` for "the run reached its end".
+    finished = r.bool_(d.get("finished", complete), "finished")
     t = r.obj(r.req(d, "target", ""), "target")
     target = Target(
         name=r.str_(r.req(t, "name", "target"), "target.name"),  # type: ignore[arg-type]
@@ -475,6 +603,7 @@ def parse_run(data: Any, where: str = REPORT_FILE) -> Run:
         base_urls=r.str_map(t.get("base_urls"), "target.base_urls"),
         versions=r.str_map(t.get("versions"), "target.versions"),
         profile=r.str_(t["profile"], "target.profile") if t.get("profile") is not None else None,  # type: ignore[arg-type]
+        emulator_config=r.str_(t.get("emulator_config"), "target.emulator_config", optional=True),
     )
     cases: list[Case] = []
     seen: set[str] = set()
@@ -552,7 +681,32 @@ def parse_run(data: Any, where: str = REPORT_FILE) -> Run:
         summary=summary,
         ledger=ledger,
         coverage=coverage,
+        finished=finished,
+        not_tested=_parse_not_tested(r, d.get("not_tested"), cases),
+        cost=r.obj(d["cost"], "cost") if d.get("cost") is not None else None,
     )
+
+
+def _parse_not_tested(r: _Reader, value: Any, cases: list[Case]) -> list[NotTestedGroup]:
+    if value is None:
+        return compute_not_tested(cases)
+    groups = []
+    for i, g in enumerate(r.list_(value, "not_tested")):
+        p = f"not_tested[{i}]"
+        g = r.obj(g, p)
+        surfaces = r.obj(g.get("surfaces") or {}, f"{p}.surfaces")
+        for s, n in surfaces.items():
+            r.int_(n, f"{p}.surfaces.{s}")
+        groups.append(
+            NotTestedGroup(
+                cause=r.str_(r.req(g, "cause", p), f"{p}.cause"),  # type: ignore[arg-type]
+                reason=r.str_(r.req(g, "reason", p), f"{p}.reason"),  # type: ignore[arg-type]
+                outcome=r.str_(g.get("outcome", "skipped"), f"{p}.outcome"),  # type: ignore[arg-type]
+                cases=r.str_list(g.get("cases"), f"{p}.cases"),
+                surfaces=dict(surfaces),
+            )
+        )
+    return groups
 
 
 def load_run(path: str | Path) -> Run:

@@ -9,8 +9,9 @@ The runner drives a :class:`ReportWriter`::
         writer.add_case(case_dict)           # rewrites conformance.json atomically
     run = writer.finish()                     # or writer.abort("target unreachable: ...", 3)
 
-After every call the file on disk is a complete, valid report (``complete: false``
-until :meth:`ReportWriter.finish`), so an interrupted run leaves something readable.
+After every call the file on disk is a valid report (``finished: false`` and
+``complete: false`` until :meth:`ReportWriter.finish`), so an interrupted run leaves
+something readable. ``complete`` ends ``true`` only when every case reached a verdict.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from .model import (
     Target,
     compute_coverage,
     compute_ledger,
+    compute_not_tested,
     compute_summary,
+    is_complete,
     parse_case,
 )
 
@@ -144,6 +147,7 @@ class ReportWriter:
                 base_urls=dict(target_info.get("base_urls") or {}),
                 versions=dict(target_info.get("versions") or {}),
                 profile=target_info.get("profile"),
+                emulator_config=target_info.get("emulator_config"),
             ),
             schema_version=SCHEMA_VERSION,
             harness_version=_harness_version(),
@@ -175,19 +179,22 @@ class ReportWriter:
         return case
 
     def abort(self, reason: str, exit_code: int = 3) -> Run:
-        """The run stopped early (e.g. the target is unreachable): not complete."""
+        """The run stopped early (e.g. the target is unreachable): not finished, not complete."""
         run = self.run
         run.aborted = Aborted(reason=reason, exit_code=exit_code)
+        run.finished = False
         run.complete = False
         run.exit_code = exit_code
         self._close()
         return run
 
     def finish(self, exit_code: int | None = None) -> Run:
-        """The run is over: ``complete: true``. ``exit_code`` defaults to :func:`exit_code_for`."""
+        """The run is over: ``finished: true``; ``complete: true`` when every case reached a
+        verdict. ``exit_code`` defaults to :func:`exit_code_for`."""
         run = self.run
-        run.complete = True
+        run.finished = True
         self._update_derived()
+        run.complete = is_complete(run)
         run.exit_code = exit_code if exit_code is not None else exit_code_for(run)
         self._close()
         return run
@@ -199,9 +206,14 @@ class ReportWriter:
         run.duration_s = round(time.monotonic() - self._t0, 3)
         self._flush()
 
+    def set_cost(self, cost: dict[str, Any] | None) -> None:
+        """Record the cost estimate and spend (live targets); written with the next flush."""
+        self.run.cost = cost
+
     def _update_derived(self) -> None:
         run = self.run
         run.summary = compute_summary(run.cases)
+        run.not_tested = compute_not_tested(run.cases)
         run.ledger = compute_ledger(run.cases)
         run.coverage = compute_coverage(run.cases, self._catalog)
 
@@ -214,14 +226,19 @@ class ReportWriter:
         self._last_cost = self._last_flush - t0
 
 
-def exit_code_for(run: Run) -> int:
-    """0 no ``failed``; 1 at least one ``failed``; 3 aborted or every case errored."""
+def exit_code_for(run: Run, *, require_complete: bool = False) -> int:
+    """0 no ``failed``; 1 at least one ``failed``; 2 no case ran; 3 aborted, no case tested
+    (every one skipped or errored), or (``require_complete``) any case skipped or errored."""
     if run.aborted is not None:
         return run.aborted.exit_code
     summary = compute_summary(run.cases)
     if summary["failed"]:
         return 1
-    if summary["total"] and summary["error"] == summary["total"]:
+    if not summary["total"]:
+        return 2
+    if summary["error"] + summary["skipped"] == summary["total"]:  # nothing was tested
+        return 3
+    if require_complete and summary["skipped"] + summary["error"]:
         return 3
     return 0
 
@@ -245,6 +262,28 @@ def make_run_dir(base: str | Path = "reports", *, now: datetime | None = None) -
             run_dir = base / f"{stamp}-{n}"
     _point_latest(base, run_dir.name)
     return run_dir
+
+
+def latest_name(base: str | Path) -> str | None:
+    """The run directory ``<base>/latest`` names now (None: no run yet)."""
+    try:
+        return resolve_latest(base).name
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def discard_run_dir(run_dir: Path, previous: str | None) -> None:
+    """Remove a run directory that holds no run, and point ``latest`` back at ``previous``."""
+    import shutil
+
+    base = run_dir.parent
+    shutil.rmtree(run_dir, ignore_errors=True)
+    if previous and (base / previous).is_dir():
+        _point_latest(base, previous)
+        return
+    latest = base / LATEST
+    if latest.is_symlink() or latest.is_file():
+        latest.unlink(missing_ok=True)
 
 
 def _point_latest(base: Path, name: str) -> None:
@@ -304,7 +343,9 @@ __all__ = [
     "LATEST",
     "ReportWriter",
     "catalog_surfaces",
+    "discard_run_dir",
     "exit_code_for",
+    "latest_name",
     "make_run_dir",
     "resolve_latest",
     "resolve_report_dir",
