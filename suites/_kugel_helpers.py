@@ -16,14 +16,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
-from websockets.exceptions import InvalidHandshake, InvalidStatus
-from websockets.sync.client import connect
+from websockets.exceptions import InvalidStatus
 
 from harness.checks import Observation, observe_http
+from harness.client.evidence import exchange_of
 from harness.client.http import FilePart
-from harness.client.ws import WsResult, WsSession, ws_url
+from harness.client.ws import WsSession, ws_url
 from harness.contract import kugel_api as api
 from harness.contract.tables import KUGEL_CLOSE_CODES, KUGEL_ERROR_CODES, KUGEL_ERRORS
+from harness.not_tested import NOT_SERVED_STATUSES, not_tested, setup_failed
 
 SERVICE = "kugel"
 FAULT = "X-Emulator-Kugel-Fault"
@@ -60,7 +61,44 @@ def call(
 ) -> httpx.Response:
     h = dict(auth(case, role, how) if role else {})
     h.update(headers or {})
-    return case.http(SERVICE).request(method, path, headers=h, **kw)
+    r = case.http(SERVICE).request(method, path, headers=h, **kw)
+    require_route(case, path, r)
+    return r
+
+
+def _route_probe(path: str) -> tuple[str, str, dict[str, Any]]:
+    """A request to ``path``'s route that a serving target never answers 404/405:
+    ``POST /v1/tts/generate`` with an empty body (a validation error, nothing synthesised),
+    else ``GET`` of the collection (``/v1/voices`` for ``/v1/voices/7/references``)."""
+    bare = path.split("?")[0]
+    if bare.startswith("/v1/tts"):
+        return "POST", TTS, {"json": {}}
+    parts = [p for p in bare.split("/") if p]
+    return "GET", "/" + "/".join(parts[:2]), {}
+
+
+def require_route(case: Any, path: str, r: httpx.Response) -> None:
+    """A 404/405 from a route the target may not serve at all: probe it once per run; when
+    it is not served the case is skipped with that cause (never judged)."""
+    if r.status_code not in NOT_SERVED_STATUSES:
+        return
+    method, root, kw = _route_probe(path)
+    valid = case.profile.kugel.key("valid")
+    h = {"Authorization": f"Bearer {valid.value}"} if valid is not None else {}
+    case.require_served(
+        f"kugel-http {root}",
+        r.status_code,
+        lambda: case.probe_http(SERVICE, method, root, headers=h, **kw),
+        how=f"to {method} {root}",
+    )
+
+
+def setup_ok(r: httpx.Response, step: str) -> httpx.Response:
+    """A set-up request the case depends on: not 2xx ends the case ``error`` naming the step
+    ("set-up failed: create voice: HTTP 500"), never ``failed``."""
+    if not ok(r):
+        setup_failed(step, f"HTTP {r.status_code} {' '.join(r.text.split())[:120]}".rstrip())
+    return r
 
 
 def fault(case: Any, name: str) -> dict[str, str]:
@@ -142,8 +180,8 @@ def new_voice(case: Any, *, reference: bool = False) -> int:
         )
     else:
         r = call(case, "POST", "/v1/voices", content=meta.encode(), headers=JSON_CT)
-    assert ok(r), f"could not create a voice to test with: HTTP {r.status_code} {r.text[:200]}"
-    return int(r.json()["id"])
+    setup_ok(r, "create voice")
+    return int(_created_id(r, "create voice"))
 
 
 def multipart(
@@ -151,7 +189,17 @@ def multipart(
 ) -> httpx.Response:
     """A multipart POST through the recording client (parts built in memory)."""
     parts = {k: FilePart(filename=n, data=b, content_type=t) for k, (n, b, t) in files.items()}
-    return case.http(SERVICE).post(path, headers=auth(case), data=dict(data), files=parts)
+    r = case.http(SERVICE).post(path, headers=auth(case), data=dict(data), files=parts)
+    require_route(case, path, r)
+    return r
+
+
+def _created_id(r: httpx.Response, step: str) -> int:
+    body = body_of(r)
+    value = body.get("id") if isinstance(body, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdecimal():
+        setup_failed(step, f"HTTP {r.status_code} without a numeric `id` in the body")
+    return int(value)
 
 
 JSON_CT = {"Content-Type": "application/json"}
@@ -161,8 +209,8 @@ def new_dict(case: Any, role: str = "valid") -> int:
     r = call(
         case, "POST", "/v1/dictionaries", role=role, json_body={"name": f"h-{uuid.uuid4().hex[:6]}"}
     )
-    assert ok(r), f"could not create a dictionary: HTTP {r.status_code} {r.text[:200]}"
-    return int(r.json()["id"])
+    setup_ok(r, "create dictionary")
+    return _created_id(r, "create dictionary")
 
 
 def until_rate_limited(case: Any, path: str = "/v1/models") -> httpx.Response:
@@ -271,31 +319,14 @@ class KugelWs(WsSession):
     def __init__(
         self, url: str, recorder: Any, timeout_s: float, headers: Mapping[str, str]
     ) -> None:
-        # WsSession.__init__, plus upgrade headers and the body of a refused upgrade
-        self.result = WsResult(url=url)
-        self._recorder = recorder
-        self._timeout = timeout_s
-        self._sent = []
-        self._conn = None
         self.denial_body: Any = None
+        super().__init__(url, recorder, timeout_s, headers=headers, service=SERVICE)
+
+    def _refused(self, exc: InvalidStatus) -> None:
         try:
-            conn = connect(
-                url,
-                open_timeout=timeout_s,
-                close_timeout=min(timeout_s, 5.0),
-                max_size=None,
-                proxy=None,
-                additional_headers=dict(headers),
-            )
-            self._conn = conn.__enter__()
-        except InvalidStatus as exc:
-            self.result.handshake_status = exc.response.status_code
-            try:
-                self.denial_body = json.loads(exc.response.body or b"")
-            except ValueError:
-                self.denial_body = None
-        except InvalidHandshake as exc:
-            raise ConnectionError(f"WebSocket handshake failed: {exc}") from exc
+            self.denial_body = json.loads(exc.response.body or b"")
+        except ValueError:
+            self.denial_body = None
 
 
 def ws_open(
@@ -309,15 +340,26 @@ def ws_open(
 ) -> KugelWs:
     base = case.profile.kugel.ws_base_url
     if not base:
-        import pytest
-
-        pytest.skip("the profile has no kugel.ws_base_url")
+        not_tested("missing-surface", "the profile has no kugel.ws_base_url")
+    case.require_reachable(SERVICE)
     q = dict(query or {})
     k = key if key is not None else (case.key(role, service=SERVICE) if role else None)
     if k is not None:
         q = {api.WS_API_KEY_QUERY: k, **q}
-    s = KugelWs(ws_url(base, path, q), case.recorder, case.timeout_s, headers or {})
+    try:
+        s = KugelWs(ws_url(base, path, q), case.recorder, case.timeout_s, headers or {})
+    except ConnectionRefusedError as exc:
+        case.connection_refused(f"kugel-ws {path}", base, exc)
+        raise
     case._closers.append(s.close)
+    case.served_upgrade(
+        f"kugel-ws {path}",
+        s.result.handshake_status,
+        base,
+        path,
+        service=SERVICE,
+        key_param=api.WS_API_KEY_QUERY,
+    )
     return s
 
 
@@ -380,8 +422,7 @@ def observe_kws(
     err = errs[-1] if errs else denial_body if isinstance(denial_body, dict) else None
     if err is not None:
         if isinstance(err.get("error"), str):
-            detail = err["error"]
-            messages.add(err["error"])
+            detail = err["error"]  # display text: judged as wording (INFO), never as a type
         if isinstance(err.get("error_code"), str):
             error_code = err["error_code"]
     return Observation(
@@ -393,6 +434,7 @@ def observe_kws(
         behaviour=behaviour,
         note=note or result.describe(),
         side=side,
+        exchange=exchange_of(result),
     )
 
 

@@ -16,8 +16,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
-from websockets.exceptions import InvalidHandshake, InvalidStatus
-from websockets.sync.client import connect
 
 from harness.audio.raw import encode_raw
 from harness.audio.signals import Segment, SpeechSignal, speech_bursts
@@ -25,6 +23,7 @@ from harness.client.ws import WsResult, WsSession, ws_url
 from harness.contract.clauses import velma_stream as V
 from harness.contract.schemas_stream import server_schema
 from harness.contract.tables import VELMA_PATHS
+from harness.not_tested import not_tested
 
 STREAM = ("stt-stream", "svd-stream", "pii-stream")
 TRANSCRIBING = ("stt-stream", "pii-stream")
@@ -175,35 +174,24 @@ class HeaderWsSession(WsSession):
 
     def __init__(self, url: str, recorder: Any, timeout_s: float,
                  headers: Mapping[str, str]) -> None:  # fmt: skip
-        self.result = WsResult(url=url)
-        self._recorder = recorder
-        self._timeout = timeout_s
-        self._sent: list[str] = []
-        self._conn = None
-        try:
-            conn = connect(
-                url,
-                open_timeout=timeout_s,
-                close_timeout=min(timeout_s, 5.0),
-                max_size=None,
-                proxy=None,
-                additional_headers=dict(headers),
-            )
-            self._conn = conn.__enter__()
-        except InvalidStatus as exc:
-            self.result.handshake_status = exc.response.status_code
-        except InvalidHandshake as exc:
-            raise ConnectionError(f"WebSocket handshake failed: {exc}") from exc
+        super().__init__(url, recorder, timeout_s, headers=headers)
 
 
 def ws_with_headers(case: Any, surface: str, query: Mapping[str, Any],
                     headers: Mapping[str, str]) -> WsSession:  # fmt: skip
     base = case.profile.velma.ws_base_url
+    if not base:
+        not_tested("missing-surface", "the profile has no velma.ws_base_url")
+    case.require_reachable("velma")
     q = {"api_key": case.key("valid"), **query}
-    session = HeaderWsSession(
-        ws_url(base, VELMA_PATHS[surface], q), case.recorder, case.timeout_s, headers
-    )
+    path = VELMA_PATHS[surface]
+    try:
+        session = HeaderWsSession(ws_url(base, path, q), case.recorder, case.timeout_s, headers)
+    except ConnectionRefusedError as exc:
+        case.connection_refused(surface, base, exc)
+        raise
     case._closers.append(session.close)  # closed with the case, like case.ws()
+    case.served_upgrade(surface, session.result.handshake_status, base, path)
     return session
 
 
@@ -215,9 +203,9 @@ def stream_then_wait(case: Any, surface: str, query: Mapping[str, Any], data: by
     Returns the result (after ending the stream and reading to the close) and whether a
     ``wait_for`` message had arrived before the empty text frame was sent.
     """
-    if audio_seconds:
-        case.charge(surface, audio_seconds)
     s = case.ws(surface, query)
+    if audio_seconds and s.open:  # charged once the upgrade is accepted
+        case.charge(surface, audio_seconds)
     s.stream(chunks(data, chunk))
     deadline = time.monotonic() + wait_s
     while wait_for not in s.result.types and s.open and time.monotonic() < deadline:

@@ -7,7 +7,10 @@ code right after the upgrade.
 
 Slots are held with N slow requests: on the emulator a per-request
 ``X-Emulator-Fault: latency=HOLD_S`` header; on a live target a long recording. N is
-the profile's ``velma.limits.concurrency`` for the surface (skipped when absent).
+the profile's ``velma.limits.concurrency`` for the surface; when the profile states
+none, N is discovered first, once per run and surface, with a bounded burst
+(``harness.client.discover``); no limit found up to the bound: the case is skipped
+(could not test), never passed. Every note says whether N was stated or discovered.
 Streaming slots are held by open sessions that send nothing.
 """
 
@@ -26,6 +29,7 @@ import pytest
 from harness.checks import Observation, closed_at_once, observe_http, observe_ws
 from harness.client.ws import WsResult, WsSession
 from harness.contract.tables import DOCUMENTED_BACKOFF, VELMA_PATHS
+from harness.not_tested import CouldNotTest
 
 REST = ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")
 STREAM = ("stt-stream", "svd-stream", "pii-stream")
@@ -85,6 +89,7 @@ def _wait_in_flight(case: Any, surface: str, n: int) -> None:
 @dataclass
 class Saturation:
     limit: int
+    origin: str  # the limit, and whether the profile stated it or the run discovered it
     held: list[tuple[httpx.Response, float]]  # response, completion time (perf_counter)
     extra: httpx.Response
     extra_start: float
@@ -110,14 +115,15 @@ class Saturation:
     def note(self) -> str:
         held = ", ".join(f"{r.status_code}@{t - self.extra_start:+.3f}s" for r, t in self.held)
         return (
-            f"{self.limit} held (limit); extra answered {self.extra.status_code} after "
+            f"{self.origin}; {self.limit} held; extra answered {self.extra.status_code} after "
             f"{self.extra_done - self.extra_start:.3f} s; held finished relative to the "
             f"extra's start: {held}"
         )
 
 
-def _hold_plan(case: Any, surface: str) -> tuple[int, str, dict[str, str], float]:
-    limit = int(case.limit("concurrency", surface))
+def _hold_plan(case: Any, surface: str) -> tuple[Any, str, dict[str, str], float]:
+    """The limit (stated or discovered), the fixture that holds a slot, headers, seconds."""
+    limit = case.concurrency_limit(surface)
     if _on_emulator(case):
         return limit, OK_FIXTURE[surface], {"X-Emulator-Fault": f"latency={HOLD_S}"}, CLIP_S
     return limit, LONG, {}, LONG_S
@@ -142,7 +148,8 @@ class Uploader:
 
 def _saturate(case: Any, surface: str, after: Any = None) -> Saturation:
     """Hold ``limit`` slots on ``surface``, send one more; ``after()`` runs while still held."""
-    limit, fixture_id, headers, seconds = _hold_plan(case, surface)
+    found, fixture_id, headers, seconds = _hold_plan(case, surface)
+    limit = int(found.value)
     case.charge(surface, seconds * limit + CLIP_S)
     upload = Uploader(case)
 
@@ -159,10 +166,21 @@ def _saturate(case: Any, surface: str, after: Any = None) -> Saturation:
         if after is not None:
             after()
         held = [f.result() for f in futures]
-    sat = Saturation(limit, held, extra, start, done)
+    sat = Saturation(limit, found.describe(), held, extra, start, done)
     if not sat.held_ok:
         codes = [r.status_code for r, _ in held]
-        raise RuntimeError(f"the held requests were not all admitted ({codes}); cannot test")
+        raise CouldNotTest(
+            "cannot-provoke",
+            f"{surface}: the held requests were not all admitted",
+            f"the held requests were not all admitted ({codes}); cannot test",
+        )
+    if sat.first_held_done <= start:  # a slot was free again before the extra was sent
+        raise CouldNotTest(
+            "cannot-provoke",
+            f"{surface}: the held requests ended before the extra one was sent",
+            f"could not hold {limit} slots: a held request ended before the extra was sent; "
+            f"{sat.note()}",
+        )
     return sat
 
 
@@ -181,9 +199,17 @@ def test_rest_concurrency_immediate(case, surface):
 # --------------------------------------------------------------------------- WebSocket saturation
 
 
-def _hold_streams(case: Any, surface: str) -> list[WsSession]:
-    limit = int(case.limit("concurrency", surface))
-    sessions = [case.ws(surface, RAW16) for _ in range(limit)]
+class Held(list):
+    """The sessions holding every slot of a surface, and where their number came from."""
+
+    origin: str = ""
+
+
+def _hold_streams(case: Any, surface: str) -> Held:
+    found = case.concurrency_limit(surface)
+    limit = int(found.value)
+    sessions = Held(case.ws(surface, RAW16) for _ in range(limit))
+    sessions.origin = found.describe()
     if _on_emulator(case):
         _wait_in_flight(case, surface, limit)
     else:
@@ -214,7 +240,10 @@ def test_stream_concurrency_limit(case, surface):
     held = _hold_streams(case, surface)
     result, elapsed = _one_more(case, surface)
     still_open = all(s.open for s in held)
-    note = f"{len(held)} sessions open; one more: {result.describe()} after {elapsed:.3f} s"
+    note = (
+        f"{held.origin}; {len(held)} sessions open; one more: {result.describe()} "
+        f"after {elapsed:.3f} s"
+    )
     obs = observe_ws(result, behaviour=_refused_at_once(result, elapsed) and still_open, note=note)
     case.judge(obs, aspect="close")
 
@@ -228,7 +257,7 @@ def test_stream_admission_immediate(case, surface):
     still_open = all(s.open for s in held)
     behaviour = _refused_at_once(result, elapsed) and still_open
     note = (
-        f"refusal {result.describe()} after {elapsed:.3f} s while "
+        f"{held.origin}; refusal {result.describe()} after {elapsed:.3f} s while "
         f"{sum(s.open for s in held)} of {len(held)} held sessions were still open"
     )
     case.judge(observe_ws(result, behaviour=behaviour, note=note), aspect="close")
@@ -284,7 +313,7 @@ def test_velma_concurrency_immediate_reject(case, transport):
     held = _hold_streams(case, "stt-stream")
     result, elapsed = _one_more(case, "stt-stream")
     behaviour = _refused_at_once(result, elapsed) and all(s.open for s in held)
-    note = f"stt-stream: {result.describe()} after {elapsed:.3f} s with {len(held)} held"
+    note = f"{held.origin}; {result.describe()} after {elapsed:.3f} s with {len(held)} held"
     case.judge(observe_ws(result, behaviour=behaviour, note=note), aspect="close")
 
 
@@ -335,7 +364,7 @@ def test_velma_concurrency_slot_frees(case, how):
     admitted, waited, last = _admitted_stream(case, surface)
     behaviour = refused.close_code in REFUSED_WS and admitted
     note = (
-        f"at the limit: {refused.describe()}; after one held session ended ({how}), "
+        f"{held.origin}; at the limit: {refused.describe()}; after one held session ended ({how}), "
         f"a new one {'ran' if admitted else 'was not admitted'} within {waited:.3f} s: {last}"
     )
     case.judge(Observation(close_code=refused.close_code, behaviour=behaviour, note=note))
@@ -360,7 +389,7 @@ def test_velma_limits_per_org_per_model(case):
     sat = _saturate(case, surface, after=while_held)
     other_ok = elsewhere[0].status_code == 200
     quota_untouched = True
-    note = f"{surface} at its limit: extra {sat.extra.status_code}; {other}: "
+    note = f"{sat.origin}; {surface} at its limit: extra {sat.extra.status_code}; {other}: "
     note += f"{elsewhere[0].status_code}"
     if before is not None:
         quota_untouched = usage[0] == before
@@ -388,7 +417,7 @@ def test_velma_client_concurrency_retry(case):
         last = time.perf_counter()
     behaviour = bool(waits) and min(waits) >= 1.0 and retry.status_code == 200
     note = (
-        f"refused {sat.extra.status_code}; retries after {', '.join(f'{w:.2f}' for w in waits)} s; "
+        f"{sat.origin}; refused {sat.extra.status_code}; retries after {', '.join(f'{w:.2f}' for w in waits)} s; "
         f"last retry {retry.status_code}"
     )
     case.judge(observe_http(sat.extra, behaviour=behaviour, note=note))
@@ -398,7 +427,8 @@ def test_velma_client_concurrency_retry(case):
 def test_velma_client_semaphore(case):
     """The documented client pattern: a semaphore sized to the limit; 2N requests, no refusal."""
     surface = "stt-batch"
-    limit, fixture_id, headers, seconds = _hold_plan(case, surface)
+    found, fixture_id, headers, seconds = _hold_plan(case, surface)
+    limit = int(found.value)
     if _on_emulator(case):
         headers = {"X-Emulator-Fault": f"latency={HOLD_S / 2}"}
     total = 2 * limit
@@ -423,5 +453,8 @@ def test_velma_client_semaphore(case):
         codes = list(pool.map(lambda _: one(), range(total)))
     refused = [c for c in codes if c in (403, 429)]
     behaviour = in_flight[1] <= limit and not refused and all(c == 200 for c in codes)
-    note = f"{total} requests, semaphore {limit}, peak in flight {in_flight[1]}; statuses {codes}"
+    note = (
+        f"{found.describe()}; {total} requests, semaphore {limit}, peak in flight "
+        f"{in_flight[1]}; statuses {codes}"
+    )
     case.judge(Observation(behaviour=behaviour, note=note))

@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from websockets.exceptions import InvalidHandshake, InvalidStatus
-from websockets.sync.client import connect
+from _stream_helpers import ws_with_headers
 
 from harness.checks import closed_at_once, observe_http, observe_ws
 from harness.client.ws import WsResult, WsSession, ws_url
@@ -92,26 +91,7 @@ def _ws_with_headers(
     if not base:
         pytest.skip("the profile has no velma.ws_base_url")
     url = ws_url(base, VELMA_PATHS[surface], query)
-    s = WsSession.__new__(WsSession)
-    s.result = WsResult(url=url)
-    s._recorder = case.recorder
-    s._timeout = case.timeout_s
-    s._sent = []
-    s._conn = None
-    try:
-        conn = connect(
-            url,
-            additional_headers=headers,
-            open_timeout=case.timeout_s,
-            close_timeout=min(case.timeout_s, 5.0),
-            max_size=None,
-            proxy=None,
-        )
-        s._conn = conn.__enter__()
-    except InvalidStatus as exc:
-        s.result.handshake_status = exc.response.status_code
-    except InvalidHandshake as exc:
-        raise ConnectionError(f"WebSocket handshake failed: {exc}") from exc
+    s = WsSession(url, case.recorder, case.timeout_s, headers=headers)
     case._closers.append(s.close)
     return s
 
@@ -299,10 +279,12 @@ def test_stream_usage_denied(case, surface):
 
 @pytest.mark.parametrize("surface", _stream("validation-unavailable"))
 def test_stream_validation_unavailable(case, surface):
-    pytest.skip(
-        "no way to make the target's validation backend unavailable "
-        "(the emulator has no fault for it; a live target cannot be asked to)"
-    )
+    case.emulator(provokes="an unavailable validation backend")
+    fault = {"X-Emulator-Fault": "validation-unavailable"}
+    session = ws_with_headers(case, surface, RAW16, fault)
+    case.charge(surface, 0.5)
+    result = _run(session, [SILENCE_05S], timeout_s=min(case.timeout_s, 5.0))
+    case.judge(observe_ws(result, behaviour=closed_at_once(result)), aspect="close")
 
 
 @pytest.mark.parametrize("surface", _stream("key-in-query-only"))

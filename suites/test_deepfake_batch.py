@@ -34,12 +34,12 @@ def _upload(case, fixture_id):
     ["clip-wav-16000-1ch-0.5s", "clip-wav-16000-1ch-0.51s", "wav-pcm16-16000-1ch-2s"],
 )
 def test_svd_window_padding(case, fixture_id):
-    """Under one 4 s window: at least one frame, none ending after duration_ms."""
+    """Under one 4 s window: at least one frame with a speech verdict. (Whether a frame may
+    reach over the padding is not documented, so frame ends are only reported.)"""
     r = _upload(case, fixture_id)
     frames, dur = _frames(r)
     ends = [f.get("end_time_ms") for f in frames]
-    ok = bool(frames) and is_int(dur) and all(is_int(e) and e <= dur for e in ends)
-    ok = ok and any(f.get("verdict") in ("synthetic", "non-synthetic") for f in frames)
+    ok = any(f.get("verdict") in ("synthetic", "non-synthetic") for f in frames)
     case.judge(observe_http(r, behaviour=ok, note=f"frame ends {ends}, duration_ms {dur}"))
 
 

@@ -17,6 +17,7 @@ import pytest
 from _kugel_helpers import (
     JSON_CT,
     REQ,
+    ROWS,
     TTS,
     VOICE,
     body_of,
@@ -32,6 +33,7 @@ from _kugel_helpers import (
     observe_kws,
     ok,
     read,
+    setup_ok,
     tone_wav,
     validation_side,
     ws_open,
@@ -229,7 +231,7 @@ def _entry(case: Any, d: int) -> dict[str, Any]:
         f"/v1/dictionaries/{d}/entries",
         json_body={"word": _word(), "replacement": "x"},
     )
-    assert ok(r), f"could not add an entry: HTTP {r.status_code}"
+    setup_ok(r, "add dictionary entry")
     return r.json()
 
 
@@ -416,7 +418,9 @@ def test_generate_sample_needs_reference(case):
 
 # --------------------------------------------------------------------------- hypothesis bodies
 
-_scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+# JSON has no NaN or infinity: a body holding one cannot be sent (the case would error).
+_scalar = st.one_of(st.none(), st.booleans(), st.integers(),
+                    st.floats(allow_nan=False, allow_infinity=False),
                     st.text(max_size=5), st.lists(st.integers(), max_size=3))  # fmt: skip
 
 
@@ -449,15 +453,28 @@ def test_hypothesis_malformed_json(case):
         seen.append((raw, call(case, "POST", TTS, content=raw, headers=JSON_CT)))
 
     probe()
-    odd = [(raw, r) for raw, r in seen if _error_text(r) != "Invalid JSON body"]
+    # Judge the first answer whose codes differ from the row; failing that, the first whose
+    # (display-only) text differs, which the wording verdict records; else the last.
+    row = ROWS["Invalid JSON body"]
+    off = [
+        (raw, r)
+        for raw, r in seen
+        if (r.status_code, _error_code(r)) != (row.status, row.error_code)
+    ]
+    odd = off or [(raw, r) for raw, r in seen if _error_text(r) != row.message]
     shown = odd[0][1] if odd else seen[-1][1]
-    note = f"{len(seen)} bodies; not 'Invalid JSON body': {[(raw, r.status_code) for raw, r in odd[:3]]}"
-    case.judge(observe_http(shown, note=note))
+    note = f"{len(seen)} bodies; unlike the row: {[(raw, r.status_code) for raw, r in odd[:3]]}"
+    case.judge(invalid_obs(shown, note))  # the row, or the 422 side of contradiction 15
 
 
 def _error_text(r: Any) -> Any:
     body = body_of(r)
     return body.get("error") if isinstance(body, dict) else None
+
+
+def _error_code(r: Any) -> Any:
+    body = body_of(r)
+    return body.get("error_code") if isinstance(body, dict) else None
 
 
 @pytest.mark.clause("kugel-http/validation-failure")
@@ -510,7 +527,8 @@ def test_hypothesis_missing_text(case):
 
     probe()
     odd = [r for r in seen if _error_text(r) != "text required"]
-    case.judge(observe_http(odd[0] if odd else seen[-1], note=f"{len(seen)} bodies without text"))
+    shown = odd[0] if odd else seen[-1]
+    case.judge(invalid_obs(shown, f"{len(seen)} bodies without text"))  # row 15: 400 or 422
 
 
 @pytest.mark.clause("kugel-http/request-exceeds-maximum-character-limit")

@@ -82,14 +82,15 @@ def _stream_attempts(case: Any, surface: str) -> list[WsResult]:
 
 
 def _same_http_refusal(rs: list[Any]) -> bool:
-    first = (rs[0].status_code, _detail(rs[0]))
-    return first[0] in (403, 429) and all((r.status_code, _detail(r)) == first for r in rs)
+    """Every attempt refused with the first one's status (the wording may vary: no page
+    promises the text, so it is reported in the note only)."""
+    first = rs[0].status_code
+    return first in (403, 429) and all(r.status_code == first for r in rs)
 
 
 def _same_ws_refusal(rs: list[WsResult]) -> bool:
     def sig(r: WsResult) -> tuple[Any, ...]:
-        err = r.last_error or {}
-        return (r.handshake_status, r.close_code, err.get("error"))
+        return (r.handshake_status, r.close_code, "error" in r.types)
 
     first = rs[0]
     refused = first.close_code in REFUSED_WS or first.handshake_status in (403, 429)

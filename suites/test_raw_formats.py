@@ -100,7 +100,9 @@ def check_run(
         return rc
     if result.close_code != 1000:
         rc.close_problems.append(f"closed {result.close_code} ({result.describe()})")
-    if not json_order or json_order[-1] != "json:done":
+    if not json_order:
+        rc.data_problems.append("no JSON message arrived")
+    elif json_order[-1] != "json:done":
         rc.data_problems.append(f"`done` is not the last message: {json_order[-4:]}")
     spans = result_spans(surface, result)
     if not spans:

@@ -178,7 +178,7 @@ def test_pii_padding_negative(case, field):
 def test_stt_diarization_default(case):
     r = _stt(case)
     ok, note = speakers_consistent(
-        _utts(r), case.fixture_entry(SPEAKERS).segments or (), distinct=True
+        _utts(r), case.fixture_entry(SPEAKERS).segments or (), distinct=False
     )
     case.judge(observe_http(r, behaviour=ok, note=note))
 
@@ -187,8 +187,25 @@ def test_stt_diarization_default(case):
 def test_pii_diarization_default(case):
     r = case.upload("pii-batch", case.fixture(SPEAKERS), audio_seconds=8.0)
     ok, note = speakers_consistent(
-        _pii_utts(r), case.fixture_entry(SPEAKERS).segments or (), distinct=True
+        _pii_utts(r), case.fixture_entry(SPEAKERS).segments or (), distinct=False
     )
+    case.judge(observe_http(r, behaviour=ok, note=note))
+
+
+@pytest.mark.parametrize(
+    "surface",
+    [pytest.param(s, marks=pytest.mark.clause(f"{s}/speaker-distinct"), id=s)
+     for s in ("stt-batch", "pii-batch")],
+)  # fmt: skip
+def test_speaker_distinct(case, surface):
+    """Two voices, two numbers: a recommendation (the spec's numbers are an example)."""
+    if surface == "stt-batch":
+        r = _stt(case, {"speaker_diarization": "true"})
+        utts = _utts(r)
+    else:
+        r = case.upload("pii-batch", case.fixture(SPEAKERS), audio_seconds=8.0)
+        utts = _pii_utts(r)
+    ok, note = speakers_consistent(utts, case.fixture_entry(SPEAKERS).segments or (), distinct=True)
     case.judge(observe_http(r, behaviour=ok, note=note))
 
 
@@ -380,19 +397,19 @@ def test_language_hint(case, surface):
 
 @pytest.mark.parametrize("surface", params("invalid-language", ("stt-batch", "pii-batch")))
 def test_invalid_language(case, surface):
-    """``english`` is judged by the catalog; other values must get the same answer."""
+    """``english`` is judged by the catalog; other invalid values must get the same status.
+
+    The documented text is an example (judged as wording on ``english``), so the other
+    values' texts are not compared."""
     post = poster(case)
     r = post(surface, case.fixture(SHORT), fields={"language": "english"}, audio_seconds=0.5)
     case.judge(observe_http(r))
-    reference = json_body(r)
-    template = reference.get("detail") if isinstance(reference, dict) else None
     for value in ("e", "en US", "12", "en-"):
         other = post(surface, case.fixture(SHORT), fields={"language": value})
-        body = json_body(other)
-        want = template.replace("'english'", repr(value)) if isinstance(template, str) else None
-        got = body.get("detail") if isinstance(body, dict) else None
-        assert other.status_code == r.status_code and got == want, (
-            f"language={value!r}: HTTP {other.status_code} {got!r}, not like 'english'"
+        got = observe_http(other).detail
+        assert other.status_code == r.status_code, (
+            f"language={value!r}: HTTP {other.status_code} {got!r}, not like 'english' "
+            f"(HTTP {r.status_code})"
         )
 
 

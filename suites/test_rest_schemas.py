@@ -28,6 +28,7 @@ from _rest_helpers import (
 
 from harness.checks import observe_http
 from harness.client import FilePart
+from harness.contract.tables import SVD_WINDOW_S
 
 VERDICTS = ("synthetic", "non-synthetic", "no-content")
 
@@ -190,24 +191,25 @@ def test_stt_utterance_timing(case):
 # --------------------------------------------------------------------------- duration
 
 
+# Several true lengths per surface, so that one constant answer cannot pass them all.
+DURATION_FIXTURES = {
+    "stt-batch": ("wav-pcm16-16000-1ch-2s", "clip-wav-16000-1ch-0.51s", "wav-pcm16-16000-1ch-3.7s"),
+    "svd-batch": ("wav-pcm16-16000-1ch-2s", "clip-wav-16000-1ch-0.51s", "wav-pcm16-16000-1ch-3.7s"),
+    "pii-batch": ("wav-pcm16-16000-1ch-2s", "clip-wav-16000-1ch-0.51s", "wav-pcm16-16000-1ch-3.7s"),
+    # VFast: Ogg Opus, which both sides of #7 take; its granule position gives the exact end
+    "vfast-batch": ("opus-48000-1ch-1.3s", VFAST_CLIP, "opus-48000-1ch-3.7s"),
+}
 DURATION_CASES = [
     pytest.param(s, f, marks=pytest.mark.clause(f"{s}/duration-ms"), id=f"{s}-{f}")
-    for s in ("stt-batch", "svd-batch", "pii-batch")
-    for f in ("wav-pcm16-16000-1ch-2s", "clip-wav-16000-1ch-0.51s")
-] + [
-    # VFast: Ogg Opus, which both sides of #7 take; its granule position gives the exact end
-    pytest.param(
-        "vfast-batch",
-        VFAST_CLIP,
-        marks=pytest.mark.clause("vfast-batch/duration-ms"),
-        id=f"vfast-batch-{VFAST_CLIP}",
-    )
+    for s, fixtures in DURATION_FIXTURES.items()
+    for f in fixtures
 ]
 
 
 @pytest.mark.parametrize(("surface", "fixture_id"), DURATION_CASES)
 def test_duration_ms(case, surface, fixture_id):
-    """duration_ms equals the true length of the audio (PCM WAV, or Ogg Opus) within 1 ms."""
+    """duration_ms equals the true length of the audio (PCM WAV, or Ogg Opus) within 1 ms:
+    the manifest's ``duration_s``, never a number the target gave elsewhere."""
     entry = case.fixture_entry(fixture_id)
     r = case.upload(surface, case.fixture(fixture_id), audio_seconds=entry.duration_s)
     if surface == "pii-batch":
@@ -334,17 +336,22 @@ def test_svd_confidence_range(case):
 @pytest.mark.clause("svd-batch/frames-ordered")
 @pytest.mark.parametrize("fixture_id", [PADDED, "window-wav-16000-1ch-6s"])
 def test_svd_frames_ordered(case, fixture_id):
-    """In time order, from 0 to duration_ms, no gap between consecutive frames."""
+    """In time order, reaching across the file (within one window of each end).
+
+    The spec says the ordered frames cover the full duration; it does not say they meet
+    without gaps or overlaps, so exact tiling is not asked for."""
     r = _svd(case, fixture_id)
     frames = [f for f in _frames(r) if isinstance(f, dict)]
     spans = [(f.get("start_time_ms"), f.get("end_time_ms")) for f in frames]
-    dur = _body(r).get("duration_ms")
+    dur = round(case.fixture_entry(fixture_id).duration_s * 1000)  # the file's true length
+    window = round(SVD_WINDOW_S * 1000)
     ok = bool(spans) and all(is_int(a) and is_int(b) for a, b in spans)
     if ok:
         ok = (
             all(spans[i][0] <= spans[i + 1][0] for i in range(len(spans) - 1))
-            and spans[0][0] == 0
-            and spans[-1][1] == dur
-            and all(spans[i + 1][0] <= spans[i][1] for i in range(len(spans) - 1))
+            and all(0 <= a < b for a, b in spans)
+            and spans[0][0] < window
+            and max(b for _, b in spans) >= dur - window
         )
-    case.judge(observe_http(r, behaviour=ok, note=f"frames {spans}, duration_ms {dur}"))
+    note = f"frames {spans}, file {dur} ms (duration_ms {_body(r).get('duration_ms')})"
+    case.judge(observe_http(r, behaviour=ok, note=note))

@@ -259,7 +259,7 @@ def test_utterance_shape(case, signals):
 def test_utterance_timing(case):
     r = case.stream(STT, RAW16, chunks(speech_pcm(3.0, seed=23)), audio_seconds=3.0)
     utts = utterances_of(r)
-    dur = (done_of(r) or {}).get("duration_ms", 0)
+    dur = 3000  # the audio sent, not the length the target reports
 
     def _int(v):
         return isinstance(v, int) and not isinstance(v, bool) and v >= 0

@@ -48,7 +48,6 @@ def _templated(result, name: str, surface: str, value, *, behaviour: bool, note:
         obs = dataclasses.replace(
             obs,
             detail=canonical,
-            messages=obs.messages | {canonical},
             note=(note + "; " if note else "") + f"error text matches the template for {value!r}",
         )
     return obs

@@ -1,8 +1,9 @@
 """The streaming protocol shared by stt-stream, svd-stream and pii-stream.
 
 Binary frames carry audio; an empty TEXT frame ends the stream (outstanding results,
-``done``, close 1000); a zero-length BINARY frame does not. Every non-1000 close comes
-right after one ``error`` message; undecodable or mismatched audio closes 4002.
+``done``, close 1000); what a zero-length BINARY frame does is only recorded. A close for
+an error comes right after an ``error`` message; undecodable or mismatched audio is refused
+with a non-1000 close (4002 is promised on deepfake streaming, recommended elsewhere).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from _stream_helpers import (
 
 from harness.checks import observe_ws
 from harness.contract.clauses import velma_stream as V
-from harness.contract.schemas_stream import ERROR
+from harness.contract.schemas_stream import ERROR, SVD_FRAME
 
 RESULT = {"stt-stream": "utterance", "svd-stream": "frame", "pii-stream": "utterance"}
 
@@ -63,7 +64,10 @@ def test_svd_odd_chunk_sizes(case):
     data = speech_pcm(2.5, seed=5)
     aligned = case.stream("svd-stream", RAW16, chunks(data, 3200), audio_seconds=2.5)
     odd = case.stream("svd-stream", RAW16, chunks(data, 1001), audio_seconds=2.5)
-    a, b = frames_of(aligned), frames_of(odd)
+    # Only the documented frame fields are compared: a target may add fields of its own.
+    fields = SVD_FRAME["properties"]["frame"]["required"]
+    a = [{k: f.get(k) for k in fields} for f in frames_of(aligned)]
+    b = [{k: f.get(k) for k in fields} for f in frames_of(odd)]
     ok = bool(a) and a == b and odd.close_code == 1000
     case.judge(
         observe_ws(odd, behaviour=ok, note=f"{len(a)} frames aligned vs {len(b)} odd"),
@@ -141,7 +145,6 @@ def test_error_before_close(case, surface, label):
         result.close_code not in (None, 1000)
         and result.closed_by == "server"
         and result.error_before_close
-        and errors == 1
         and (surface != "pii-stream" or result.order[-1:] == ["json:error"])
     )
     case.judge(
@@ -186,12 +189,28 @@ def test_undecodable(case, surface, which):
     query, fixture_id = UNDECODABLE[surface][which]
     data = case.fixture_bytes(fixture_id)
     result = case.stream(surface, query, chunks(data, 4096), audio_seconds=2.0)
+    case.judge(observe_ws(result, behaviour=_refused(result), note=fixture_id), aspect="close")
+
+
+def _refused(result) -> bool:
+    """An `error` message with a non-blank text, right before a server close other than 1000."""
     err = result.last_error or {}
     text_ok = isinstance(err.get("error"), str) and bool(err["error"].strip())
-    case.judge(
-        observe_ws(result, behaviour=text_ok and result.error_before_close, note=fixture_id),
-        aspect="close",
-    )
+    return text_ok and result.error_before_close and result.close_code not in (None, 1000)
+
+
+@pytest.mark.parametrize("surface", per_surface("audio-error-4002", ("stt-stream", "pii-stream")))
+@pytest.mark.parametrize("which", ["undecodable", "mismatch"])
+def test_audio_error_close_code(case, surface, which):
+    """The exact close code for bad audio on STT/PII: 4002 is recommended, not promised."""
+    if which == "undecodable":
+        query, fixture_id = UNDECODABLE[surface][0]
+        data = case.fixture_bytes(fixture_id)
+        result = case.stream(surface, query, chunks(data, 4096), audio_seconds=2.0)
+    else:
+        fixture_id = "container-as-raw-webm-declared-s16le"
+        result = _send_declared(case, surface, fixture_id)
+    case.judge(observe_ws(result, note=f"{fixture_id}: {result.describe()}"), aspect="close")
 
 
 # Mismatch fixtures from the manifest (tag ``mismatch``), sent under their ``declared``
@@ -221,7 +240,7 @@ def _send_declared(case, surface, fixture_id):
 @pytest.mark.parametrize("fixture_id", DETECTABLE_MISMATCH)
 def test_format_mismatch(case, surface, fixture_id):
     result = _send_declared(case, surface, fixture_id)
-    case.judge(observe_ws(result, note=fixture_id), aspect="close")
+    case.judge(observe_ws(result, behaviour=_refused(result), note=fixture_id), aspect="close")
 
 
 @pytest.mark.parametrize("surface", per_surface("documented-close-codes"))
@@ -247,11 +266,14 @@ def test_end_of_stream_delivers_outstanding(case, surface):
     raw = encode_raw(data, "s16le")
     result = case.stream(surface, RAW16, chunks(raw), audio_seconds=3.0)
     d = done_of(result) or {}
-    dur = d.get("duration_ms", 0)
+    dur = round(sig.duration_s * 1000)  # the audio sent, not the length the target reports
     if surface == "svd-stream":
         frames = frames_of(result)
         last = max((f.get("end_time_ms", 0) for f in frames), default=0)
-        ok = bool(frames) and last >= dur - 1000 and len(frames) == d.get("frame_count")
+        count = d.get("frame_count")
+        speech_frames = sum(1 for f in frames if f.get("verdict") != "no-content")
+        counted = isinstance(count, int) and speech_frames <= count <= len(frames)
+        ok = bool(frames) and last >= dur - 1000 and counted
         note = f"last frame ends {last} ms of {dur}"
     else:
         utts = utterances_of(result)

@@ -1,7 +1,8 @@
 """Server errors, overload, documented client backoff, and the 100 MB upload size.
 
-Faults exist only on the emulator (``X-Emulator-Fault: overload``); on a live
-target those cases skip through ``case.emulator()``. The backoff clauses describe
+Faults exist only on the emulator (``X-Emulator-Fault: overload``, ``internal-error``,
+``validation-unavailable``, ``upstream-failure``); on a live target those cases skip
+through ``case.emulator()`` (cannot be provoked). The backoff clauses describe
 what a client should do: they are checked on the harness's own retry loop below
 (``DOCUMENTED_BACKOFF``, waits scaled by ``BACKOFF_SCALE``) run against the
 target while it answers 503. The 504 cases (``velma/batch-timeout`` and
@@ -21,12 +22,25 @@ import pytest
 
 from harness.audio import open_stream
 from harness.checks import observe_http
-from harness.contract.tables import DOCUMENTED_BACKOFF, MAX_BATCH_UPLOAD_BYTES_BINARY, VELMA_PATHS
+from harness.contract.tables import (
+    DETAIL_NOT_COMPLETED,
+    DOCUMENTED_BACKOFF,
+    MAX_BATCH_UPLOAD_BYTES_BINARY,
+    REST_STATUSES,
+    VELMA_PATHS,
+)
 
 REST = ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")
 CLIP = "wav-pcm16-16000-1ch-2s"
 TINY = "clip-wav-16000-1ch-0.5s"  # for requests repeated many times
 OVERLOAD = {"X-Emulator-Fault": "overload"}
+INTERNAL = {"X-Emulator-Fault": "internal-error"}
+# 502: the key cannot be validated upstream (every batch surface documents it), or the
+# request cannot be completed (STT Batch only).
+BAD_GATEWAY = {
+    "cannot-validate": {"X-Emulator-Fault": "validation-unavailable"},
+    "not-completed": {"X-Emulator-Fault": "upstream-failure"},
+}
 # Documented waits are 1-17 s; the harness's retry loop sleeps them x BACKOFF_SCALE so a
 # full 5-retry run takes ~0.35 s. Gaps are judged unscaled (observed / scale); the upper
 # bound allows SLEEP_SLACK_S of real time for thread scheduling.
@@ -42,25 +56,33 @@ def _per(clause: str) -> list[object]:
 # --------------------------------------------------------------------------- 500 / 502
 
 
-NO_500 = (
-    "needs a fault that makes the target answer 500: the emulator's X-Emulator-Fault offers "
-    "overload (503), timeout (504), latency and internal-midstream (WebSocket 1011) only, "
-    "and a live target cannot be made to fail internally on purpose"
-)
-NO_502 = (
-    "needs a fault that makes the target answer 502 (upstream validation / completion "
-    "failure): no emulator fault produces it and a live target cannot be made to"
-)
-
-
 @pytest.mark.parametrize("surface", _per("internal-error-500"))
 def test_internal_error_500(case, surface):
-    pytest.skip(NO_500)
+    case.emulator(provokes="HTTP 500 (internal error)")
+    r = case.upload(surface, case.fixture(TINY), headers=INTERNAL, audio_seconds=0.5)
+    case.judge(observe_http(r))
 
 
-@pytest.mark.parametrize("surface", _per("bad-gateway-502"))
-def test_bad_gateway_502(case, surface):
-    pytest.skip(NO_502)
+def _bad_gateway() -> list[object]:
+    """(surface, cause) for every 502 cause a surface documents."""
+    out: list[object] = []
+    for s in REST:
+        row = next(r for r in REST_STATUSES if r.surface == s and r.status == 502)
+        causes = ["cannot-validate"] + (
+            ["not-completed"] if DETAIL_NOT_COMPLETED in row.details else []
+        )
+        out += [
+            pytest.param(s, c, marks=pytest.mark.clause(f"{s}/bad-gateway-502"), id=f"{s}-{c}")
+            for c in causes
+        ]
+    return out
+
+
+@pytest.mark.parametrize(("surface", "cause"), _bad_gateway())
+def test_bad_gateway_502(case, surface, cause):
+    case.emulator(provokes="HTTP 502 (upstream validation / completion failure)")
+    r = case.upload(surface, case.fixture(TINY), headers=BAD_GATEWAY[cause], audio_seconds=0.5)
+    case.judge(observe_http(r))
 
 
 # --------------------------------------------------------------------------- 503

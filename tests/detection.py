@@ -16,7 +16,12 @@ FAST = "[processing]\ntime_scale = 0.002\n"
 
 
 def run_switched(
-    tmp: Path, name: str, config: str, clauses: Iterable[str], strict: bool = False
+    tmp: Path,
+    name: str,
+    config: str,
+    clauses: Iterable[str],
+    strict: bool = False,
+    timeout_s: float = 300,
 ) -> tuple[int, dict]:
     """`harness run --emulator-config` with ``config`` (plus FAST); exit code and report."""
     cfg = tmp / f"{name}.toml"
@@ -28,7 +33,7 @@ def run_switched(
     if strict:
         args.append("--strict")
     r = subprocess.run(
-        args, cwd=ROOT, capture_output=True, text=True, timeout=300, env=dict(os.environ)
+        args, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s, env=dict(os.environ)
     )
     report = tmp / name / "latest" / "conformance.json"
     assert report.exists(), f"{name}: no report\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"

@@ -28,31 +28,65 @@ DEVIATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "no-content-confidence": (("svd-batch/no-content",), ("svd-batch/no-content",)),
     "wrong-detail": (
-        ("stt-batch/empty-file", "vfast-batch/empty-file", "pii-batch/empty-file"),
-        ("stt-batch/empty-file", "vfast-batch/empty-file", "pii-batch/empty-file"),
+        (
+            "stt-batch/empty-file",
+            "vfast-batch/empty-file",
+            "pii-batch/empty-file",
+            "stt-batch/internal-error-500",
+            "stt-batch/bad-gateway-502",
+        ),
+        (
+            "stt-batch/empty-file",
+            "vfast-batch/empty-file",
+            "pii-batch/empty-file",
+            "stt-batch/internal-error-500",
+            "stt-batch/bad-gateway-502",
+        ),
     ),
     "missing-field": (
         ("stt-batch/duration-ms", "vfast-batch/duration-ms", "pii-batch/duration-ms"),
         ("stt-batch/duration-ms", "vfast-batch/duration-ms", "pii-batch/duration-ms"),
     ),
+    # every fixture lasting 2 s, this one would pass: several true lengths per surface
+    "constant-duration": (
+        tuple(f"{s}/duration-ms" for s in ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")),
+        tuple(f"{s}/duration-ms" for s in ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")),
+    ),
     "close-1000-instead-of-4002": (
-        ("stt-stream/undecodable", "svd-stream/undecodable", "pii-stream/undecodable"),
-        ("stt-stream/undecodable", "svd-stream/undecodable", "pii-stream/undecodable"),
+        (
+            "stt-stream/undecodable",
+            "svd-stream/undecodable",
+            "pii-stream/undecodable",
+            "svd-stream/mp4-streamable",
+        ),
+        (
+            "stt-stream/undecodable",
+            "svd-stream/undecodable",
+            "pii-stream/undecodable",
+            "svd-stream/mp4-streamable",
+        ),
     ),
     "omit-done": (
         ("stt-stream/end-of-stream", "svd-stream/end-of-stream", "pii-stream/end-of-stream"),
         ("stt-stream/end-of-stream", "svd-stream/end-of-stream", "pii-stream/end-of-stream"),
     ),
+    # the refusal on an unavailable validation backend is "error, then 4003" too
     "no-error-before-close": (
         (
             "stt-stream/error-before-close",
             "svd-stream/error-before-close",
             "pii-stream/error-before-close",
+            "stt-stream/validation-unavailable",
+            "svd-stream/validation-unavailable",
+            "pii-stream/validation-unavailable",
         ),
         (
             "stt-stream/error-before-close",
             "svd-stream/error-before-close",
             "pii-stream/error-before-close",
+            "stt-stream/validation-unavailable",
+            "svd-stream/validation-unavailable",
+            "pii-stream/validation-unavailable",
         ),
     ),
     "partials-without-flag": (
@@ -77,7 +111,17 @@ CANNOT_EMULATE = {
         "velma/auth-header-casing",
         "exact-casing",
     ): "uvicorn lower-cases header names before the app sees them",
+    (
+        "velma/host",
+        "platform.modulate.ai",
+    ): "judged from the profile's base URL host; a loopback emulator is on no vendor host "
+    "(the case is skipped: the target is not on a vendor host)",
 }
+
+
+# Deviations that break only what the documents give as an example (the wording): caught
+# as non-strict on the clause's ``wording`` aspect, never failed (docs/CLAUSE-AUTHORING.md).
+WORDING_ONLY = {"wrong-detail"}
 
 
 def _flips() -> dict[str, str]:
@@ -100,7 +144,21 @@ def test_baseline_passes_every_clause_the_deviations_break(runs):
             assert set(got) <= {"passed"}, f"{clause} does not pass on the plain emulator: {got}"
 
 
-@pytest.mark.parametrize("deviation", sorted(DEVIATIONS))
+@pytest.mark.parametrize("deviation", sorted(WORDING_ONLY))
+def test_each_wording_deviation_is_non_strict_on_the_wording_aspect(runs, deviation):
+    code, report = runs[deviation]
+    assert code == 0, f"{deviation}: exit {code}; a reworded text must not fail the run"
+    for clause in DEVIATIONS[deviation][1]:
+        cases = [c for c in report["cases"] if c["clause"] == clause]
+        assert cases, f"no case checks {clause}"
+        for c in cases:
+            assert c["outcome"] == "non-strict", f"{deviation}: {clause} is {c['outcome']}"
+            assert c["verdicts"] == {"data": "passed", "wording": "non-strict"}, c["verdicts"]
+            assert clause in c["message"] and "wording" in c["message"], c["message"]
+    assert not [c for c in report["cases"] if c["outcome"] == "failed"]
+
+
+@pytest.mark.parametrize("deviation", sorted(set(DEVIATIONS) - WORDING_ONLY))
 def test_each_deviation_is_caught_and_named(runs, deviation):
     code, report = runs[deviation]
     assert code == 1, f"{deviation}: exit {code}, expected 1 (violations found)"
@@ -121,9 +179,8 @@ def test_every_velma_contradiction_row_is_detected_with_the_chosen_side(runs):
     base_code, base = runs["alternatives-baseline"]
     flips = _flips()
     rows = {get(cid).contradiction for cid in flips} - {None}
-    assert rows >= set(range(1, 13)) - {8}, (
-        f"Velma-2 contradiction rows not flipped: {set(range(1, 13)) - rows}"
-    )
+    wanted = (set(range(1, 13)) | {16, 17}) - {8}  # 8 and 18: see CANNOT_EMULATE
+    assert rows >= wanted, f"Velma-2 contradiction rows not flipped: {wanted - rows}"
     ledger = {(e["clause"], e["chosen"]) for e in report["ledger"]}
     for cid, key in flips.items():
         got = outcomes(report, cid)

@@ -64,6 +64,10 @@ REFERENCED_CLAUSES: tuple[str, ...] = (
     "stt-stream/utterance-timing",
     "svd-stream/first-result",
     "pii-stream/redaction-ranges",
+    "stt-batch/duration-ms",
+    "vfast-batch/duration-ms",
+    "svd-batch/duration-ms",
+    "pii-batch/duration-ms",
 )
 
 # Tags that name the edge cases the catalog must cover (checked by the tests).
@@ -90,9 +94,13 @@ EDGE_CASE_TAGS: tuple[str, ...] = (
     "oversize",
     "speech-segments",
     "speakers",
+    "true-duration",
 )
 
 SHORT_CLIPS_S = (0.1, 0.3, 0.49, 0.5, 0.51)
+# Lengths other than the everyday 2 s, so that a check of a reported duration cannot pass
+# on a target that answers the same number whatever it is sent.
+OTHER_DURATIONS_S = (1.3, 3.7)
 LONG_S = 62.0  # over the 60 s batch processing limit, with a second to spare
 UNDOCUMENTED_RATE = 12345
 INVALID_CHANNELS = (MIN_CHANNELS - 1, MAX_CHANNELS + 1)
@@ -408,6 +416,24 @@ def _timing() -> list[FixtureSpec]:
     return out
 
 
+def _durations() -> list[FixtureSpec]:
+    """The everyday inputs at other true lengths: WAV for STT, SVD and PII, Opus for VFast."""
+    wav = _each(("stt-batch", "svd-batch", "pii-batch"), "duration-ms")
+    out = []
+    for i, seconds in enumerate(OTHER_DURATIONS_S):
+        out.append(
+            _container("wav", 16000, 1, seconds, subtype="PCM_16", kind="speech",
+                       signal=_speech(seconds, 16000, 1, seed=50 + i),
+                       tags=("true-duration",), clauses=wav)
+        )  # fmt: skip
+        out.append(
+            _container("opus", 48000, 1, seconds, kind="speech",
+                       signal=_speech(seconds, 48000, 1, seed=60 + i),
+                       tags=("true-duration",), clauses=("vfast-batch/duration-ms",))
+        )  # fmt: skip
+    return out
+
+
 def _empty_and_metadata() -> list[FixtureSpec]:
     meta = ("svd-batch/metadata-only", "svd-batch/too-short", "svd-batch/empty-file")
     return [
@@ -452,7 +478,7 @@ def _oversize() -> list[FixtureSpec]:
 def all_specs() -> tuple[FixtureSpec, ...]:
     specs = (
         _raw_formats() + _containers() + _damaged() + _misnamed() + _mismatched()
-        + _invalid_params() + _timing() + _empty_and_metadata() + _oversize()
+        + _invalid_params() + _timing() + _durations() + _empty_and_metadata() + _oversize()
     )  # fmt: skip
     seen: set[str] = set()
     for s in specs:
