@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from harness.contract import (
+    Acceptable,
     Alternative,
     Clause,
-    Outcome,
     Source,
     Surface,
     Tier,
@@ -32,7 +32,7 @@ def _ok(**kw) -> Clause:
         requirement="r",
         sources=(SRC,),
         tier=Tier.MUST,
-        outcomes=(Outcome(status=422),),
+        outcomes=(Acceptable(status=422),),
     )
     base.update(kw)
     return Clause(**base)
@@ -59,7 +59,7 @@ def test_problems_catches_each_kind_of_bad_clause(change, complaint):
 
 
 def test_problems_catches_bad_disputes():
-    alt = Alternative("a", "one side", (SRC,), (Outcome(status=429),))
+    alt = Alternative("a", "one side", (SRC,), (Acceptable(status=429),))
     bad = _ok(outcomes=(), alternatives=(alt,), preferred="b", rationale=None)
     found = "\n".join(problems([bad]))
     assert "at least two alternatives" in found
@@ -72,11 +72,11 @@ def test_problems_catches_duplicate_ids():
 
 
 def test_acceptable_returns_the_preferred_side_or_all():
-    a = Alternative("429", "x", (SRC,), (Outcome(status=429),))
-    b = Alternative("403", "y", (SRC,), (Outcome(status=403),))
+    a = Alternative("429", "x", (SRC,), (Acceptable(status=429),))
+    b = Alternative("403", "y", (SRC,), (Acceptable(status=403),))
     c = _ok(outcomes=(), alternatives=(a, b), preferred="403", rationale="why")
-    assert c.acceptable() == (Outcome(status=403),)
-    assert c.acceptable("429") == (Outcome(status=429),)
+    assert c.acceptable() == (Acceptable(status=403),)
+    assert c.acceptable("429") == (Acceptable(status=429),)
     assert {o.status for o in c.acceptable("any")} == {429, 403}
     with pytest.raises(KeyError, match="known: 429, 403"):
         c.acceptable("500")
@@ -144,8 +144,12 @@ def test_audio_imports_only_the_contract():
 
 def test_nothing_reads_the_vendor_material_at_run_time():
     banned = ("..", "shared"), ("/work", "shared")
-    for path in [*ROOT.glob("harness/**/*.py"), *ROOT.glob("tests/**/*.py"),
-                 *ROOT.glob("suites/**/*.py"), *ROOT.glob("loadtests/**/*.py")]:  # fmt: skip
+    for path in [
+        *ROOT.glob("harness/**/*.py"),
+        *ROOT.glob("tests/**/*.py"),
+        *ROOT.glob("suites/**/*.py"),
+        *ROOT.glob("loadtests/**/*.py"),
+    ]:
         text = path.read_text(encoding="utf-8")
         for parts in banned:
             assert "/".join(parts) not in text, (
@@ -159,3 +163,53 @@ def test_every_clause_a_fixture_names_is_in_the_catalog():
 
     missing = set(REFERENCED_CLAUSES) - ids()
     assert not missing, f"fixtures name clauses the catalog lacks: {sorted(missing)}"
+
+
+def test_every_clause_names_the_line_that_writes_it():
+    clauses_dir = ROOT / "harness" / "contract" / "clauses"
+    for c in all_clauses():
+        assert c.defined_at, f"{c.id} does not say where it is defined"
+        path, line = c.defined_at.rsplit(":", 1)
+        assert (ROOT / path).parent == clauses_dir, f"{c.id}: {c.defined_at}"
+        text = (ROOT / path).read_text(encoding="utf-8").splitlines()[int(line) - 1]
+        assert "clause(" in text or "per_surface(" in text, f"{c.id}: {c.defined_at}: {text}"
+        assert clause_to_dict(c)["defined_at"] == c.defined_at
+
+
+def test_the_clause_builder_takes_keywords_only_and_records_its_caller():
+    from harness.contract.build import clause
+
+    with pytest.raises(TypeError):
+        clause("svd-batch/x", Surface.SVD_BATCH, "r", [SRC], Tier.MUST)  # type: ignore[misc]
+    made = clause(
+        id="svd-batch/x",
+        surface=Surface.SVD_BATCH,
+        requirement="r",
+        sources=[SRC],
+        tier=Tier.MUST,
+        outcomes=[Acceptable(status=200)],
+        tags=["t"],
+    )
+    here = Path(__file__).relative_to(ROOT).as_posix()
+    assert made.defined_at is not None and made.defined_at.startswith(f"{here}:")
+    assert made.sources == (SRC,) and made.tags == ("t",)  # iterables become tuples
+    assert made == _ok(outcomes=(Acceptable(status=200),), tags=("t",))  # location not compared
+
+
+def test_per_surface_stamps_one_clause_per_surface_from_its_call_line():
+    import inspect
+
+    from harness.contract.build import per_surface
+
+    line = inspect.currentframe().f_lineno + 1  # type: ignore[union-attr]
+    made = per_surface(
+        "x",
+        (Surface.STT_BATCH, Surface.PII_BATCH),
+        lambda s: dict(requirement=f"r {s.value}", sources=(SRC,)),
+        tier=Tier.INFO,
+        outcomes=(Acceptable(status=200),),
+    )
+    assert [c.id for c in made] == ["stt-batch/x", "pii-batch/x"]
+    assert [c.requirement for c in made] == ["r stt-batch", "r pii-batch"]
+    assert {c.tier for c in made} == {Tier.INFO}
+    assert {c.defined_at for c in made} == {f"tests/test_contract_catalog.py:{line}"}

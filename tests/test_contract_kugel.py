@@ -7,8 +7,9 @@ import re
 import pytest
 
 from harness import contract
+from harness.client.schema import errors, validator
 from harness.contract import kugel_api as api
-from harness.contract.clauses import kugel
+from harness.contract.clauses import kugel, kugel_shared
 from harness.contract.model import Surface, Tier
 from harness.contract.sources import (
     KUGEL_ASYNCAPI,
@@ -68,7 +69,7 @@ def test_every_payload_row_is_an_outcome(row):
 
 @pytest.mark.parametrize("row", KUGEL_ERRORS, ids=lambda r: f"{r.status}-{r.message}")
 def test_every_payload_row_has_its_own_clause(row):
-    clause = BY_ID[f"kugel-http/{kugel.slug(row.message)}"]
+    clause = BY_ID[f"kugel-http/{kugel_shared.slug(row.message)}"]
     assert clause.surface is Surface.KUGEL_HTTP
     assert clause.tier is Tier.MUST
     (outcome,) = clause.acceptable()
@@ -96,12 +97,14 @@ def test_every_close_code_row_has_its_own_clause(code):
 
 
 def test_payload_slugs_are_unique_and_stable():
-    slugs = [kugel.slug(r.message) for r in KUGEL_ERRORS]
+    slugs = [kugel_shared.slug(r.message) for r in KUGEL_ERRORS]
     assert len(set(slugs)) == len(slugs) == 20
-    assert kugel.slug("Voice not found") == "voice-not-found"
-    assert kugel.slug("Model overloaded, please try again later.") == "model-overloaded"
+    assert kugel_shared.slug("Voice not found") == "voice-not-found"
+    assert kugel_shared.slug("Model overloaded, please try again later.") == "model-overloaded"
     assert (
-        kugel.slug("The requested model is temporarily unavailable. Please try again shortly.")
+        kugel_shared.slug(
+            "The requested model is temporarily unavailable. Please try again shortly."
+        )
         == "requested-model-is-temporarily-unavailable"
     )
     for expected in (
@@ -118,7 +121,7 @@ def test_close_rows_carry_the_http_style_payload_code():
     clause = BY_ID["kugel-ws/close-4029"]
     (outcome,) = clause.outcomes
     assert "code 429" in outcome.behaviour
-    assert kugel.PAYLOAD_CODE == {
+    assert kugel_shared.PAYLOAD_CODE == {
         "VALIDATION_ERROR": 400,
         "UNAUTHORIZED": 401,
         "INSUFFICIENT_CREDITS": 402,
@@ -278,7 +281,7 @@ def test_every_not_found_row_names_its_operations():
     for row in KUGEL_ERRORS:
         if row.status != 404:
             continue
-        clause = BY_ID[f"kugel-http/{kugel.slug(row.message)}"]
+        clause = BY_ID[f"kugel-http/{kugel_shared.slug(row.message)}"]
         assert "Operations:" in clause.requirement
         assert "not-found" in clause.tags
 
@@ -341,7 +344,7 @@ def test_tags_come_from_the_agreed_vocabulary():
 
 def test_requirements_quote_wire_values_from_the_tables():
     row = next(r for r in KUGEL_ERRORS if r.status == 503)
-    clause = BY_ID[f"kugel-http/{kugel.slug(row.message)}"]
+    clause = BY_ID[f"kugel-http/{kugel_shared.slug(row.message)}"]
     assert f'"{row.message}"' in clause.requirement
     assert "retry-after" in clause.tags and "overload" in clause.tags
 
@@ -361,26 +364,6 @@ def _object_schemas(schema):
             yield from _object_schemas(value)
 
 
-_PY_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool}
-
-
-def _shallow_errors(schema, doc) -> list[str]:
-    """A tiny check of required / type / enum / not-required, enough for flat bodies."""
-    errors = [f"missing {k}" for k in schema.get("required", ()) if k not in doc]
-    for key, value in doc.items():
-        prop = schema.get("properties", {}).get(key)
-        if prop is None:
-            continue
-        kind = prop.get("type")
-        if isinstance(kind, str) and not isinstance(value, _PY_TYPES[kind]):
-            errors.append(f"{key} is not {kind}")
-        if "enum" in prop and value not in prop["enum"]:
-            errors.append(f"{key}={value!r} not in enum")
-    forbidden = schema.get("not", {}).get("required", ())
-    errors += [f"{k} must be absent" for k in forbidden if k in doc]
-    return errors
-
-
 def test_schemas_are_well_formed():
     from harness.contract import schemas_kugel as sk
 
@@ -388,6 +371,7 @@ def test_schemas_are_well_formed():
     assert len(ids) == len(set(ids))
     for name, schema in sk.SCHEMAS.items():
         assert schema["$schema"] == sk.DIALECT, name
+        validator(schema)  # a valid draft 2020-12 document, or SchemaError
         assert schema["$id"].endswith(name), name
         for obj in _object_schemas(schema):
             assert set(obj.get("required", ())) <= set(obj.get("properties", {})), name
@@ -400,13 +384,13 @@ def test_error_schemas_follow_the_tables():
     assert sk.ERROR_BODY["properties"]["error_code"]["enum"] == list(KUGEL_ERROR_CODES)
     for row in KUGEL_ERRORS:
         body = {"error": row.message, "error_code": row.error_code, "code": row.status}
-        assert _shallow_errors(sk.ERROR_BODY, body) == [], row
-        assert _shallow_errors(sk.WS_ERROR_FRAME, body) == [], row
+        assert errors(body, sk.ERROR_BODY) == [], row
+        assert errors(body, sk.WS_ERROR_FRAME) == [], row
     bad = {"error": "x", "error_code": "FORBIDDEN", "code": 403, "retry_after": 3}
-    assert _shallow_errors(sk.ERROR_BODY, bad) == [
-        "error_code='FORBIDDEN' not in enum",
-        "retry_after must be absent",
-    ]
+    problems = errors(bad, sk.ERROR_BODY)
+    assert len(problems) == 2
+    assert problems[0].startswith("$: ") and "retry_after" in problems[0]
+    assert problems[1].startswith("$.error_code: 'FORBIDDEN' is not one of")
     frame_codes = sk.WS_ERROR_FRAME["properties"]["error_code"]["enum"]
     assert set(frame_codes) - set(KUGEL_ERROR_CODES) == set(api.TRANSCRIBED_ONLY_ERROR_CODES)
 
@@ -426,5 +410,5 @@ def test_request_and_message_schemas_follow_the_api_data():
     ):
         assert set(schema["properties"]) == set(api.WS_MESSAGES_BY_NAME[name].fields), name
     chunk = {"audio": "AAA=", "enc": "pcm_s16le", "idx": 0, "sr": 24000, "samples": 1}
-    assert _shallow_errors(sk.WS_AUDIO_CHUNK, chunk) == []
+    assert errors(chunk, sk.WS_AUDIO_CHUNK) == []
     assert "voices" in sk.VOICES_RESPONSE["required"]

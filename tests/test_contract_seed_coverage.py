@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.contract import Clause, Outcome, all_clauses, problems
+from harness.contract import Acceptable, Clause, all_clauses, problems
 from harness.contract import sources as S
 from harness.contract.tables import PRICE_PER_AUDIO_HOUR_USD
 
@@ -22,7 +22,7 @@ GROUPS = {
 }  # fmt: skip
 
 
-def _all_outcomes(c: Clause) -> tuple[Outcome, ...]:
+def _all_outcomes(c: Clause) -> tuple[Acceptable, ...]:
     return c.outcomes + tuple(o for a in c.alternatives for o in a.outcomes)
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from harness.contract import Clause, Outcome, Source, Surface, Tier, all_clauses
+from harness.contract import Acceptable, Clause, Source, Surface, Tier, all_clauses
 from harness.contract.catalog import problems
 
 SRC = (Source("seeds/x.txt", "s"),)
@@ -17,14 +17,14 @@ SRC = (Source("seeds/x.txt", "s"),)
 
 def _ok(**kw) -> Clause:
     base = dict(id="svd-batch/x", surface=Surface.SVD_BATCH, requirement="r", sources=SRC,
-                tier=Tier.MUST, outcomes=(Outcome(status=422, detail="too short"),))  # fmt: skip
+                tier=Tier.MUST, outcomes=(Acceptable(status=422, detail="too short"),))  # fmt: skip
     base.update(kw)
     return Clause(**base)
 
 
 def _kugel(**kw) -> Clause:
     base = dict(id="kugel-http/x", surface=Surface.KUGEL_HTTP, wording=Tier.INFO,
-                outcomes=(Outcome(status=404, error_code="NOT_FOUND", detail="Voice not found"),))  # fmt: skip
+                outcomes=(Acceptable(status=404, error_code="NOT_FOUND", detail="Voice not found"),))  # fmt: skip
     base.update(kw)
     return _ok(**base)
 
@@ -40,7 +40,7 @@ def test_the_sound_examples_are_sound():
         (_ok(wording_source=SRC[0]), "wording_source given but wording is SHOULD"),
         (_kugel(wording=Tier.SHOULD), "display-only; wording must be INFO"),
         (_kugel(wording=Tier.MUST, wording_source=SRC[0]), "display-only; wording must be INFO"),
-        (_ok(outcomes=(Outcome(status=404, message="Voice not found"),)), "not a message type"),
+        (_ok(outcomes=(Acceptable(status=404, message="Voice not found"),)), "not a message type"),
     ],
 )
 def test_each_rule_catches_a_broken_clause(broken, says):
@@ -81,9 +81,9 @@ def test_outcome_messages_are_message_types_only():
 
 
 def test_main_verdict_expectation_leaves_text_out():
-    o = Outcome(status=403, detail="monthly limit reached")
+    o = Acceptable(status=403, detail="monthly limit reached")
     assert o.describe(text=False) == "HTTP 403"
-    assert o.codes == Outcome(status=403)
+    assert o.codes == Acceptable(status=403)
     assert "monthly limit reached" in o.describe()
 
 

@@ -1,12 +1,11 @@
-"""Clauses that span every Velma-2 endpoint (harness/contract/clauses/velma_common.py)."""
+"""Clauses that span every Velma-2 endpoint (harness/contract/clauses/velma_*.py, surface velma)."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.contract import Surface, Tier, get, problems
+from harness.contract import Surface, Tier, by_surface, get, problems
 from harness.contract import sources as S
-from harness.contract.clauses.velma_common import CLAUSES
 from harness.contract.tables import (
     DETAIL_MODEL_NOT_ENABLED,
     DOCUMENTED_BACKOFF,
@@ -17,6 +16,7 @@ from harness.contract.tables import (
     VELMA_CLOSE_CODES,
 )
 
+CLAUSES = by_surface(Surface.VELMA)
 BY_ID = {c.id: c for c in CLAUSES}
 
 REQUIRED = (

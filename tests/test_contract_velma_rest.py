@@ -1,4 +1,4 @@
-"""The batch-endpoint clauses (harness/contract/clauses/velma_rest.py) are sound and complete."""
+"""The batch-endpoint clauses (harness/contract/clauses/batch_*.py, *_batch.py) are sound and complete."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 
 import harness.contract as contract
 from harness.contract import Clause, Surface, Tier
-from harness.contract.clauses import velma_rest
 from harness.contract.tables import (
     CONTAINER_FORMATS,
     DETAIL_EMPTY,
@@ -18,8 +17,12 @@ from harness.contract.tables import (
     DETAIL_UNPROCESSABLE,
     DETAIL_UNSUPPORTED_COMMON,
     DETAIL_UNSUPPORTED_SVD,
+    LANGUAGE_PATTERN,
     NO_CONTENT_CONFIDENCE,
     REST_STATUSES,
+    REST_SURFACES,
+    STT_BATCH_FLAG_DEFAULTS,
+    SVD_VERDICTS,
 )
 
 BATCH = (Surface.STT_BATCH, Surface.VFAST_BATCH, Surface.SVD_BATCH, Surface.PII_BATCH)
@@ -84,13 +87,15 @@ TAGS = {
     "request-fields",
 }
 
+REST_CLAUSES = tuple(c for c in contract.all_clauses() if c.surface.value in REST_SURFACES)
+
 
 def _all_outcomes(clause: Clause):
     return clause.acceptable("any")
 
 
 def _surface_outcomes(surface: Surface):
-    return [o for c in velma_rest.CLAUSES if c.surface == surface for o in _all_outcomes(c)]
+    return [o for c in REST_CLAUSES if c.surface == surface for o in _all_outcomes(c)]
 
 
 def test_required_ids_are_in_the_catalog() -> None:
@@ -99,23 +104,23 @@ def test_required_ids_are_in_the_catalog() -> None:
 
 
 def test_the_module_only_covers_the_four_batch_surfaces() -> None:
-    assert {c.surface for c in velma_rest.CLAUSES} == set(BATCH)
-    assert all(c.id.startswith(f"{c.surface.value}/") for c in velma_rest.CLAUSES)
+    assert {c.surface for c in REST_CLAUSES} == set(BATCH)
+    assert all(c.id.startswith(f"{c.surface.value}/") for c in REST_CLAUSES)
 
 
 def test_catalog_reports_no_problem_for_these_clauses() -> None:
-    assert contract.problems(velma_rest.CLAUSES) == []
-    mine = {c.id for c in velma_rest.CLAUSES}
+    assert contract.problems(REST_CLAUSES) == []
+    mine = {c.id for c in REST_CLAUSES}
     assert [p for p in contract.problems() if any(repr(i) in p for i in mine)] == []
 
 
 def test_every_clause_is_in_the_catalog() -> None:
-    for clause in velma_rest.CLAUSES:
+    for clause in REST_CLAUSES:
         assert contract.get(clause.id) is clause
 
 
 def test_tags_come_from_the_agreed_set() -> None:
-    for clause in velma_rest.CLAUSES:
+    for clause in REST_CLAUSES:
         assert clause.tags, clause.id
         assert set(clause.tags) <= TAGS, (clause.id, clause.tags)
 
@@ -132,7 +137,7 @@ def test_disputed_clause(clause_id: str) -> None:
 
 
 def test_no_other_clause_is_disputed() -> None:
-    assert {c.id for c in velma_rest.CLAUSES if c.disputed} == set(DISPUTED) == set(SPEC_SIDE)
+    assert {c.id for c in REST_CLAUSES if c.disputed} == set(DISPUTED) == set(SPEC_SIDE)
 
 
 @pytest.mark.parametrize("clause_id", sorted(SPEC_SIDE))
@@ -238,7 +243,7 @@ def test_svd_no_content_has_confidence_exactly_one() -> None:
 
 
 def test_svd_verdicts_match_the_spec_enum() -> None:
-    assert velma_rest.SVD_VERDICTS == ("synthetic", "non-synthetic", "no-content")
+    assert SVD_VERDICTS == ("synthetic", "non-synthetic", "no-content")
 
 
 def test_quota_429_side_uses_the_spec_detail() -> None:
@@ -256,14 +261,14 @@ def test_timeouts_are_504_on_every_surface() -> None:
 
 
 def test_stt_flag_defaults_match_the_spec() -> None:
-    assert velma_rest.STT_FLAG_DEFAULTS == {
+    assert STT_BATCH_FLAG_DEFAULTS == {
         "speaker_diarization": True,
         "emotion_signal": False,
         "accent_signal": False,
         "deepfake_signal": False,
         "pii_phi_tagging": False,
     }
-    for flag in velma_rest.STT_FLAG_DEFAULTS:
+    for flag in STT_BATCH_FLAG_DEFAULTS:
         assert f"stt-batch/{flag.replace('_', '-')}-default" in contract.ids()
 
 
@@ -276,7 +281,7 @@ def test_invalid_language_detail_is_the_spec_example() -> None:
 
 
 def test_language_pattern_accepts_and_rejects_the_documented_examples() -> None:
-    pattern = re.compile(velma_rest.LANGUAGE_PATTERN)
+    pattern = re.compile(LANGUAGE_PATTERN)
     for ok in ("en", "EN", "fr", "en-US", "en_US", "zh-Hant-TW"):
         assert pattern.match(ok), ok
     for bad in ("english", "e", "", "en-", "en US"):

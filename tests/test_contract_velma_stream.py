@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness.contract import Clause, Outcome, Surface, Tier, get, ids, problems
+from harness.client.schema import errors as _errors
+from harness.client.schema import validator
+from harness.contract import Acceptable, Clause, Surface, Tier, all_clauses, get, ids, problems
 from harness.contract import schemas_stream as SS
 from harness.contract import sources as S
-from harness.contract.clauses import velma_stream as V
+from harness.contract import tables as T
 from harness.contract.tables import (
     CONTAINER_FORMATS,
     NO_CONTENT_CONFIDENCE,
@@ -17,7 +19,7 @@ from harness.contract.tables import (
     VELMA_CLOSE_CODES,
 )
 
-CLAUSES = V.CLAUSES
+CLAUSES = tuple(c for c in all_clauses() if c.surface.value in T.STREAM_SURFACES)
 BY_ID = {c.id: c for c in CLAUSES}
 SURFACES = ("stt-stream", "svd-stream", "pii-stream")
 
@@ -43,7 +45,7 @@ TAGS = {
 }  # fmt: skip
 
 
-def _outcomes(c: Clause) -> tuple[Outcome, ...]:
+def _outcomes(c: Clause) -> tuple[Acceptable, ...]:
     return c.outcomes + tuple(o for a in c.alternatives for o in a.outcomes)
 
 
@@ -186,7 +188,7 @@ APPLIES = {
 
 def test_the_per_surface_code_lists_match_the_table():
     for s, codes in APPLIES.items():
-        assert set(V.STREAM_CLOSE_CODES[s]) == codes
+        assert set(T.STREAM_CLOSE_CODES[s]) == codes
         assert codes <= set(VELMA_CLOSE_CODES)
     assert set().union(*APPLIES.values()) == set(VELMA_CLOSE_CODES)
 
@@ -255,13 +257,13 @@ SPEC_AUDIO_FORMAT_SVD = (
 
 
 def test_error_texts_rebuild_the_spec_examples():
-    assert V.audio_format_error("stt-stream", "mp4") == SPEC_AUDIO_FORMAT_STT
-    assert V.audio_format_error(Surface.PII_STREAM, "mp4") == SPEC_AUDIO_FORMAT_STT
-    assert V.audio_format_error("svd-stream", "mp2") == SPEC_AUDIO_FORMAT_SVD
-    assert V.sample_rate_error(50000) == (
+    assert T.audio_format_error("stt-stream", "mp4") == SPEC_AUDIO_FORMAT_STT
+    assert T.audio_format_error(Surface.PII_STREAM, "mp4") == SPEC_AUDIO_FORMAT_STT
+    assert T.audio_format_error("svd-stream", "mp2") == SPEC_AUDIO_FORMAT_SVD
+    assert T.sample_rate_error(50000) == (
         "Invalid sample_rate=50000. Valid values: [8000, 11025, 16000, 22050, 32000, 44100, 48000, 96000]"
     )
-    assert V.num_channels_error(12) == "Invalid num_channels=12. Must be between 1 and 8"
+    assert T.num_channels_error(12) == "Invalid num_channels=12. Must be between 1 and 8"
 
 
 def test_audio_format_clauses_carry_the_spec_example_text():
@@ -279,13 +281,13 @@ def test_audio_format_clauses_carry_the_spec_example_text():
 
 
 def test_accepted_formats_per_surface():
-    assert len(V.STREAM_AUDIO_FORMATS["stt-stream"]) == 27
-    assert len(V.STREAM_AUDIO_FORMATS["pii-stream"]) == 27
-    assert len(V.STREAM_AUDIO_FORMATS["svd-stream"]) == 35
+    assert len(T.STREAM_AUDIO_FORMATS["stt-stream"]) == 27
+    assert len(T.STREAM_AUDIO_FORMATS["pii-stream"]) == 27
+    assert len(T.STREAM_AUDIO_FORMATS["svd-stream"]) == 35
     for s in SURFACES:
-        assert set(RAW_FORMAT_NAMES) <= set(V.STREAM_AUDIO_FORMATS[s])
-        assert set(CONTAINER_FORMATS[s]) <= set(V.STREAM_AUDIO_FORMATS[s])
-    assert "opus" not in V.STREAM_AUDIO_FORMATS["stt-stream"]  # only via ogg/webm there
+        assert set(RAW_FORMAT_NAMES) <= set(T.STREAM_AUDIO_FORMATS[s])
+        assert set(CONTAINER_FORMATS[s]) <= set(T.STREAM_AUDIO_FORMATS[s])
+    assert "opus" not in T.STREAM_AUDIO_FORMATS["stt-stream"]  # only via ogg/webm there
 
 
 # --- spot checks ------------------------------------------------------------
@@ -304,15 +306,15 @@ def test_svd_first_result_and_no_content():
     assert "500" in first.requirement and "500" in first.outcomes[0].behaviour
     assert str(NO_CONTENT_CONFIDENCE) in BY_ID["svd-stream/no-content-confidence"].requirement
     assert "frame_count" in BY_ID["svd-stream/done-shape"].requirement
-    assert set(V.SVD_VERDICTS) == {"synthetic", "non-synthetic", "no-content"}
+    assert set(T.SVD_VERDICTS) == {"synthetic", "non-synthetic", "no-content"}
 
 
 def test_pii_padding_defaults_and_clip_framing():
     padding = BY_ID["pii-stream/redaction-padding"].requirement
     assert f"defaults to {PII_START_PADDING_MS_DEFAULT}" in padding
     assert f"to {PII_END_PADDING_MS_DEFAULT}" in padding
-    assert V.PII_FLAG_DEFAULTS["start_redaction_padding_ms"] == 100
-    assert V.PII_FLAG_DEFAULTS["end_redaction_padding_ms"] == 0
+    assert T.PII_STREAM_FLAG_DEFAULTS["start_redaction_padding_ms"] == 100
+    assert T.PII_STREAM_FLAG_DEFAULTS["end_redaction_padding_ms"] == 0
     assert "exactly one" in BY_ID["pii-stream/audio-follows-utterance"].requirement
     assert "trailing_redacted_audio" in BY_ID["pii-stream/trailing-audio"].requirement
     assert "redaction-ranges" in BY_ID["pii-stream/redaction-ranges"].id
@@ -320,13 +322,13 @@ def test_pii_padding_defaults_and_clip_framing():
 
 
 def test_stt_flags_partials_and_deepfake_threshold():
-    assert V.STT_FLAG_DEFAULTS["speaker_diarization"] is True
-    assert not any(v for k, v in V.STT_FLAG_DEFAULTS.items() if k != "speaker_diarization")
+    assert T.STT_STREAM_FLAG_DEFAULTS["speaker_diarization"] is True
+    assert not any(v for k, v in T.STT_STREAM_FLAG_DEFAULTS.items() if k != "speaker_diarization")
     assert "0.5 s" in BY_ID["stt-stream/deepfake-score-short"].requirement
-    assert "partial_utterance" in V.SERVER_MESSAGE_TYPES["stt-stream"]
-    assert "partial_utterance" not in V.SERVER_MESSAGE_TYPES["pii-stream"]
+    assert "partial_utterance" in T.SERVER_MESSAGE_TYPES["stt-stream"]
+    assert "partial_utterance" not in T.SERVER_MESSAGE_TYPES["pii-stream"]
     assert {"partials"} <= set(BY_ID["stt-stream/partial-superseded"].tags)
-    assert set(V.STT_CONFIG_FIELDS) >= {"custom_terms", "language", "partial_results"}
+    assert set(T.STT_CONFIG_FIELDS) >= {"custom_terms", "language", "partial_results"}
 
 
 def test_open_questions_are_info_with_several_outcomes():
@@ -340,49 +342,7 @@ def test_open_questions_are_info_with_several_outcomes():
 # --- message schemas (harness/contract/schemas_stream.py) -------------------
 
 
-def _check(schema: dict, value: object, root: dict, path: str = "$") -> list[str]:
-    """A small subset of draft 2020-12, enough for these documents (no library needed)."""
-    if "$ref" in schema:
-        name = schema["$ref"].removeprefix("#/$defs/")
-        return _check(root["$defs"][name], value, root, path)
-    errs: list[str] = []
-    if "oneOf" in schema:
-        ok = [s for s in schema["oneOf"] if not _check(s, value, root, path)]
-        return [] if len(ok) == 1 else [f"{path}: matches {len(ok)} of oneOf"]
-    kinds = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
-    t = schema.get("type")
-    if t == "integer":
-        good = isinstance(value, int) and not isinstance(value, bool)
-    elif t == "number":
-        good = isinstance(value, int | float) and not isinstance(value, bool)
-    else:
-        good = t is None or isinstance(value, kinds[t])
-    if not good:
-        return [f"{path}: not {t}"]
-    if "const" in schema and value != schema["const"]:
-        errs.append(f"{path}: != {schema['const']!r}")
-    if "enum" in schema and value not in schema["enum"]:
-        errs.append(f"{path}: not in enum")
-    if "minimum" in schema and value < schema["minimum"]:
-        errs.append(f"{path}: below minimum")
-    if "maximum" in schema and value > schema["maximum"]:
-        errs.append(f"{path}: above maximum")
-    if isinstance(value, dict):
-        errs += [f"{path}: missing {k}" for k in schema.get("required", ()) if k not in value]
-        for k, sub in schema.get("properties", {}).items():
-            if k in value:
-                errs += _check(sub, value[k], root, f"{path}.{k}")
-    if isinstance(value, list):
-        if len(value) > schema.get("maxItems", len(value)):
-            errs.append(f"{path}: too many items")
-        for i, item in enumerate(value):
-            errs += _check(schema.get("items", {}), item, root, f"{path}[{i}]")
-    if isinstance(value, str) and len(value) > schema.get("maxLength", len(value)):
-        errs.append(f"{path}: too long")
-    if isinstance(value, str) and len(value) < schema.get("minLength", 0):
-        errs.append(f"{path}: too short")
-    return errs
-
+U = "d4e5f6a7-b8c9-4012-8def-345678901234"  # a well-formed utterance_uuid
 
 # The specs' own example payloads.
 SPEC_EXAMPLES = [
@@ -412,10 +372,11 @@ SPEC_EXAMPLES = [
 
 
 def test_there_is_a_schema_for_every_server_message_type():
-    for surface, types in V.SERVER_MESSAGE_TYPES.items():
+    for surface, types in T.SERVER_MESSAGE_TYPES.items():
         for t in types:
             schema = SS.server_schema(surface, t)
             assert schema["$schema"].endswith("2020-12/schema")
+            validator(schema)  # a valid draft 2020-12 document, or SchemaError
             assert schema["properties"]["type"]["const"] == t
     with pytest.raises(KeyError, match="known"):
         SS.server_schema("svd-stream", "utterance")
@@ -424,7 +385,7 @@ def test_there_is_a_schema_for_every_server_message_type():
 @pytest.mark.parametrize(("surface", "kind", "payload"), SPEC_EXAMPLES)
 def test_the_spec_examples_fit_the_schemas(surface, kind, payload):
     schema = SS.server_schema(surface, kind)
-    assert _check(schema, payload, schema) == []
+    assert _errors(payload, schema) == []
 
 
 @pytest.mark.parametrize(
@@ -436,13 +397,13 @@ def test_the_spec_examples_fit_the_schemas(surface, kind, payload):
                                                             "verdict": "no-content", "confidence": 1.5}}),
         ("svd-stream", "done", {"type": "done", "duration_ms": 10}),
         ("stt-stream", "utterance", {"type": "utterance", "utterance": {
-            "utterance_uuid": "u", "text": "", "start_ms": 0, "end_ms": 10, "speaker": 1,
+            "utterance_uuid": U, "text": "", "start_ms": 0, "end_ms": 10, "speaker": 1,
             "language": "en", "emotion": None, "accent": None, "deepfake_score": None}}),
         ("stt-stream", "utterance", {"type": "utterance", "utterance": {
-            "utterance_uuid": "u", "text": "", "start_ms": 0, "duration_ms": 10, "speaker": 1,
+            "utterance_uuid": U, "text": "", "start_ms": 0, "duration_ms": 10, "speaker": 1,
             "language": "en", "emotion": None, "accent": None, "deepfake_score": 2}}),
         ("pii-stream", "utterance", {"type": "utterance", "utterance": {
-            "utterance_uuid": "u", "text": "x", "start_ms": 0, "duration_ms": 1, "speaker": 1,
+            "utterance_uuid": U, "text": "x", "start_ms": 0, "duration_ms": 1, "speaker": 1,
             "language": "en"}}),
         ("pii-stream", "done", {"type": "done", "duration_ms": 1, "trailing_redacted_audio": {"start_ms": 0}}),
         ("stt-stream", "error", {"type": "error"}),
@@ -450,17 +411,17 @@ def test_the_spec_examples_fit_the_schemas(surface, kind, payload):
 )  # fmt: skip
 def test_broken_messages_do_not_fit(surface, kind, payload):
     schema = SS.server_schema(surface, kind)
-    assert _check(schema, payload, schema) != []
+    assert _errors(payload, schema) != []
 
 
 def test_the_config_frame_schema():
     schema = SS.CLIENT_MESSAGES[("stt-stream", "config")]
-    assert set(schema["properties"]) == set(V.STT_CONFIG_FIELDS)
+    assert set(schema["properties"]) == set(T.STT_CONFIG_FIELDS)
     good = {"partial_results": True, "language": None,
             "custom_terms": ["Modulate", {"term": "Velma", "pronunciations": ["VEL-muh"]}]}  # fmt: skip
-    assert _check(schema, good, schema) == []
-    assert _check(schema, {}, schema) == []
-    assert _check(schema, {"emotion_signal": "yes"}, schema) != []
-    assert _check(schema, {"custom_terms": [{"term": ""}]}, schema) != []
-    assert _check(schema, {"custom_terms": [{"term": "x", "definition": "d" * 257}]}, schema) != []
-    assert _check(schema, {"custom_terms": ["t"] * 1001}, schema) != []
+    assert _errors(good, schema) == []
+    assert _errors({}, schema) == []
+    assert _errors({"emotion_signal": "yes"}, schema) != []
+    assert _errors({"custom_terms": [{"term": ""}]}, schema) != []
+    assert _errors({"custom_terms": [{"term": "x", "definition": "d" * 257}]}, schema) != []
+    assert _errors({"custom_terms": ["t"] * 1001}, schema) != []

@@ -4,12 +4,12 @@ This package imports nothing else of the project's.
 """
 
 from .catalog import UnknownClauseError, all_clauses, by_surface, disputed, get, ids, problems
-from .model import Alternative, Clause, Outcome, Source, Surface, Tier
+from .model import Acceptable, Alternative, Clause, Source, Surface, Tier
 
 __all__ = [
+    "Acceptable",
     "Alternative",
     "Clause",
-    "Outcome",
     "Source",
     "Surface",
     "Tier",

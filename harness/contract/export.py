@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .model import Clause, Outcome
+from .model import Acceptable, Clause
 
 
-def outcome_to_dict(o: Outcome) -> dict[str, Any]:
+def outcome_to_dict(o: Acceptable) -> dict[str, Any]:
     return {k: v for k, v in asdict(o).items() if v is not None}
 
 
@@ -23,6 +23,8 @@ def clause_to_dict(c: Clause) -> dict[str, Any]:
         "outcomes": [outcome_to_dict(o) for o in c.outcomes],
         "tags": list(c.tags),
     }
+    if c.defined_at is not None:
+        d["defined_at"] = c.defined_at  # "path:line" where the clause is written
     if c.wording_source is not None:
         d["wording_source"] = {
             "document": c.wording_source.document,

@@ -7,7 +7,7 @@ keeping it. Where two documents disagree, the clause lists each documented
 :class:`Alternative`, names the one this project prefers and says why.
 
 This module holds types only; the clauses themselves live in
-``harness.contract.clauses``.
+``harness.contract.clauses``, written with ``harness.contract.build.clause``.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def describe_codes(
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Acceptable:
     """One observable result that keeps the promise.
 
     Fill only the fields that matter; unset fields are "anything". A clause's
@@ -106,7 +106,7 @@ class Outcome:
     behaviour: str | None = None  # anything else, stated so that it can be checked
 
     @property
-    def codes(self) -> Outcome:
+    def codes(self) -> Acceptable:
         """This outcome without its text: what the main verdict compares."""
         return replace(self, detail=None) if self.detail is not None else self
 
@@ -130,7 +130,7 @@ class Alternative:
     key: str  # short stable name, e.g. "429" or "403-detail"
     summary: str  # what this side says, in our words
     sources: tuple[Source, ...]
-    outcomes: tuple[Outcome, ...]
+    outcomes: tuple[Acceptable, ...]
     # True for the side the published OpenAPI/AsyncAPI files take (at most one per clause;
     # none where no spec file takes a side). The emulator's ``preset = "specs"`` uses it.
     spec_literal: bool = False
@@ -145,8 +145,8 @@ class Clause:
     requirement: str  # our own words: short, precise, checkable
     sources: tuple[Source, ...]
     tier: Tier
-    outcomes: tuple[Outcome, ...] = ()
-    # The tier at which the TEXT of the outcomes (``Outcome.detail``) is judged. Codes,
+    outcomes: tuple[Acceptable, ...] = ()
+    # The tier at which the TEXT of the outcomes (``Acceptable.detail``) is judged. Codes,
     # fields and types are judged at ``tier``; the documents give texts as examples
     # ("e.g.", "or similar", OpenAPI ``example``), so wording is SHOULD by default, INFO
     # where a page calls the text display-only (KugelAudio ``error``). MUST only with
@@ -158,6 +158,9 @@ class Clause:
     rationale: str | None = None  # why ``preferred`` was chosen
     contradiction: int | None = None  # row in the contradictions table (CONTRACT-NOTES)
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # Where the clause is written, "path:line" from the project root (filled by
+    # ``harness.contract.build.clause``); not part of the promise, so not compared.
+    defined_at: str | None = field(default=None, compare=False)
 
     @property
     def disputed(self) -> bool:
@@ -181,7 +184,7 @@ class Clause:
         known = ", ".join(a.key for a in self.alternatives) or "none"
         raise KeyError(f"clause {self.id} has no alternative {key!r} (known: {known})")
 
-    def acceptable(self, choice: str | None = None) -> tuple[Outcome, ...]:
+    def acceptable(self, choice: str | None = None) -> tuple[Acceptable, ...]:
         """Outcomes that keep this clause.
 
         For a disputed clause: the outcomes of ``choice`` (default: the

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import kugel_api as api
-from .tables import KUGEL_ERROR_CODES
+from .tables import KUGEL_ERROR_CODES, KUGEL_ERROR_FIELDS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _ID = "urn:voice-contract-harness:kugelaudio:"
@@ -42,7 +42,7 @@ ERROR_BODY: Schema = _doc(
             "(timing travels in the Retry-After header)."
         ),
         "type": "object",
-        "required": ["error", "error_code", "code"],
+        "required": list(KUGEL_ERROR_FIELDS),
         "properties": {
             "error": {"type": "string", "description": "Human-readable text; do not parse."},
             "error_code": {
@@ -366,7 +366,7 @@ WS_ERROR_FRAME: Schema = _doc(
             "listed here so that a frame using them is recognised, not endorsed."
         ),
         "type": "object",
-        "required": ["error", "error_code", "code"],
+        "required": list(KUGEL_ERROR_FIELDS),
         "properties": {
             "error": {"type": "string"},
             "error_code": {

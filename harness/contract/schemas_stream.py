@@ -23,8 +23,19 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
+from .tables import (
+    CUSTOM_TERM_DEFINITION_MAX_CHARS,
+    CUSTOM_TERM_MAX_PRONUNCIATIONS,
+    CUSTOM_TERM_PRONUNCIATION_MAX_CHARS,
+    CUSTOM_TERMS_MAX_ENTRIES,
+    CUSTOM_TERMS_MAX_JSON_CHARS,
+    LANGUAGE_PATTERN,
+    PII_UTTERANCE_FIELDS,
+    STT_STREAM_FLAG_DEFAULTS,
+    SVD_VERDICTS,
+)
+
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$"
 
 Schema = dict[str, Any]
 
@@ -94,14 +105,7 @@ _UTTERANCE_BASE: Schema = {
         "description": "Language code detected for this utterance, e.g. 'en'.",
     },
 }
-_UTTERANCE_BASE_REQUIRED = [
-    "utterance_uuid",
-    "text",
-    "start_ms",
-    "duration_ms",
-    "speaker",
-    "language",
-]
+_UTTERANCE_BASE_REQUIRED = list(PII_UTTERANCE_FIELDS)  # the fields STT and PII share
 
 # --------------------------------------------------------------------------
 # STT streaming
@@ -187,13 +191,13 @@ CUSTOM_TERM: Schema = {
         "term": {"type": "string", "minLength": 1, "description": "Word or name to favour."},
         "definition": {
             "type": "string",
-            "maxLength": 256,
+            "maxLength": CUSTOM_TERM_DEFINITION_MAX_CHARS,
             "description": "Short gloss of the term.",
         },
         "pronunciations": {
             "type": "array",
-            "maxItems": 16,
-            "items": {"type": "string", "maxLength": 128},
+            "maxItems": CUSTOM_TERM_MAX_PRONUNCIATIONS,
+            "items": {"type": "string", "maxLength": CUSTOM_TERM_PRONUNCIATION_MAX_CHARS},
             "description": "X-SAMPA or hyphenated respellings (stressed syllable in capitals), printable ASCII.",
         },
     },
@@ -206,17 +210,7 @@ STT_CONFIG_FRAME: Schema = _doc(
         "type": "object",
         "description": "Optional first text frame; each field present overrides the query parameter of that name.",
         "properties": {
-            **{
-                flag: {"type": "boolean"}
-                for flag in (
-                    "speaker_diarization",
-                    "emotion_signal",
-                    "accent_signal",
-                    "deepfake_signal",
-                    "pii_phi_tagging",
-                    "partial_results",
-                )
-            },
+            **{flag: {"type": "boolean"} for flag in STT_STREAM_FLAG_DEFAULTS},
             "language": _nullable(
                 {"type": "string", "pattern": LANGUAGE_PATTERN}, "Language hint, or null."
             ),
@@ -225,12 +219,13 @@ STT_CONFIG_FRAME: Schema = _doc(
                     {"type": "null"},
                     {
                         "type": "array",
-                        "maxItems": 1000,
+                        "maxItems": CUSTOM_TERMS_MAX_ENTRIES,
                         "items": {"oneOf": [{"type": "string"}, {"$ref": "#/$defs/CustomTerm"}]},
                     },
                 ],
                 "description": "Vocabulary to bias recognition; the term strings, as JSON, must total "
-                "under 8000 characters (not expressible in JSON Schema). Blank entries are dropped.",
+                f"under {CUSTOM_TERMS_MAX_JSON_CHARS} characters (not expressible in JSON Schema). "
+                "Blank entries are dropped.",
             },
         },
         "$defs": {"CustomTerm": CUSTOM_TERM},
@@ -258,7 +253,7 @@ SVD_FRAME: Schema = _doc(
                     "end_time_ms": _ms("Window end, as a position in the original stream (ms)."),
                     "verdict": {
                         "type": "string",
-                        "enum": ["synthetic", "non-synthetic", "no-content"],
+                        "enum": list(SVD_VERDICTS),
                         "description": "Synthetic speech, natural speech, or nothing usable (silence).",
                     },
                     "confidence": {

@@ -12,6 +12,27 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+# KugelAudio's tables live in their own module; re-exported here.
+from .tables_kugel import (  # noqa: F401
+    KUGEL_CLOSE_CODES,
+    KUGEL_ERROR_CODES,
+    KUGEL_ERROR_FIELDS,
+    KUGEL_ERRORS,
+    KUGEL_RETRY_AFTER_HEADER,
+    KugelErrorRow,
+)
+
+# --------------------------------------------------------------------------
+# Surface groups (the values of ``harness.contract.model.Surface``), in the
+# catalog's order. Import these; never type a group out again.
+# --------------------------------------------------------------------------
+
+REST_SURFACES = ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")  # Velma-2 HTTP batch
+STREAM_SURFACES = ("stt-stream", "svd-stream", "pii-stream")  # Velma-2 WebSocket
+VELMA_SURFACES = REST_SURFACES + STREAM_SURFACES  # every Velma-2 model endpoint
+TRANSCRIBING_REST = ("stt-batch", "vfast-batch", "pii-batch")  # batch endpoints that return text
+KUGEL_SURFACES = ("kugel-http", "kugel-ws")
+
 # --------------------------------------------------------------------------
 # Raw (headerless) audio formats
 # seeds/modulate-audio-formats.txt § "Supported raw formats";
@@ -354,65 +375,145 @@ REST_STATUSES: tuple[StatusRow, ...] = (
     StatusRow("pii-batch", 504, "processing over 60 s", ()),
 )  # fmt: skip
 
+
 # --------------------------------------------------------------------------
-# KugelAudio error contract. seeds/kugelaudio-errors.txt § "HTTP and WebSocket
-# payloads" and § "WebSocket close codes".
+# Request fields and response shapes of the batch specs (each quoted from
+# specs/modulate/velma-2-*-batch*.openapi.yml) and of the streaming AsyncAPI
+# files (`bindings.ws.query`, STTStreamConfig, CustomTerm).
 # --------------------------------------------------------------------------
 
-KUGEL_ERROR_FIELDS = ("error", "error_code", "code")
-KUGEL_ERROR_CODES = (
-    "VALIDATION_ERROR",
-    "UNAUTHORIZED",
-    "INSUFFICIENT_CREDITS",
-    "NOT_FOUND",
-    "RATE_LIMITED",
-    "INTERNAL_ERROR",
-    "MODEL_UNAVAILABLE",
-)
+# stt-batch / pii-batch `language` form field, STTConfig.language, and the streaming
+# `language` query parameter and configuration field: one pattern in every file.
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$"
+# The batch specs' 400 example: `language=english` is refused with this text.
+INVALID_LANGUAGE_EXAMPLE = "english"
+DETAIL_INVALID_LANGUAGE_EXAMPLE = DETAIL_INVALID_LANGUAGE_TEMPLATE.format(INVALID_LANGUAGE_EXAMPLE)
 
+# STTConfig.custom_terms / STTStreamConfig.custom_terms and CustomTerm (batch and streaming agree).
+CUSTOM_TERMS_MAX_ENTRIES = 1000
+CUSTOM_TERMS_MAX_JSON_CHARS = 8000  # the serialized term strings must stay *under* this
+CUSTOM_TERM_DEFINITION_MAX_CHARS = 256
+CUSTOM_TERM_MAX_PRONUNCIATIONS = 16
+CUSTOM_TERM_PRONUNCIATION_MAX_CHARS = 128
 
-@dataclass(frozen=True)
-class KugelErrorRow:
-    status: int
-    error_code: str
-    message: str
-    meaning: str  # our words
-
-
-KUGEL_ERRORS: tuple[KugelErrorRow, ...] = (
-    KugelErrorRow(400, "VALIDATION_ERROR", "Invalid request", "payload or WS message malformed"),
-    KugelErrorRow(400, "VALIDATION_ERROR", "Invalid JSON body", "HTTP body is not JSON"),
-    KugelErrorRow(400, "VALIDATION_ERROR", "text required", "no text to synthesise"),
-    KugelErrorRow(400, "VALIDATION_ERROR", "Unsupported audio format", "reference audio format"),
-    KugelErrorRow(400, "VALIDATION_ERROR", "Invalid voice metadata", "voice metadata invalid"),
-    KugelErrorRow(401, "UNAUTHORIZED", "Unauthorized", "key missing, invalid or not accepted"),
-    KugelErrorRow(402, "INSUFFICIENT_CREDITS", "Insufficient credits", "org out of credits"),
-    KugelErrorRow(403, "UNAUTHORIZED", "Forbidden", "valid key, resource not accessible"),
-    KugelErrorRow(404, "NOT_FOUND", "Voice not found", "voice missing or not visible"),
-    KugelErrorRow(404, "NOT_FOUND", "Dictionary not found", "dictionary missing or not visible"),
-    KugelErrorRow(404, "NOT_FOUND", "Entry not found", "dictionary entry missing or not visible"),
-    KugelErrorRow(404, "NOT_FOUND", "Project not found", "project missing or not visible"),
-    KugelErrorRow(404, "NOT_FOUND", "Reference not found", "voice reference missing or not visible"),
-    KugelErrorRow(429, "RATE_LIMITED", "Rate limit exceeded", "org rate limit exceeded"),
-    KugelErrorRow(429, "RATE_LIMITED", "Request exceeds the maximum character limit",
-                  "text longer than the tier allows per request"),
-    KugelErrorRow(500, "INTERNAL_ERROR", "Audio generation failed", "generation failed"),
-    KugelErrorRow(500, "INTERNAL_ERROR", "Sample generation failed", "voice sample failed"),
-    KugelErrorRow(500, "INTERNAL_ERROR", "Failed to fetch voice", "voice metadata not loaded"),
-    KugelErrorRow(503, "MODEL_UNAVAILABLE", "Model overloaded, please try again later.",
-                  "cluster capacity full"),
-    KugelErrorRow(503, "MODEL_UNAVAILABLE",
-                  "The requested model is temporarily unavailable. Please try again shortly.",
-                  "selected model unavailable"),
-)  # fmt: skip
-
-KUGEL_CLOSE_CODES = MappingProxyType(
+# stt-batch per-request flags and their defaults (requestBody; FAQ parameter table).
+STT_BATCH_FLAG_DEFAULTS = MappingProxyType(
     {
-        4001: ("UNAUTHORIZED", "authentication failed"),
-        4003: ("INSUFFICIENT_CREDITS", "not enough credits"),
-        4029: ("RATE_LIMITED", "rate limit exceeded"),
-        4500: ("MODEL_UNAVAILABLE", "model unavailable or overloaded"),
-        4000: ("INTERNAL_ERROR", "generic generation failure"),
+        "speaker_diarization": True,
+        "emotion_signal": False,
+        "accent_signal": False,
+        "deepfake_signal": False,
+        "pii_phi_tagging": False,
     }
 )
-KUGEL_RETRY_AFTER_HEADER = "Retry-After"  # never `retry_after` in the body
+# Streaming query flags and their documented defaults (`bindings.ws.query`).
+STT_STREAM_FLAG_DEFAULTS = MappingProxyType({**STT_BATCH_FLAG_DEFAULTS, "partial_results": False})
+PII_STREAM_FLAG_DEFAULTS = MappingProxyType(
+    {
+        "speaker_diarization": True,
+        "start_redaction_padding_ms": PII_START_PADDING_MS_DEFAULT,
+        "end_redaction_padding_ms": PII_END_PADDING_MS_DEFAULT,
+    }
+)
+# STT first-frame configuration (STTStreamConfig).
+STT_CONFIG_FIELDS = (*STT_STREAM_FLAG_DEFAULTS, "language", "custom_terms")
+
+STT_UTTERANCE_FIELDS = (
+    "utterance_uuid",
+    "text",
+    "start_ms",
+    "duration_ms",
+    "speaker",
+    "language",
+    "emotion",
+    "accent",
+    "deepfake_score",
+)
+PII_UTTERANCE_FIELDS = STT_UTTERANCE_FIELDS[:6]
+
+# stt-batch / stt-stream Utterance.emotion / .accent: "possible values include" (open lists).
+EMOTION_LABELS = (
+    "Neutral", "Calm", "Happy", "Amused", "Excited", "Proud", "Affectionate", "Interested",
+    "Hopeful", "Frustrated", "Angry", "Contemptuous", "Concerned", "Afraid", "Sad", "Ashamed",
+    "Bored", "Tired", "Surprised", "Anxious", "Stressed", "Disgusted", "Disappointed",
+    "Confused", "Relieved", "Confident",
+)  # fmt: skip
+ACCENT_LABELS = (
+    "American", "British", "Australian", "Southern", "Indian", "Irish", "Scottish",
+    "Eastern_European", "African", "Asian", "Latin_American", "Middle_Eastern", "Unknown",
+)  # fmt: skip
+
+# svd-batch FrameResult.verdict and svd-stream Frame.verdict enum.
+SVD_VERDICTS = ("synthetic", "non-synthetic", "no-content")
+
+# pii-batch redaction markers (RedactionMetadata.text) and the FAQ's tags (contradiction 11).
+PII_MARKER_TEMPLATE = "<pii:{category}></pii:{category}>"
+PHI_MARKER = "<phi></phi>"
+PII_MARKER_EXAMPLE = "Hello, my name is <pii:name></pii:name>."
+FAQ_REDACTION_TAGS = ("[FIRSTNAME]", "[SSN]", "[PHI]")
+PII_RESPONSE_PARTS = ("metadata", "audio")
+PII_METADATA_FIELDS = ("text", "duration_ms", "utterances", "redaction_ranges")
+
+# --------------------------------------------------------------------------
+# Streaming wire values: the `error` texts of the three AsyncAPI files, their
+# `audio_format` and message enums, and the close codes each names.
+# --------------------------------------------------------------------------
+
+ERR_RAW_NEEDS_PARAMS = "Raw audio formats require sample_rate and num_channels query parameters"
+ERR_PARAMS_NEED_FORMAT = "sample_rate and num_channels require audio_format to be specified"
+ERR_FORMAT_REQUIRED = (
+    "audio_format query parameter is required. "
+    "Example: audio_format=s16le&sample_rate=16000&num_channels=1"
+)
+ERR_FORMAT_MISMATCH = "Audio data does not match the declared audio_format."
+ERR_INVALID_INPUT_AUDIO = "Invalid input audio"  # STT/PII example; no close code attached
+
+#: The value each spec uses in its "invalid value" error examples.
+EXAMPLE_BAD_VALUES = MappingProxyType(
+    {
+        "audio_format": MappingProxyType(
+            {"stt-stream": "mp4", "pii-stream": "mp4", "svd-stream": "mp2"}
+        ),
+        "sample_rate": 50000,
+        "num_channels": 12,
+    }
+)
+
+#: ``audio_format`` values each surface accepts (raw names first, then self-describing ones).
+STREAM_AUDIO_FORMATS = MappingProxyType(
+    {s: RAW_FORMAT_NAMES + CONTAINER_FORMATS[s] for s in STREAM_SURFACES}
+)
+
+#: ``type`` values of the JSON messages each surface sends.
+SERVER_MESSAGE_TYPES = MappingProxyType(
+    {
+        "stt-stream": ("utterance", "partial_utterance", "done", "error"),
+        "svd-stream": ("frame", "done", "error"),
+        "pii-stream": ("utterance", "done", "error"),
+    }
+)
+
+#: Close codes the pages or specs name for each surface (subset of VELMA_CLOSE_CODES).
+STREAM_CLOSE_CODES = MappingProxyType(
+    {
+        "stt-stream": (1000, 1003, 1011, 4001, 4002, 4003, 4029),
+        "svd-stream": (1000, 1003, 1011, 4002, 4003, 4029),
+        "pii-stream": (1000, 1003, 1011, 4002, 4003, 4029),
+    }
+)
+
+
+def audio_format_error(surface: str, value: str) -> str:
+    """The documented ``error`` text for an ``audio_format`` the surface does not accept."""
+    allowed = sorted(STREAM_AUDIO_FORMATS[surface])
+    return f"Invalid audio_format={value!r}. Valid values: {allowed!r}"
+
+
+def sample_rate_error(value: int) -> str:
+    """The documented ``error`` text for a ``sample_rate`` outside the list."""
+    return f"Invalid sample_rate={value}. Valid values: {list(SAMPLE_RATES)!r}"
+
+
+def num_channels_error(value: int) -> str:
+    """The documented ``error`` text for a ``num_channels`` outside 1..8."""
+    return f"Invalid num_channels={value}. Must be between {MIN_CHANNELS} and {MAX_CHANNELS}"

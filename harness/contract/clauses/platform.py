@@ -10,7 +10,8 @@ convention, said so in the requirement.
 
 from __future__ import annotations
 
-from ..model import Clause, Outcome, Surface, Tier
+from ..build import clause
+from ..model import Acceptable, Clause, Surface, Tier
 from ..sources import AUTH_PAGE, src
 from ..tables import PLATFORM_AUTH_HEADERS, PLATFORM_MAX_SINGLE_FILE_BYTES, PLATFORM_PATHS
 
@@ -27,7 +28,7 @@ _S_POLL = src(AUTH_PAGE, "Modulate Platform API > Submission types (job_status p
 
 CLAUSES: tuple[Clause, ...] = (
     # --- authentication ---
-    Clause(
+    clause(
         id="platform/auth-headers",
         surface=_P,
         requirement=(
@@ -36,10 +37,10 @@ CLAUSES: tuple[Clause, ...] = (
         ),
         sources=(_S_HOSTS, _S_AUTH),
         tier=Tier.MUST,
-        outcomes=(Outcome(behaviour="request with valid accountuuid + apikey is not refused"),),
+        outcomes=(Acceptable(behaviour="request with valid accountuuid + apikey is not refused"),),
         tags=("auth",),
     ),
-    Clause(
+    clause(
         id="platform/auth-missing-header",
         surface=_P,
         requirement=(
@@ -48,10 +49,10 @@ CLAUSES: tuple[Clause, ...] = (
         ),
         sources=(_S_AUTH,),
         tier=Tier.INFO,
-        outcomes=(Outcome(status=401, behaviour="request refused, no job created"),),
+        outcomes=(Acceptable(status=401, behaviour="request refused, no job created"),),
         tags=("auth",),
     ),
-    Clause(
+    clause(
         id="platform/auth-invalid-key",
         surface=_P,
         requirement=(
@@ -60,10 +61,10 @@ CLAUSES: tuple[Clause, ...] = (
         ),
         sources=(_S_AUTH,),
         tier=Tier.INFO,
-        outcomes=(Outcome(status=401, behaviour="request refused, no job created"),),
+        outcomes=(Acceptable(status=401, behaviour="request refused, no job created"),),
         tags=("auth",),
     ),
-    Clause(
+    clause(
         id="platform/auth-velma-key-not-accepted",
         surface=_P,
         requirement=(
@@ -73,11 +74,11 @@ CLAUSES: tuple[Clause, ...] = (
         ),
         sources=(_S_HOSTS, _S_AUTH),
         tier=Tier.INFO,
-        outcomes=(Outcome(status=401, behaviour="request refused, no job created"),),
+        outcomes=(Acceptable(status=401, behaviour="request refused, no job created"),),
         tags=("auth",),
     ),
     # --- submission types ---
-    Clause(
+    clause(
         id="platform/submit-realtime-websocket",
         surface=_P,
         requirement=(
@@ -86,10 +87,10 @@ CLAUSES: tuple[Clause, ...] = (
         ),
         sources=(_S_TYPES,),
         tier=Tier.MUST,
-        outcomes=(Outcome(behaviour="2xx JSON body with a non-empty string `realtime_url`"),),
+        outcomes=(Acceptable(behaviour="2xx JSON body with a non-empty string `realtime_url`"),),
         tags=("platform-jobs", "websocket"),
     ),
-    Clause(
+    clause(
         id="platform/submit-realtime-with-files",
         surface=_P,
         requirement=(
@@ -100,12 +101,12 @@ CLAUSES: tuple[Clause, ...] = (
         sources=(_S_TYPES,),
         tier=Tier.INFO,
         outcomes=(
-            Outcome(status=400, behaviour="no realtime_url issued"),
-            Outcome(behaviour="files ignored and a realtime_url issued"),
+            Acceptable(status=400, behaviour="no realtime_url issued"),
+            Acceptable(behaviour="files ignored and a realtime_url issued"),
         ),
         tags=("platform-jobs", "validation"),
     ),
-    Clause(
+    clause(
         id="platform/submit-single-file",
         surface=_P,
         requirement=(
@@ -114,10 +115,10 @@ CLAUSES: tuple[Clause, ...] = (
         ),
         sources=(_S_TYPES, _S_POLL),
         tier=Tier.MUST,
-        outcomes=(Outcome(behaviour="2xx; the job's job_id is known and job_status finds it"),),
+        outcomes=(Acceptable(behaviour="2xx; the job's job_id is known and job_status finds it"),),
         tags=("platform-jobs",),
     ),
-    Clause(
+    clause(
         id="platform/submit-single-file-too-large",
         surface=_P,
         requirement=(
@@ -126,10 +127,10 @@ CLAUSES: tuple[Clause, ...] = (
         ),
         sources=(_S_TYPES,),
         tier=Tier.INFO,
-        outcomes=(Outcome(status=413, behaviour="no job created for the oversized file"),),
+        outcomes=(Acceptable(status=413, behaviour="no job created for the oversized file"),),
         tags=("platform-jobs", "validation"),
     ),
-    Clause(
+    clause(
         id="platform/submit-multi-file",
         surface=_P,
         requirement=(
@@ -140,11 +141,13 @@ CLAUSES: tuple[Clause, ...] = (
         sources=(_S_TYPES,),
         tier=Tier.MUST,
         outcomes=(
-            Outcome(behaviour="each upload 2xx; after finalize the job completes with all files"),
+            Acceptable(
+                behaviour="each upload 2xx; after finalize the job completes with all files"
+            ),
         ),
         tags=("platform-jobs",),
     ),
-    Clause(
+    clause(
         id="platform/multi-file-unfinalized",
         surface=_P,
         requirement=(
@@ -154,10 +157,10 @@ CLAUSES: tuple[Clause, ...] = (
         ),
         sources=(_S_TYPES, _S_POLL),
         tier=Tier.INFO,
-        outcomes=(Outcome(behaviour='job_status.status != "completed" before finalize_job'),),
+        outcomes=(Acceptable(behaviour='job_status.status != "completed" before finalize_job'),),
         tags=("platform-jobs",),
     ),
-    Clause(
+    clause(
         id="platform/multi-file-after-finalize",
         surface=_P,
         requirement=(
@@ -166,11 +169,11 @@ CLAUSES: tuple[Clause, ...] = (
         ),
         sources=(_S_TYPES,),
         tier=Tier.INFO,
-        outcomes=(Outcome(status=409, behaviour="the finished job is left unchanged"),),
+        outcomes=(Acceptable(status=409, behaviour="the finished job is left unchanged"),),
         tags=("platform-jobs",),
     ),
     # --- job status ---
-    Clause(
+    clause(
         id="platform/job-status-completes",
         surface=_P,
         requirement=(
@@ -179,10 +182,12 @@ CLAUSES: tuple[Clause, ...] = (
         ),
         sources=(_S_POLL,),
         tier=Tier.MUST,
-        outcomes=(Outcome(behaviour='JSON body with `status`; eventually status == "completed"'),),
+        outcomes=(
+            Acceptable(behaviour='JSON body with `status`; eventually status == "completed"'),
+        ),
         tags=("platform-jobs",),
     ),
-    Clause(
+    clause(
         id="platform/job-status-results",
         surface=_P,
         requirement=(
@@ -191,10 +196,10 @@ CLAUSES: tuple[Clause, ...] = (
         ),
         sources=(_S_POLL,),
         tier=Tier.MUST,
-        outcomes=(Outcome(behaviour="completed job_status body contains non-empty results"),),
+        outcomes=(Acceptable(behaviour="completed job_status body contains non-empty results"),),
         tags=("platform-jobs",),
     ),
-    Clause(
+    clause(
         id="platform/job-status-unknown-job",
         surface=_P,
         requirement=(
@@ -203,7 +208,7 @@ CLAUSES: tuple[Clause, ...] = (
         ),
         sources=(_S_POLL,),
         tier=Tier.INFO,
-        outcomes=(Outcome(status=404, behaviour="no job data disclosed"),),
+        outcomes=(Acceptable(status=404, behaviour="no job data disclosed"),),
         tags=("platform-jobs", "not-found"),
     ),
 )
