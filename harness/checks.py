@@ -20,25 +20,20 @@ clause cites a sentence promising the exact text (``Clause.wording_source``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.client.evidence import exchange_of
-from harness.contract import Clause, Outcome, Tier
+from harness.contract import Acceptable, Clause, Tier
 from harness.contract.model import describe_codes
-
-PASSED = "passed"
-FAILED = "failed"
-NON_STRICT = "non-strict"
-INFORMATIONAL = "informational"
-SKIPPED = "skipped"
-ERROR = "error"
-OUTCOMES = (PASSED, FAILED, NON_STRICT, INFORMATIONAL, SKIPPED, ERROR)
-_SEVERITY = {PASSED: 0, SKIPPED: 0, INFORMATIONAL: 1, NON_STRICT: 2, FAILED: 4, ERROR: 3}
+from harness.outcomes import Outcome
+from harness.outcomes import worst as _worst
 
 
-def worst(outcomes: list[str]) -> str:
-    return max(outcomes, key=lambda o: _SEVERITY[o]) if outcomes else PASSED
+def worst(outcomes: list[str]) -> Outcome:
+    """The most severe verdict outcome (``passed`` for none)."""
+    return _worst(outcomes) or Outcome.PASSED
 
 
 @dataclass(frozen=True)
@@ -71,10 +66,10 @@ class Observation:
         return "; ".join(parts) or "nothing observable"
 
 
-def matches(outcome: Outcome, obs: Observation, *, text: bool = False) -> bool:
+def matches(outcome: Acceptable, obs: Observation, *, text: bool = False) -> bool:
     """Does the observation show this outcome? Unset outcome fields match anything.
 
-    The error text (``Outcome.detail``) is compared only with ``text=True``: verdicts judge
+    The error text (``Acceptable.detail``) is compared only with ``text=True``: verdicts judge
     codes, fields and behaviour first and the wording apart (see :func:`judge_all`).
     """
     if outcome.status is not None and outcome.status != obs.status:
@@ -95,7 +90,7 @@ def matches(outcome: Outcome, obs: Observation, *, text: bool = False) -> bool:
 @dataclass(frozen=True)
 class Verdict:
     clause: str
-    outcome: str
+    outcome: Outcome
     expected: tuple[str, ...]
     actual: str
     message: str
@@ -143,21 +138,21 @@ def wording_aspect(aspect: str = "data") -> str:
     return "wording" if aspect == "data" else f"{aspect}-wording"
 
 
-def _describe(outcomes: tuple[Outcome, ...], prefix: str = "") -> tuple[str, ...]:
+def _describe(outcomes: tuple[Acceptable, ...], prefix: str = "") -> tuple[str, ...]:
     return tuple(dict.fromkeys(f"{prefix}{o.describe(text=False)}" for o in outcomes))
 
 
 def _judge(
     clause: Clause, obs: Observation, *, expect: str | None, strict: bool, aspect: str
-) -> tuple[Verdict, tuple[Outcome, ...]]:
+) -> tuple[Verdict, tuple[Acceptable, ...]]:
     """The main verdict and the outcomes it matched (whose texts the wording is judged on)."""
     actual = obs.describe()
     if not clause.disputed:
         expected = _describe(clause.outcomes)
         matched = tuple(o for o in clause.outcomes if matches(o, obs))
-        outcome = PASSED if matched else _miss(clause.tier)
+        outcome = Outcome.PASSED if matched else _miss(clause.tier)
         if clause.tier is Tier.INFO:
-            outcome = INFORMATIONAL
+            outcome = Outcome.INFORMATIONAL
         msg = (
             "kept"
             if matched
@@ -184,11 +179,11 @@ def _judge(
         "chosen": pick,
         "alternatives": {a.key: a.summary for a in clause.alternatives},
     }
-    matched: tuple[Outcome, ...] = ()
+    matched: tuple[Acceptable, ...] = ()
     if pick == wanted:
-        outcome, msg = PASSED, f"kept, on the expected side '{wanted}'"
+        outcome, msg = Outcome.PASSED, f"kept, on the expected side '{wanted}'"
     elif pick is not None:
-        outcome = FAILED if strict else NON_STRICT
+        outcome = Outcome.FAILED if strict else Outcome.NON_STRICT
         msg = f"the target chose the documented side '{pick}', not the expected '{wanted}'"
     else:
         outcome = _miss(clause.tier)
@@ -198,13 +193,13 @@ def _judge(
     if pick is not None:
         matched = tuple(o for o in clause.alternative(pick).outcomes if matches(o, seen))
     if clause.tier is Tier.INFO:
-        outcome = INFORMATIONAL
+        outcome = Outcome.INFORMATIONAL
     verdict = Verdict(clause.id, outcome, expected, actual, msg, alternative, aspect=aspect)
     return verdict, matched
 
 
 def _judge_wording(
-    clause: Clause, obs: Observation, matched: tuple[Outcome, ...], aspect: str
+    clause: Clause, obs: Observation, matched: tuple[Acceptable, ...], aspect: str
 ) -> Verdict | None:
     """The wording verdict, or None when no matched outcome pins a text."""
     if not matched or any(o.detail is None for o in matched):
@@ -218,7 +213,7 @@ def _judge_wording(
     name = wording_aspect(aspect)
     if obs.detail in documented:
         msg = f"the error text is the documented one for {clause.id}"
-        return Verdict(clause.id, PASSED, expected, actual, msg, aspect=name)
+        return Verdict(clause.id, Outcome.PASSED, expected, actual, msg, aspect=name)
     why = {
         Tier.MUST: f"the text is promised by {clause.wording_source}",
         Tier.SHOULD: "the documents give it as an example",
@@ -231,8 +226,12 @@ def _judge_wording(
     return Verdict(clause.id, _miss(tier), expected, actual, msg, aspect=name)
 
 
-def _miss(tier: Tier) -> str:
-    return {Tier.MUST: FAILED, Tier.SHOULD: NON_STRICT, Tier.INFO: INFORMATIONAL}[tier]
+def _miss(tier: Tier) -> Outcome:
+    return {
+        Tier.MUST: Outcome.FAILED,
+        Tier.SHOULD: Outcome.NON_STRICT,
+        Tier.INFO: Outcome.INFORMATIONAL,
+    }[tier]
 
 
 # --------------------------------------------------------------------------- observing
@@ -242,21 +241,13 @@ def observe_http(
     response: Any, *, behaviour: bool | None = None, note: str = "", side: str | None = None
 ) -> Observation:
     """An :class:`Observation` of an httpx response (Modulate or KugelAudio error bodies)."""
-    detail: str | None = None
-    error_code: str | None = None
     body: Any = None
     if "json" in response.headers.get("content-type", ""):
         try:
             body = response.json()
         except ValueError:
             body = None
-    if isinstance(body, dict):
-        if isinstance(body.get("detail"), str):
-            detail = body["detail"]
-        if isinstance(body.get("error"), str) and detail is None:
-            detail = body["error"]  # KugelAudio's error text
-        if isinstance(body.get("error_code"), str):
-            error_code = body["error_code"]
+    detail, error_code = _error_fields(body, ("detail", "error"))  # Kugel: `error` is the text
     return Observation(
         status=response.status_code,
         detail=detail,
@@ -269,21 +260,44 @@ def observe_http(
     )
 
 
+@dataclass(frozen=True)
+class SocketReading:
+    """How one vendor's WebSocket messages are read: the hook of :func:`observe_ws`.
+
+    ``kinds`` names the kind of every message a session received; ``error`` picks the
+    error message (or refusal body) the observation reports, None for none. With
+    ``error_only_before_close`` an ``error`` kind counts only when it came right before a
+    close other than 1000 (Velma-2's rule); with ``note_from_result`` an observation given
+    no note describes the session instead.
+    """
+
+    kinds: Callable[[Any], Iterable[str]]
+    error: Callable[[Any], Mapping[str, Any] | None]
+    error_only_before_close: bool = True
+    note_from_result: bool = False
+
+
+# Velma-2: every message has a `type`; the last `error` message carries the text.
+VELMA_SOCKET = SocketReading(kinds=lambda r: r.types, error=lambda r: r.last_error)
+
+
 def observe_ws(
-    result: Any, *, behaviour: bool | None = None, note: str = "", side: str | None = None
+    result: Any,
+    *,
+    behaviour: bool | None = None,
+    note: str = "",
+    side: str | None = None,
+    reading: SocketReading = VELMA_SOCKET,
 ) -> Observation:
-    """An :class:`Observation` of a recorded WebSocket session (``harness.client.WsResult``)."""
-    messages = set(result.types)
-    err = result.last_error
-    detail = None
-    error_code = None
-    if err is not None:
-        text = err.get("error")
-        if isinstance(text, str):
-            detail = text
-        if isinstance(err.get("error_code"), str):
-            error_code = err["error_code"]
-    if result.close_code not in (None, 1000) and not result.error_before_close:
+    """An :class:`Observation` of a recorded WebSocket session (``harness.client.WsResult``),
+    its messages read the vendor's way (``reading``; Velma-2's by default)."""
+    messages = set(reading.kinds(result))
+    detail, error_code = _error_fields(reading.error(result), ("error",))
+    if (
+        reading.error_only_before_close
+        and result.close_code not in (None, 1000)
+        and not result.error_before_close
+    ):
         messages.discard("error")  # an error that did not come right before the close
     return Observation(
         status=result.handshake_status,
@@ -292,10 +306,19 @@ def observe_ws(
         error_code=error_code,
         messages=frozenset(messages),
         behaviour=behaviour,
-        note=note,
+        note=note or (result.describe() if reading.note_from_result else ""),
         side=side,
         exchange=exchange_of(result),
     )
+
+
+def _error_fields(body: Any, text_keys: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """(error text, error_code) of an error body: the first of ``text_keys`` holding text."""
+    if not isinstance(body, Mapping):
+        return None, None
+    text = next((body[k] for k in text_keys if isinstance(body.get(k), str)), None)
+    code = body.get("error_code")
+    return text, code if isinstance(code, str) else None
 
 
 def closed_at_once(result: Any) -> bool:

@@ -1,6 +1,6 @@
 """The ``harness`` command. Thin: parses arguments and delegates.
 
-Exit codes (shared by every subcommand):
+Exit codes (shared by every subcommand, :class:`harness.outcomes.ExitCode`):
   0  success / target conforms
   1  contract violations found
   2  usage, profile or input error (the message says which field and what was expected)
@@ -16,11 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-
-EXIT_OK = 0
-EXIT_VIOLATIONS = 1
-EXIT_USAGE = 2
-EXIT_HARNESS = 3
+from .outcomes import ExitCode
 
 
 class UsageError(Exception):
@@ -61,14 +57,14 @@ def _cmd_contract_list(args: argparse.Namespace) -> int:
     if args.json:
         json.dump([clause_to_dict(c) for c in clauses], sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return EXIT_OK
+        return ExitCode.CONFORMS
     if args.summary:
         _print_summary(clauses)
-        return EXIT_OK
+        return ExitCode.CONFORMS
     rows = [(c.id, c.tier.value, describe_outcomes(c), c.requirement) for c in clauses]
     print(render(("id", "tier", "keeps it", "requirement"), rows))
     print(f"\n{len(clauses)} clauses")
-    return EXIT_OK
+    return ExitCode.CONFORMS
 
 
 def _print_summary(clauses: Sequence[object]) -> None:
@@ -99,8 +95,10 @@ def _cmd_contract_show(args: argparse.Namespace) -> int:
     if args.json:
         json.dump(clause_to_dict(clause), sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return EXIT_OK
+        return ExitCode.CONFORMS
     print(f"{clause.id}  [{clause.tier.value}]  surface: {clause.surface.value}")
+    if clause.defined_at:
+        print(f"  defined at: {clause.defined_at}")
     print(f"  {clause.requirement}")
     for s in clause.sources:
         print(f"  source: {s}")
@@ -125,7 +123,7 @@ def _cmd_contract_show(args: argparse.Namespace) -> int:
                 print(f"      keeps it: {o.describe()}")
     if clause.tags:
         print(f"  tags: {', '.join(clause.tags)}")
-    return EXIT_OK
+    return ExitCode.CONFORMS
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -144,7 +142,7 @@ def _cmd_fixtures_build(args: argparse.Namespace) -> int:
     manifest = build(out, force=args.force)
     print(f"{len(manifest.entries)} fixtures in {out}: {manifest.stats.summary()}")
     print(f"manifest: {out / 'manifest.json'}")
-    return EXIT_OK
+    return ExitCode.CONFORMS
 
 
 def _cmd_fixtures_list(args: argparse.Namespace) -> int:
@@ -163,7 +161,7 @@ def _cmd_fixtures_list(args: argparse.Namespace) -> int:
     if args.json:
         json.dump([e.to_json() for e in entries], sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return EXIT_OK
+        return ExitCode.CONFORMS
     rows = [
         (
             e.id,
@@ -180,14 +178,14 @@ def _cmd_fixtures_list(args: argparse.Namespace) -> int:
     headers = ("id", "kind", "format", "rate", "ch", "duration_s", "bytes", "tags")
     print(render(headers, rows, max_width=48))
     print(f"\n{len(entries)} fixtures")
-    return EXIT_OK
+    return ExitCode.CONFORMS
 
 
 # --------------------------------------------------------------------------- emulator
 
 
 def _cmd_emulate(args: argparse.Namespace) -> int:
-    from .emulator import ConfigError, load_config, serve
+    from .emulator import ConfigError, load_emulator_config, serve
     from .emulator.config import ROLES
     from .emulator.profile import profile_toml
     from .emulator.server import BindError, free_port, is_loopback_host
@@ -197,7 +195,7 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
             f"--host {args.host!r} is not a loopback address; add --public to serve on it"
         )
     try:
-        config = load_config(args.config)
+        config = load_emulator_config(args.config)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     port = (
@@ -229,7 +227,7 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
         serve(args.host, port, config, on_ready=ready)
     except BindError as exc:
         raise UsageError(f"{exc} (is the port in use?)") from None
-    return EXIT_OK
+    return ExitCode.CONFORMS
 
 
 # --------------------------------------------------------------------------- reports
@@ -255,7 +253,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(result.format_text())
-    return EXIT_VIOLATIONS if result.has_regressions else EXIT_OK
+    return ExitCode.VIOLATIONS if result.has_regressions else ExitCode.CONFORMS
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -266,7 +264,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise UsageError(f"--dir: {exc}") from None
     html = args.html or not args.allure
-    status = EXIT_OK
+    status = ExitCode.CONFORMS
     paths: list[Path] = [where / "conformance.json"]
     if html:
         run = _load_report(str(where))
@@ -278,7 +276,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             print(result.message)
         else:
             print(f"harness: error: {result.message}", file=sys.stderr)
-            status = EXIT_USAGE
+            status = ExitCode.USAGE
     return status
 
 
@@ -486,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except UsageError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return 130
@@ -495,20 +493,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
-        return 0
+        return ExitCode.CONFORMS
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         from .audio import AudioSpecError
 
         if isinstance(exc, AudioSpecError):
             print(f"harness: error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            return ExitCode.USAGE
         print(f"harness: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("(set HARNESS_DEBUG=1 for the traceback)", file=sys.stderr)
         import os
 
         if os.environ.get("HARNESS_DEBUG"):
             raise
-        return EXIT_HARNESS
+        return ExitCode.COULD_NOT_TEST
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """``harness run`` and ``harness replay``: run the suites with pytest, then write the reports.
 
-The suites run in this process through ``pytest.main``; ``harness.suite_plugin``
+The suites run in this process through ``pytest.main``; ``harness.plugin``
 (loaded by ``suites/conftest.py``) starts the embedded emulator or reads the
 profile, records every case into ``conformance.json`` as it goes, and sets the
-exit code: 0 conforms, 1 violations, 2 usage/profile error, 3 could not test.
+exit code (:class:`harness.outcomes.ExitCode`): 0 conforms, 1 violations, 2 usage/profile
+error, 3 could not test.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+from harness.outcomes import ExitCode
+
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 
 
@@ -82,12 +84,12 @@ def run(opts: RunOptions) -> int:
 
     if not SUITES_DIR.is_dir():
         print(f"harness: error: the suites folder {SUITES_DIR} is missing", file=sys.stderr)
-        return EXIT_HARNESS
+        return ExitCode.COULD_NOT_TEST
     if opts.target:
         problem = _check_profile(opts.target)
         if problem:
             print(f"harness: error: {problem}", file=sys.stderr)
-            return EXIT_USAGE
+            return ExitCode.USAGE
     previous = latest_name(opts.report_base or "reports")
     run_dir = make_run_dir(opts.report_base or "reports")
     code = _pytest_main(pytest_args(opts, run_dir))
@@ -111,9 +113,9 @@ def _pytest_main(args: list[str]) -> int:
         status = int(exc.code or 0)
     # pytest's own codes, when our plugin could not set one of ours:
     return {
-        int(pytest.ExitCode.USAGE_ERROR): EXIT_USAGE,
-        int(pytest.ExitCode.NO_TESTS_COLLECTED): EXIT_USAGE,
-        int(pytest.ExitCode.INTERNAL_ERROR): EXIT_HARNESS,
+        int(pytest.ExitCode.USAGE_ERROR): ExitCode.USAGE,
+        int(pytest.ExitCode.NO_TESTS_COLLECTED): ExitCode.USAGE,
+        int(pytest.ExitCode.INTERNAL_ERROR): ExitCode.COULD_NOT_TEST,
     }.get(status, status)
 
 
@@ -131,16 +133,16 @@ def finish(run_dir: Path, code: int, *, quiet: bool = False, previous: str | Non
         print(
             f"harness: no report was written in {run_dir} (see the messages above)", file=sys.stderr
         )
-        return code if code != EXIT_OK else EXIT_HARNESS
+        return code if code != ExitCode.CONFORMS else ExitCode.COULD_NOT_TEST
     try:
         result = load_run(report)
     except ReportFormatError as exc:
         print(f"harness: the report could not be read back: {exc}", file=sys.stderr)
-        return EXIT_HARNESS
-    if not result.cases and not result.aborted and code in (EXIT_OK, EXIT_USAGE):
+        return ExitCode.COULD_NOT_TEST
+    if not result.cases and not result.aborted and code in (ExitCode.CONFORMS, ExitCode.USAGE):
         discard_run_dir(run_dir, previous)
         print("harness: nothing was run, so no report was written", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     write_html(result, run_dir / "index.html")
     if not quiet:
         paths = [str(run_dir / n) for n in ("conformance.json", "index.html", "junit.xml")]
@@ -164,20 +166,20 @@ def replay(case_id: str, report_dir: str | Path, opts: RunOptions) -> int:
         previous = load_run(where)
     except (ReportFormatError, FileNotFoundError, OSError) as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     matches = [c for c in previous.cases if c.id == case_id]
     if not matches:
         close = [c.id for c in previous.cases if case_id in c.id][:5]
         hint = f"; similar: {', '.join(close)}" if close else ""
         print(f"harness: error: no case {case_id!r} in {where}{hint}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if not matches[0].nodeid:
         print(f"harness: error: case {case_id!r} in {where} has no nodeid", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     problem = _replay_target(previous.target, opts)
     if problem:
         print(f"harness: error: {problem}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     opts.strict = opts.strict or previous.strict
     opts.report_base = opts.report_base or str(where.parent)
     opts.nodeids = [str(SUITES_DIR.parent / matches[0].nodeid)]

@@ -7,6 +7,7 @@ import pytest
 
 from harness.checks import (
     Observation,
+    SocketReading,
     judge,
     judge_all,
     matches,
@@ -15,14 +16,14 @@ from harness.checks import (
     worst,
 )
 from harness.client.ws import WsResult
-from harness.contract import Alternative, Clause, Outcome, Source, Surface, Tier
+from harness.contract import Acceptable, Alternative, Clause, Source, Surface, Tier
 
 SRC = (Source("seeds/x.txt", "s"),)
 
 
 def _clause(tier: Tier = Tier.MUST, **kw) -> Clause:
     base = dict(id="svd-batch/x", surface=Surface.SVD_BATCH, requirement="r", sources=SRC, tier=tier,
-                outcomes=(Outcome(status=422, detail="too short"),))  # fmt: skip
+                outcomes=(Acceptable(status=422, detail="too short"),))  # fmt: skip
     base.update(kw)
     return Clause(**base)
 
@@ -32,8 +33,8 @@ def _disputed(tier: Tier = Tier.MUST) -> Clause:
         tier,
         outcomes=(),
         alternatives=(
-            Alternative("429", "a", SRC, (Outcome(status=429),)),
-            Alternative("403", "b", SRC, (Outcome(status=403),)),
+            Alternative("429", "a", SRC, (Acceptable(status=429),)),
+            Alternative("403", "b", SRC, (Acceptable(status=403),)),
         ),
         preferred="403",
         rationale="why",
@@ -60,7 +61,7 @@ def _kugel(**kw) -> Clause:
         id="kugel-http/x",
         surface=Surface.KUGEL_HTTP,
         wording=Tier.INFO,
-        outcomes=(Outcome(status=404, error_code="NOT_FOUND", detail="Voice not found"),),
+        outcomes=(Acceptable(status=404, error_code="NOT_FOUND", detail="Voice not found"),),
         **kw,
     )
 
@@ -117,12 +118,12 @@ def test_wording_is_must_only_with_a_source_and_never_above_the_clause():
 
 
 def test_a_matched_outcome_without_text_leaves_the_wording_free():
-    c = _clause(outcomes=(Outcome(status=422, detail="too short"), Outcome(status=422)))
+    c = _clause(outcomes=(Acceptable(status=422, detail="too short"), Acceptable(status=422)))
     assert _aspects(judge_all(c, Observation(status=422, detail="anything"))) == {"data": "passed"}
 
 
 def test_several_documented_texts_any_one_passes():
-    c = _clause(outcomes=(Outcome(status=403, detail="a"), Outcome(status=403, detail="b")))
+    c = _clause(outcomes=(Acceptable(status=403, detail="a"), Acceptable(status=403, detail="b")))
     assert _aspects(judge_all(c, Observation(status=403, detail="b")))["wording"] == "passed"
     w = judge_all(c, Observation(status=403, detail="c"))[1]
     assert w.outcome == "non-strict" and w.expected == ("'a'", "'b'")
@@ -137,8 +138,8 @@ def test_disputed_wording_is_judged_on_the_side_chosen():
     c = _clause(
         outcomes=(),
         alternatives=(
-            Alternative("429", "a", SRC, (Outcome(status=429, detail="Insufficient credits."),)),
-            Alternative("403", "b", SRC, (Outcome(status=403, detail="monthly limit reached"),)),
+            Alternative("429", "a", SRC, (Acceptable(status=429, detail="Insufficient credits."),)),
+            Alternative("403", "b", SRC, (Acceptable(status=403, detail="monthly limit reached"),)),
         ),
         preferred="403",
         rationale="why",
@@ -184,14 +185,14 @@ def test_disputed_clause_names_the_side_chosen():
 
 
 def test_behaviour_outcomes_need_the_case_to_confirm():
-    c = _clause(outcomes=(Outcome(status=200, behaviour="frames ordered"),))
+    c = _clause(outcomes=(Acceptable(status=200, behaviour="frames ordered"),))
     assert judge(c, Observation(status=200)).outcome == "failed"
     assert judge(c, Observation(status=200, behaviour=False)).outcome == "failed"
     assert judge(c, Observation(status=200, behaviour=np.bool_(True))).outcome == "passed"
 
 
 def test_a_case_can_name_the_side_when_sides_differ_only_in_behaviour():
-    same = (Outcome(message="utterance", behaviour="x"),)
+    same = (Acceptable(message="utterance", behaviour="x"),)
     c = _clause(
         outcomes=(),
         alternatives=(Alternative("a", "a", SRC, same), Alternative("b", "b", SRC, same)),
@@ -209,10 +210,31 @@ def test_a_case_can_name_the_side_when_sides_differ_only_in_behaviour():
 def test_error_only_counts_when_it_comes_right_before_the_close():
     r = WsResult(url="ws://x", messages=[{"type": "error", "error": "bad"}, {"type": "frame"}],
                  order=["json:error", "json:frame"], close_code=4002, closed_by="server")  # fmt: skip
-    o = Outcome(close_code=4002, message="error")
+    o = Acceptable(close_code=4002, message="error")
     assert not matches(o, observe_ws(r))
     r.order = ["json:frame", "json:error"]
     assert matches(o, observe_ws(r))
+
+
+def test_a_vendor_reading_names_kinds_and_errors_its_own_way():
+    """The hook of observe_ws: kinds by marker, the refusal body as the error, no
+    before-the-close rule, and the session described when no note is given."""
+    reading = SocketReading(
+        kinds=lambda r: ["error" if "error_code" in m else "audio" for m in r.messages],
+        error=lambda r: r.handshake_json,
+        error_only_before_close=False,
+        note_from_result=True,
+    )
+    refused = WsResult(url="ws://x", handshake_status=401,
+                       handshake_body=b'{"error": "Unauthorized", "error_code": "UNAUTHORIZED"}')  # fmt: skip
+    obs = observe_ws(refused, reading=reading)
+    assert (obs.status, obs.detail, obs.error_code) == (401, "Unauthorized", "UNAUTHORIZED")
+    assert obs.note == "handshake refused with HTTP 401"
+    assert observe_ws(refused).detail is None  # Velma-2's reading: messages only
+    framed = WsResult(url="ws://x", messages=[{"error_code": "X", "error": "e"}, {"audio": ""}],
+                      order=["json:None", "json:None"], close_code=4500)  # fmt: skip
+    assert observe_ws(framed, reading=reading).messages == {"error", "audio"}
+    assert WsResult(url="ws://x", handshake_body=b"<html>").handshake_json is None
 
 
 def test_worst_orders_outcomes():

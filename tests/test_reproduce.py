@@ -287,17 +287,20 @@ def test_a_failed_case_gets_the_script_of_the_exchange_its_verdict_judged(tmp_pa
     from types import SimpleNamespace
 
     from harness.checks import Verdict
-    from harness.suite_plugin import _attach_exchange
+    from harness.outcomes import Outcome
+    from harness.plugin.entries import attach_exchange
+    from harness.report.model import Case
 
     client, rec = _client(_answer(400))
     client.post("/judged", headers={"X-API-Key": SECRET}, content=b"clip.au bytes")
     client.post("/later", headers={"X-API-Key": SECRET}, content=b"clip.txt bytes")
     verdict = Verdict("c/x", "failed", ("HTTP 422",), "HTTP 400", "m", extra={"exchange": 0})
     hs = SimpleNamespace(reproduce=ReproduceWriter(tmp_path, VARS, BASES))
-    entry = {"id": "c/x::t", "clause": "c/x", "tier": "MUST", "outcome": "failed",
-             "expected": ["HTTP 422"], "actual": "HTTP 400", "message": ""}  # fmt: skip
-    _attach_exchange(entry, SimpleNamespace(recorder=rec), verdict, hs)
-    script = (tmp_path / entry["reproducer"]["file"]).read_text()
+    record = Case("c/x::t", "c/x", "stt-batch", Outcome.FAILED, tier="MUST",
+                  expected=["HTTP 422"], actual="HTTP 400", message="")  # fmt: skip
+    attach_exchange(record, SimpleNamespace(recorder=rec), verdict, hs)
+    assert record.reproducer is not None and record.reproducer.file
+    script = (tmp_path / record.reproducer.file).read_text()
     assert "/judged" in script and "clip.au bytes" in script and "/later" not in script
-    assert [bool(e.get("judged")) for e in entry["evidence"]] == [True, False]
+    assert [bool(e.get("judged")) for e in record.evidence] == [True, False]
     assert "The case made 2 requests/sessions; this is #1" in script

@@ -15,7 +15,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from .model import OUTCOMES, REASONS, SEVERITY, Case, Run, worst
+from harness.outcomes import worst
+
+from .model import OUTCOMES, REASONS, SEVERITY, Case, Run
 from .summary import not_run_text
 
 TEMPLATE = "index.html.j2"

@@ -11,29 +11,22 @@ a verdict (nothing skipped, nothing errored).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import configio as cio
+from harness.configio import FieldError
+from harness.outcomes import BY_SEVERITY, NOT_TESTED, Outcome
+
 SCHEMA_VERSION = 1
 REPORT_FILE = "conformance.json"
 
-#: Every case outcome, in the order reports list them (after Autobahn|Testsuite).
-OUTCOMES: tuple[str, ...] = (
-    "passed",
-    "failed",
-    "non-strict",
-    "informational",
-    "skipped",
-    "error",
-)
-
-#: Worst first: the colour a clause gets when several of its cases disagree.
-SEVERITY: tuple[str, ...] = ("failed", "error", "non-strict", "informational", "passed", "skipped")
-
-#: The outcomes of a case that was not tested (never a violation).
-NOT_TESTED_OUTCOMES: tuple[str, ...] = ("skipped", "error")
+#: Every case outcome, in the order reports list them; worst first; not tested.
+OUTCOMES: tuple[str, ...] = tuple(Outcome)
+SEVERITY: tuple[str, ...] = BY_SEVERITY
+NOT_TESTED_OUTCOMES: tuple[str, ...] = NOT_TESTED
 
 #: Why a case was not tested: ``reason`` of a case and key of ``not_tested_by_reason``.
 REASONS: dict[str, str] = {
@@ -58,16 +51,7 @@ class ReportFormatError(ValueError):
         self.where = where
         self.field = field_path
         self.problem = problem
-        super().__init__(f"{where}: field {field_path!r}: {problem}")
-
-
-def worst(outcomes: Iterable[str]) -> str | None:
-    """The most severe of ``outcomes`` (see :data:`SEVERITY`), or ``None`` for none."""
-    found = set(outcomes)
-    for o in SEVERITY:
-        if o in found:
-            return o
-    return None
+        super().__init__(f"{where}: {field_path}: {problem}")
 
 
 # --------------------------------------------------------------------------- dataclasses
@@ -145,7 +129,7 @@ class Case:
     id: str
     clause: str
     surface: str
-    outcome: str
+    outcome: Outcome
     nodeid: str | None = None
     tier: str | None = None
     requirement: str | None = None
@@ -165,7 +149,7 @@ class Case:
 
     @property
     def tested(self) -> bool:
-        return self.outcome not in NOT_TESTED_OUTCOMES
+        return Outcome(self.outcome).tested
 
     def to_dict(self) -> dict[str, Any]:
         d = self._fields()
@@ -441,7 +425,8 @@ def compute_coverage(cases: Iterable[Case], catalog: Mapping[str, str]) -> Cover
 
 
 class _Reader:
-    """Typed field access that raises :class:`ReportFormatError` with a path."""
+    """``conformance.json`` fields through :mod:`harness.configio` (the one typed reader);
+    its errors become :class:`ReportFormatError` naming this file and the field."""
 
     def __init__(self, where: str) -> None:
         self.where = where
@@ -449,54 +434,37 @@ class _Reader:
     def fail(self, path: str, problem: str) -> ReportFormatError:
         return ReportFormatError(self.where, path, problem)
 
+    def _check(self, check: Callable[..., Any], value: Any, path: str, **kw: Any) -> Any:
+        try:
+            return check(value, path, **kw)
+        except FieldError as exc:
+            raise self.fail(exc.path, exc.problem) from None
+
     def obj(self, value: Any, path: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(path, f"expected an object, got {_kind(value)}")
-        return value
+        return self._check(cio.table, value, path, what="an object")
 
     def req(self, d: dict[str, Any], key: str, path: str) -> Any:
         if key not in d:
-            raise self.fail(f"{path}.{key}" if path else key, "missing")
+            raise self.fail(cio.join(path, key), "expected a value, got nothing")
         return d[key]
 
     def str_(self, value: Any, path: str, *, optional: bool = False) -> str | None:
-        if value is None and optional:
-            return None
-        if not isinstance(value, str):
-            raise self.fail(path, f"expected a string, got {_kind(value)}")
-        return value
+        return None if value is None and optional else self._check(cio.string, value, path)
 
     def int_(self, value: Any, path: str, *, optional: bool = False) -> int | None:
-        if value is None and optional:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise self.fail(path, f"expected an integer, got {_kind(value)}")
-        return value
+        return None if value is None and optional else self._check(cio.integer, value, path)
 
     def num(self, value: Any, path: str, *, optional: bool = False) -> float | None:
-        if value is None and optional:
-            return None
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise self.fail(path, f"expected a number, got {_kind(value)}")
-        return float(value)
+        return None if value is None and optional else self._check(cio.number, value, path)
 
     def bool_(self, value: Any, path: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(path, f"expected true or false, got {_kind(value)}")
-        return value
+        return self._check(cio.boolean, value, path)
 
     def list_(self, value: Any, path: str) -> list[Any]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise self.fail(path, f"expected a list, got {_kind(value)}")
-        return value
+        return [] if value is None else self._check(cio.array, value, path)
 
     def str_list(self, value: Any, path: str) -> list[str]:
-        items = self.list_(value, path)
-        for i, v in enumerate(items):
-            self.str_(v, f"{path}[{i}]")
-        return list(items)
+        return [] if value is None else self._check(cio.strings, value, path)
 
     def str_map(self, value: Any, path: str) -> dict[str, str]:
         if value is None:
@@ -507,26 +475,13 @@ class _Reader:
         return dict(d)
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "an object",
-    }.get(type(value), type(value).__name__)
-
-
 def parse_case(data: Any, where: str = "case", path: str = "case") -> Case:
     """One case object; raises :class:`ReportFormatError` naming the bad field."""
     r = _Reader(where)
     d = r.obj(data, path)
     outcome = r.str_(r.req(d, "outcome", path), f"{path}.outcome")
     if outcome not in OUTCOMES:
-        raise r.fail(f"{path}.outcome", f"expected one of {', '.join(OUTCOMES)}; got {outcome!r}")
+        raise r.fail(f"{path}.outcome", f"expected {cio.one_of(OUTCOMES)}, got {outcome!r}")
     alt = d.get("alternative")
     alternative = None
     if alt is not None:
@@ -559,7 +514,7 @@ def parse_case(data: Any, where: str = "case", path: str = "case") -> Case:
         id=r.str_(r.req(d, "id", path), f"{path}.id"),  # type: ignore[arg-type]
         clause=r.str_(r.req(d, "clause", path), f"{path}.clause"),  # type: ignore[arg-type]
         surface=r.str_(r.req(d, "surface", path), f"{path}.surface"),  # type: ignore[arg-type]
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=Outcome(outcome),
         nodeid=r.str_(d.get("nodeid"), f"{path}.nodeid", optional=True),
         tier=r.str_(d.get("tier"), f"{path}.tier", optional=True),
         requirement=r.str_(d.get("requirement"), f"{path}.requirement", optional=True),
@@ -610,7 +565,7 @@ def parse_run(data: Any, where: str = REPORT_FILE) -> Run:
     for i, c in enumerate(r.list_(d.get("cases"), "cases")):
         case = parse_case(c, where, f"cases[{i}]")
         if case.id in seen:
-            raise r.fail(f"cases[{i}].id", f"duplicate case id {case.id!r}")
+            raise r.fail(f"cases[{i}].id", f"expected an id no other case has, got {case.id!r}")
         seen.add(case.id)
         cases.append(case)
     aborted = None

@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.outcomes import ExitCode, exit_code
+
 from .model import (
     REPORT_FILE,
     SCHEMA_VERSION,
@@ -67,7 +69,8 @@ def _harness_version() -> str | None:
 
 
 def _fill_from_catalog(case: Case) -> None:
-    """Fill what the runner left out (tier, requirement, sources, alternatives' summaries)."""
+    """Fill what a hand-written case left out (tier, requirement, sources, alternatives'
+    summaries). The run's own records come complete (``harness.plugin.entries``)."""
     from harness.contract import UnknownClauseError, get
 
     try:
@@ -158,17 +161,20 @@ class ReportWriter:
         self._flush()
         return self._run
 
-    def add_case(self, case_dict: dict[str, Any]) -> Case:
+    def add_case(self, case: Case | dict[str, Any]) -> Case:
         """Record one finished case and rewrite the file.
 
+        A :class:`Case` is recorded as it is; a dict (a hand-written case: tests, the
+        sample run) is validated and what it leaves out is filled from the catalog.
         Raises :class:`~harness.report.model.ReportFormatError` for a malformed case and
         ``ValueError`` for a case ID already recorded in this run.
         """
         run = self.run
-        case = parse_case(case_dict, where="add_case", path="case")
+        if not isinstance(case, Case):
+            case = parse_case(case, where="add_case", path="case")
+            _fill_from_catalog(case)
         if case.id in self._ids:
             raise ValueError(f"case {case.id!r} was already added to this run")
-        _fill_from_catalog(case)
         run.cases.append(case)
         self._ids.add(case.id)
         # Mid-run rewrites cost more as the report grows: keep them under ~10% of the run
@@ -178,7 +184,7 @@ class ReportWriter:
             self._flush()
         return case
 
-    def abort(self, reason: str, exit_code: int = 3) -> Run:
+    def abort(self, reason: str, exit_code: int = ExitCode.COULD_NOT_TEST) -> Run:
         """The run stopped early (e.g. the target is unreachable): not finished, not complete."""
         run = self.run
         run.aborted = Aborted(reason=reason, exit_code=exit_code)
@@ -227,20 +233,11 @@ class ReportWriter:
 
 
 def exit_code_for(run: Run, *, require_complete: bool = False) -> int:
-    """0 no ``failed``; 1 at least one ``failed``; 2 no case ran; 3 aborted, no case tested
-    (every one skipped or errored), or (``require_complete``) any case skipped or errored."""
+    """The exit code of ``run`` (see :func:`harness.outcomes.exit_code`): an aborted run's
+    own code, else the one its case outcomes decide."""
     if run.aborted is not None:
         return run.aborted.exit_code
-    summary = compute_summary(run.cases)
-    if summary["failed"]:
-        return 1
-    if not summary["total"]:
-        return 2
-    if summary["error"] + summary["skipped"] == summary["total"]:  # nothing was tested
-        return 3
-    if require_complete and summary["skipped"] + summary["error"]:
-        return 3
-    return 0
+    return exit_code((c.outcome for c in run.cases), require_complete=require_complete)
 
 
 # --------------------------------------------------------------------------- run directories
