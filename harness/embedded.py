@@ -25,20 +25,21 @@ class EmbeddedTarget:
 
 def start_embedded(config_path: str | Path | None = None) -> EmbeddedTarget:
     """Start the emulator (default or given config) and describe it as a profile."""
-    from harness.emulator.child import start_process
+    from harness.emulator.child import start_child
     from harness.emulator.config import ROLES
+    from harness.emulator.wire import CONTROL_PREFIX
 
     # The emulator runs in its own process so that client and target use both cores.
     # The run's default config models processing time x FAST_TIME_SCALE.
     fast = FAST_TIME_SCALE if config_path is None else None
-    running = start_process(config_path, time_scale=fast)
+    running = start_child(config_path, time_scale=fast)
     config = running.config
     keys = {
         role: Secret(key, f"EMULATOR_{role.upper()}_KEY")
         for role in ROLES
         if (key := config.key_for_role(role)) is not None
     }
-    ws = "ws" + running.base_url[len("http") :]
+    ws = running.ws_base_url
     limits: dict[str, object] = {}
     valid = config.key_for_role("valid")
     if valid is not None:
@@ -62,7 +63,7 @@ def start_embedded(config_path: str | Path | None = None) -> EmbeddedTarget:
         platform=Service(running.base_url, None, platform_keys, {}),
         kugel=Service(running.base_url, ws, kugel_keys, {"max_characters": config.kugel.max_chars}),
         emulator=EmulatorControl(
-            running.base_url + "/_emulator", Secret(running.token, "EMULATOR_CONTROL_TOKEN")
+            running.base_url + CONTROL_PREFIX, Secret(running.token, "EMULATOR_CONTROL_TOKEN")
         ),
         source=f"<embedded emulator, config {config_path or 'default'}>",
     )

@@ -13,7 +13,6 @@ from test_emulator_helpers import VALID, config, running
 from websockets.asyncio.client import connect
 
 from harness.contract import tables as T
-from harness.contract.clauses import velma_stream as V
 from harness.emulator import RunningEmulator
 from harness.emulator.benign import (
     BENIGN,
@@ -70,13 +69,13 @@ def test_an_unknown_variant_lists_the_known_ones():
 KNOWN_TEXTS = sorted(
     {
         *(getattr(T, n) for n in dir(T) if n.startswith("DETAIL_") and isinstance(getattr(T, n), str)),
-        *(getattr(V, n) for n in dir(V) if n.startswith("ERR_") and isinstance(getattr(V, n), str)),
+        *(getattr(T, n) for n in dir(T) if n.startswith("ERR_") and isinstance(getattr(T, n), str)),
         *ROWS,
         DETAIL_INVALID_KEY,
         DETAIL_CONCURRENCY,
         DETAIL_TOO_LARGE,
-        V.audio_format_error("svd-stream", "mp2"),
-        V.sample_rate_error(50000),
+        T.audio_format_error("svd-stream", "mp2"),
+        T.sample_rate_error(50000),
     }
 )  # fmt: skip
 
@@ -89,7 +88,7 @@ def test_every_known_error_text_is_reworded_not_just_prefixed(text):
 
 
 def test_rewording_keeps_echoed_values():
-    text = V.audio_format_error("svd-stream", "invalid")
+    text = T.audio_format_error("svd-stream", "invalid")
     new = reword(text)
     assert "'invalid'" in new and new.startswith("Malformed audio_format=")
     assert reword("zzz") == REWORD_PREFIX + "zzz"  # no synonym: still different

@@ -11,7 +11,12 @@ from test_emulator_helpers import TEST_CATALOG, with_alternatives
 
 from harness.contract import disputed
 from harness.emulator.admission import Admission, Reason
-from harness.emulator.config import ConfigError, default_config, load_config, load_config_dict
+from harness.emulator.config import (
+    ConfigError,
+    default_config,
+    load_config_dict,
+    load_emulator_config,
+)
 
 # --------------------------------------------------------------------------- config
 
@@ -29,7 +34,7 @@ def test_example_config_loads():
     from pathlib import Path
 
     example = Path(__file__).resolve().parents[1] / "examples" / "emulator.toml"
-    cfg = load_config(example)
+    cfg = load_emulator_config(example)
     assert cfg.key_for_role("valid")
 
 
@@ -59,9 +64,9 @@ def test_config_file_errors_are_one_line(tmp_path):
     bad = tmp_path / "e.toml"
     bad.write_text("[processing\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
-        load_config(bad)
+        load_emulator_config(bad)
     with pytest.raises(ConfigError, match="cannot read"):
-        load_config(tmp_path / "missing.toml")
+        load_emulator_config(tmp_path / "missing.toml")
 
 
 # --------------------------------------------------------------------------- alternatives

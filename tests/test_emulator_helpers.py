@@ -18,7 +18,7 @@ import soundfile as sf
 
 from harness.audio import signals
 from harness.audio.containers import encode_container
-from harness.contract import Alternative, Clause, Outcome, Source, Surface, Tier
+from harness.contract import Acceptable, Alternative, Clause, Source, Surface, Tier
 from harness.contract import tables as T
 from harness.emulator import RunningEmulator, start
 from harness.emulator.config import EmulatorConfig, load_config_dict
@@ -121,7 +121,7 @@ _SRC = (Source("seeds/x.txt", "s"),)
 
 
 def _dispute(
-    cid: str, surface: Surface, row: int, sides: dict[str, Outcome], preferred: str
+    cid: str, surface: Surface, row: int, sides: dict[str, Acceptable], preferred: str
 ) -> Clause:
     return Clause(
         id=cid,
@@ -138,28 +138,28 @@ def _dispute(
 
 TEST_CATALOG: tuple[Clause, ...] = (
     _dispute("svd-batch/invalid-key", Surface.SVD_BATCH, 4,
-             {"401": Outcome(status=401), "403": Outcome(status=403)}, "401"),
+             {"401": Acceptable(status=401), "403": Acceptable(status=403)}, "401"),
     _dispute("svd-batch/concurrency-limit", Surface.SVD_BATCH, 2,
-             {"429": Outcome(status=429), "403": Outcome(status=403)}, "429"),
+             {"429": Acceptable(status=429), "403": Acceptable(status=403)}, "429"),
     _dispute("stt-batch/monthly-quota", Surface.STT_BATCH, 3,
-             {"403": Outcome(status=403, detail=T.DETAIL_MONTHLY_LIMIT),
-              "429": Outcome(status=429, detail=T.DETAIL_INSUFFICIENT_CREDITS)}, "403"),
+             {"403": Acceptable(status=403, detail=T.DETAIL_MONTHLY_LIMIT),
+              "429": Acceptable(status=429, detail=T.DETAIL_INSUFFICIENT_CREDITS)}, "403"),
     _dispute("vfast-batch/container-formats", Surface.VFAST_BATCH, 7,
-             {"containers": Outcome(status=200), "opus-only": Outcome(status=400)}, "containers"),
+             {"containers": Acceptable(status=200), "opus-only": Acceptable(status=400)}, "containers"),
     _dispute("svd-batch/empty-file", Surface.SVD_BATCH, 9,
-             {"400-empty": Outcome(status=400, detail=T.DETAIL_EMPTY),
-              "422-too-short": Outcome(status=422, detail=T.DETAIL_TOO_SHORT)}, "400-empty"),
+             {"400-empty": Acceptable(status=400, detail=T.DETAIL_EMPTY),
+              "422-too-short": Acceptable(status=422, detail=T.DETAIL_TOO_SHORT)}, "400-empty"),
     _dispute("svd-batch/metadata-only", Surface.SVD_BATCH, 9,
-             {"422-too-short": Outcome(status=422, detail=T.DETAIL_TOO_SHORT),
-              "400-empty": Outcome(status=400, detail=T.DETAIL_EMPTY)}, "422-too-short"),
+             {"422-too-short": Acceptable(status=422, detail=T.DETAIL_TOO_SHORT),
+              "400-empty": Acceptable(status=400, detail=T.DETAIL_EMPTY)}, "422-too-short"),
     _dispute("velma/batch-max-size", Surface.VELMA, 10,
-             {"accepted": Outcome(status=200), "timeout-504": Outcome(status=504),
-              "rejected-4xx": Outcome(status=413)}, "accepted"),
+             {"accepted": Acceptable(status=200), "timeout-504": Acceptable(status=504),
+              "rejected-4xx": Acceptable(status=413)}, "accepted"),
     _dispute("pii-batch/redaction-text", Surface.PII_BATCH, 11,
-             {"empty-markers": Outcome(status=200), "bracket-tags": Outcome(status=200)},
+             {"empty-markers": Acceptable(status=200), "bracket-tags": Acceptable(status=200)},
              "empty-markers"),
     _dispute("stt-batch/utterance-timing", Surface.STT_BATCH, 12,
-             {"start-duration": Outcome(status=200), "end-ms": Outcome(status=200)},
+             {"start-duration": Acceptable(status=200), "end-ms": Acceptable(status=200)},
              "start-duration"),
 )  # fmt: skip
 

@@ -18,11 +18,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_emulator_helpers import config, running
 
+from harness.client import schema
+from harness.client.control import FAULT_HEADER, EmulatorControl, fault_header
+from harness.contract import schemas_kugel as sk
 from harness.contract.clauses.kugel import CLAUSES
 from harness.contract.tables import KUGEL_CLOSE_CODES, KUGEL_ERRORS
 from harness.emulator import RunningEmulator
 from harness.emulator.config import ConfigError, load_config_dict
 from harness.emulator.kugel.config import DEFAULT_KEYS
+from harness.emulator.wire import GENERATION_FAILED, OVERLOAD
 
 VALID = DEFAULT_KEYS["valid"]
 NO_CREDITS = DEFAULT_KEYS["no_credits"]
@@ -30,6 +34,10 @@ FORBIDDEN = DEFAULT_KEYS["forbidden"]
 LIMITED = DEFAULT_KEYS["rate_limited"]
 INVALID = DEFAULT_KEYS["invalid"]
 ROWS = {r.message: r for r in KUGEL_ERRORS}
+
+
+def control(e: RunningEmulator) -> EmulatorControl:
+    return EmulatorControl(f"{e.base_url}/_emulator", e.token)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +50,7 @@ def kemu() -> Iterator[RunningEmulator]:
 def _reset(request: pytest.FixtureRequest) -> None:
     if "kemu" in request.fixturenames:
         e = request.getfixturevalue("kemu")
-        r = httpx.post(f"{e.base_url}/_emulator/kugel/reset", headers={"X-Emulator-Token": e.token})
-        assert r.status_code == 200
+        assert control(e).reset()["switches"] == {"faults": [], "deviations": []}
 
 
 def call(e: RunningEmulator, method: str, path: str, key: str | None = VALID, *,
@@ -61,6 +68,8 @@ def assert_row(r: httpx.Response, message: str, error_code: str | None = None) -
     assert body == {"error": message, "error_code": error_code or row.error_code,
                     "code": row.status}  # fmt: skip
     assert "retry_after" not in body
+    if error_code is None:  # a documented row (an alternative side may use another code)
+        assert schema.errors(body, sk.ERROR_BODY) == []
 
 
 def ws_url(e: RunningEmulator, path: str = "/ws/tts", key: str | None = VALID) -> str:
@@ -174,7 +183,7 @@ def _row_responses(e: RunningEmulator) -> dict[str, httpx.Response]:
     did = call(e, "POST", "/v1/dictionaries", json={"name": "x"}).json()["id"]
     vid = call(e, "POST", "/v1/voices", json={"name": "v"}).json()["id"]
     call(e, "POST", f"/v1/voices/{vid}/references", files={"file": ("a.wav", wav_bytes())})
-    fault = "X-Emulator-Kugel-Fault"
+    fault = FAULT_HEADER
     tts = "/v1/tts/generate"
     out = {
         "Invalid request": call(e, "POST", tts, json={"text": "x", "speed": 9}),
@@ -232,22 +241,34 @@ def test_forbidden_role_is_403_everywhere(kemu):
 
 def test_generic_overload_fault_is_the_overload_row(kemu):
     r = call(kemu, "POST", "/v1/tts/generate", json={"text": "x"},
-             headers={"X-Emulator-Fault": "overload"})  # fmt: skip
+             headers=fault_header(OVERLOAD))  # fmt: skip
     assert_row(r, "Model overloaded, please try again later.")
 
 
 def test_control_switches_turn_faults_on_until_reset(kemu):
-    h = {"X-Emulator-Token": kemu.token}
-    r = httpx.post(f"{kemu.base_url}/_emulator/kugel/switches", headers=h,
-                   json={"faults": ["generation-failed"]})  # fmt: skip
-    assert r.status_code == 200
+    ctl = control(kemu)
+    assert ctl.switches(faults=[GENERATION_FAILED])["switches"]["faults"] == [GENERATION_FAILED]
     assert_row(
         call(kemu, "POST", "/v1/tts/generate", json={"text": "x"}), "Audio generation failed"
     )
-    httpx.post(f"{kemu.base_url}/_emulator/kugel/reset", headers=h)
+    ctl.reset()
     assert call(kemu, "POST", "/v1/tts/generate", json={"text": "x"}).status_code == 200
-    bad = httpx.post(f"{kemu.base_url}/_emulator/kugel/switches", headers=h, json={"faults": ["x"]})
-    assert bad.status_code == 400
+    with pytest.raises(httpx.HTTPStatusError) as bad:
+        ctl.switches(faults=["x"])
+    assert bad.value.response.status_code == 400
+
+
+def test_one_control_endpoint_serves_every_family(kemu):
+    """No KugelAudio-only control path; usage shows under ``kugel`` and reset clears it."""
+    h = {"X-Emulator-Token": kemu.token}
+    for name in ("state", "reset", "switches"):
+        assert httpx.post(f"{kemu.base_url}/_emulator/kugel/{name}", headers=h).status_code == 404
+    assert call(kemu, "POST", "/v1/tts/generate", json={"text": "abc"}).status_code == 200
+    ctl = control(kemu)
+    assert ctl.kugel_state()["used_chars"]["valid"] == 3
+    assert set(ctl.state()["known_faults"][GENERATION_FAILED]) == {"kugel"}
+    ctl.reset()
+    assert ctl.kugel_state()["used_chars"]["valid"] == 0
 
 
 # ----------------------------------------------------------------------- WebSocket
@@ -267,6 +288,8 @@ def test_ws_cycle_chunks_then_final_and_socket_reusable(kemu):
     assert finals[0]["total_samples"] == sum(c["samples"] for c in chunks)
     assert finals[0]["usage"]["characters"] == len(req["text"])
     assert any("word_timestamps" in m for m in first)
+    assert all(schema.errors(c, sk.WS_AUDIO_CHUNK) == [] for c in chunks)
+    assert all(schema.errors(f, sk.WS_FINAL) == [] for f in finals)
 
 
 def test_ws_auth_header_and_query(kemu):
@@ -291,7 +314,7 @@ def _one_error(url: str, sends: list[Any], **kw: Any) -> tuple[list[dict[str, An
     ],
 )
 def test_ws_close_codes_follow_an_error_frame(kemu, close, key, fault, send):
-    headers = {"X-Emulator-Kugel-Fault": fault} if fault else {}
+    headers = fault_header(fault) if fault else {}
     req = {"text": "hey", "voice_id": 1}
     sends = [] if send is None else [req] * (4 if send == "many" else 1)
     got, code = _one_error(ws_url(kemu, key=key), sends, headers=headers)
@@ -360,7 +383,7 @@ def _dev(name: str) -> dict[str, str]:
 
 
 def test_deviation_retry_after_in_body(kemu):
-    h = {**_dev("kugel-retry-after-in-body"), "X-Emulator-Kugel-Fault": "overload"}
+    h = {**_dev("kugel-retry-after-in-body"), **fault_header(OVERLOAD)}
     r = call(kemu, "POST", "/v1/tts/generate", json={"text": "x"}, headers=h)
     assert r.status_code == 503 and isinstance(r.json()["retry_after"], int)
 
@@ -405,9 +428,9 @@ def test_config_table_errors_name_the_field():
 def test_example_config_documents_the_kugel_table():
     from pathlib import Path
 
-    from harness.emulator.config import load_config
+    from harness.emulator.config import load_emulator_config
 
-    cfg = load_config(Path(__file__).resolve().parents[1] / "examples" / "emulator.toml")
+    cfg = load_emulator_config(Path(__file__).resolve().parents[1] / "examples" / "emulator.toml")
     assert cfg.kugel.key_for_role("valid")
 
 

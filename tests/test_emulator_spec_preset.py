@@ -77,7 +77,7 @@ def test_named_clauses_override_the_preset():
 
 @pytest.mark.parametrize(
     ("value", "fragment"),
-    [("spec", "'spec' is not a preset; expected one of specs"), (3, "expected a preset name")],
+    [("spec", "expected one of specs, got 'spec'"), (3, "expected a preset name, got 3")],
 )
 def test_bad_preset_names_the_field(value, fragment):
     with pytest.raises(ConfigError) as exc:

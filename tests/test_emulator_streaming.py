@@ -18,8 +18,9 @@ from websockets.exceptions import ConnectionClosed
 
 from harness.audio import encode_raw
 from harness.audio.signals import silence, speech_bursts, tone
+from harness.client import schema
+from harness.contract import schemas_stream as SS
 from harness.contract import tables as T
-from harness.contract.clauses import velma_stream as V
 from harness.emulator import RunningEmulator, default_config, start
 from harness.emulator.alternatives import resolve_choices
 from harness.emulator.streaming.params import ERR_CONTAINER_WITH_PARAMS
@@ -128,7 +129,7 @@ def assert_error_close(r: Result, code: int, text: str | None = None) -> None:
     assert r.code == code, r
     errors = r.of("error")
     assert errors, r
-    assert r.json[-1]["type"] == "error" and isinstance(r.json[-1]["error"], str)
+    assert schema.errors(r.json[-1], SS.ERROR) == [], r
     if text is not None:
         assert r.json[-1]["error"] == text
 
@@ -138,6 +139,17 @@ def emu() -> Iterator[RunningEmulator]:
     e = start()
     yield e
     e.stop()
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_every_message_fits_its_schema(emu, surface):
+    """The emulator speaks the contract's message schemas (all signals on, for STT)."""
+    signals = "&partial_results=true&emotion_signal=true&accent_signal=true&deepfake_signal=true"
+    extra = RAW + (signals if surface == STT else "")
+    r = session(emu, surface, q(extra=extra), chunks(pcm(speech(3.0, seed=5))))
+    assert r.code == 1000 and {"done"} < {m["type"] for m in r.json}, r
+    for m in r.json:
+        assert schema.errors(m, SS.server_schema(surface, m["type"])) == [], m
 
 
 @pytest.fixture(scope="module")
@@ -174,12 +186,12 @@ def emu_small() -> Iterator[RunningEmulator]:
 
 
 BAD_PARAMS = [
-    ("audio_format=s16le&sample_rate=50000&num_channels=1", lambda s: V.sample_rate_error(50000)),
-    ("audio_format=s16le&sample_rate=16000&num_channels=12", lambda s: V.num_channels_error(12)),
-    ("audio_format=s16le&sample_rate=16000&num_channels=0", lambda s: V.num_channels_error(0)),
-    ("audio_format=s16le", lambda s: V.ERR_RAW_NEEDS_PARAMS),
-    ("audio_format=mulaw&sample_rate=8000", lambda s: V.ERR_RAW_NEEDS_PARAMS),
-    ("audio_format=f32le&num_channels=1", lambda s: V.ERR_RAW_NEEDS_PARAMS),
+    ("audio_format=s16le&sample_rate=50000&num_channels=1", lambda s: T.sample_rate_error(50000)),
+    ("audio_format=s16le&sample_rate=16000&num_channels=12", lambda s: T.num_channels_error(12)),
+    ("audio_format=s16le&sample_rate=16000&num_channels=0", lambda s: T.num_channels_error(0)),
+    ("audio_format=s16le", lambda s: T.ERR_RAW_NEEDS_PARAMS),
+    ("audio_format=mulaw&sample_rate=8000", lambda s: T.ERR_RAW_NEEDS_PARAMS),
+    ("audio_format=f32le&num_channels=1", lambda s: T.ERR_RAW_NEEDS_PARAMS),
     ("audio_format=wav&sample_rate=16000&num_channels=1", lambda s: ERR_CONTAINER_WITH_PARAMS),
 ]
 
@@ -194,19 +206,19 @@ def test_bad_params_error_then_1003(emu, surface, extra, text):
 
 @pytest.mark.parametrize("surface", SURFACES)
 def test_unknown_audio_format_1003(emu, surface):
-    bad = V.EXAMPLE_BAD_VALUES["audio_format"][surface]
+    bad = T.EXAMPLE_BAD_VALUES["audio_format"][surface]
     r = session(emu, surface, q(extra=f"audio_format={bad}"))
-    assert_error_close(r, 1003, V.audio_format_error(surface, bad))
+    assert_error_close(r, 1003, T.audio_format_error(surface, bad))
 
 
 @pytest.mark.parametrize("surface", SURFACES)
 def test_rate_or_channels_without_format(emu, surface):
     r = session(emu, surface, q(extra="sample_rate=16000"))
-    assert_error_close(r, 1003, V.ERR_PARAMS_NEED_FORMAT)
+    assert_error_close(r, 1003, T.ERR_PARAMS_NEED_FORMAT)
 
 
 def test_svd_requires_audio_format(emu):
-    assert_error_close(session(emu, SVD, q(extra="")), 1003, V.ERR_FORMAT_REQUIRED)
+    assert_error_close(session(emu, SVD, q(extra="")), 1003, T.ERR_FORMAT_REQUIRED)
 
 
 @pytest.mark.parametrize("surface", (STT, PII))
@@ -364,7 +376,7 @@ def _wav_bytes(signal: np.ndarray) -> bytes:
 @pytest.mark.parametrize("surface", SURFACES)
 def test_container_bytes_on_raw_stream_4002(emu, surface):
     r = session(emu, surface, q(), [_wav_bytes(speech(1.0))])
-    assert_error_close(r, 4002, V.ERR_FORMAT_MISMATCH)
+    assert_error_close(r, 4002, T.ERR_FORMAT_MISMATCH)
 
 
 def test_nan_floats_on_f32_4002(emu):
@@ -373,7 +385,7 @@ def test_nan_floats_on_f32_4002(emu):
     r = session(
         emu, SVD, q(extra="audio_format=f32le&sample_rate=16000&num_channels=1"), [sig.tobytes()]
     )
-    assert_error_close(r, 4002, V.ERR_FORMAT_MISMATCH)
+    assert_error_close(r, 4002, T.ERR_FORMAT_MISMATCH)
     ok = session(
         emu,
         SVD,
@@ -525,7 +537,7 @@ def test_svd_first_frame_at_half_second_then_cadence_and_window(emu):
             assert f["start_time_ms"] == 0
         else:
             assert f["end_time_ms"] - f["start_time_ms"] == 4000
-        assert f["verdict"] in V.SVD_VERDICTS and 0 <= f["confidence"] <= 1
+        assert f["verdict"] in T.SVD_VERDICTS and 0 <= f["confidence"] <= 1
     assert r.of("done")[0] == {"type": "done", "duration_ms": 7200, "frame_count": len(frames)}
 
 

@@ -1,4 +1,9 @@
-"""A client for the embedded emulator's control endpoint (tests and load probes only)."""
+"""A client for the embedded emulator's control endpoint (tests and load probes only).
+
+One endpoint serves every family (Velma-2, Platform API, KugelAudio): ``switches``
+takes faults and deviations of any of them, ``reset`` puts all of them back. Header
+names and fault builders come from :mod:`harness.emulator.wire` (re-exported here).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,22 @@ from typing import Any
 
 import httpx
 
-TOKEN_HEADER = "X-Emulator-Token"
-FAULT_HEADER = "X-Emulator-Fault"
-DEVIATION_HEADER = "X-Emulator-Deviation"
+from harness.emulator.wire import (
+    DEVIATION_HEADER,
+    FAULT_HEADER,
+    TOKEN_HEADER,
+    fault,
+    fault_header,
+)
+
+__all__ = [
+    "DEVIATION_HEADER",
+    "FAULT_HEADER",
+    "TOKEN_HEADER",
+    "EmulatorControl",
+    "fault",
+    "fault_header",
+]
 
 
 class EmulatorControl:
@@ -29,15 +47,22 @@ class EmulatorControl:
         return r.json()
 
     def state(self) -> dict[str, Any]:
+        """Velma-2 in-flight counts and usage, ``kugel`` usage, switches, config."""
         return self._call("GET", "state")
 
+    def kugel_state(self) -> dict[str, Any]:
+        """KugelAudio usage: characters used and requests in the rate window, per role."""
+        return self.state()["kugel"]
+
     def reset(self) -> dict[str, Any]:
+        """Every family back to the configured start; switches cleared."""
         self._changed("reset")
         return self._call("POST", "reset")
 
     def switches(
         self, faults: list[str] | None = None, deviations: list[str] | None = None
     ) -> dict[str, Any]:
+        """Faults and deviations (any family) for every request until the next reset."""
         self._changed(f"switches faults={faults or []} deviations={deviations or []}")
         return self._call(
             "POST", "switches", {"faults": faults or [], "deviations": deviations or []}

@@ -32,10 +32,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from harness.contract import Alternative, Clause, Outcome
+from harness.contract import Acceptable, Alternative, Clause
+from harness.contract.tables import REST_SURFACES, STREAM_SURFACES
 
-_BATCH = frozenset({"stt-batch", "vfast-batch", "svd-batch", "pii-batch"})
-_STREAM = frozenset({"stt-stream", "svd-stream", "pii-stream"})
+_BATCH = frozenset(REST_SURFACES)
+_STREAM = frozenset(STREAM_SURFACES)
 _GROUP = "velma"
 
 
@@ -61,7 +62,7 @@ class Dispute:
 CONCURRENCY = Dispute("concurrency-limit", 2, frozenset({"svd-batch"}))
 QUOTA = Dispute("monthly-quota", 3, _BATCH)
 SVD_BAD_KEY = Dispute("invalid-key", 4, frozenset({"svd-batch"}))
-REST_BAD_KEY = Dispute("invalid-key", 17, frozenset({"stt-batch", "vfast-batch", "pii-batch"}))
+REST_BAD_KEY = Dispute("invalid-key", 17, _BATCH - {"svd-batch"})
 REST_MISSING_KEY = Dispute("missing-key", 16, _BATCH)
 VFAST_FORMATS = Dispute("container-formats", 7, frozenset({"vfast-batch"}))
 EMPTY_FILE = Dispute("empty-file", 9, frozenset({"svd-batch"}))
@@ -122,7 +123,7 @@ class Choices:
                 return self.chosen[cid][1]
         return None
 
-    def outcome(self, dispute: Dispute, surface: str, attr: str) -> Outcome | None:
+    def outcome(self, dispute: Dispute, surface: str, attr: str) -> Acceptable | None:
         """The chosen side's first outcome that sets ``attr`` (``status``, ``close_code``...)."""
         alt = self.alternative(dispute, surface)
         if alt is None:

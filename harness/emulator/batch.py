@@ -46,7 +46,6 @@ from .deviations import (
     MISSING_FIELD,
     QUEUE_INSTEAD_OF_REJECT,
 )
-from .faults import Verdict
 from .formfields import (
     BadConfig,
     BadLanguage,
@@ -55,6 +54,7 @@ from .formfields import (
     check_language,
     parse_fields,
 )
+from .processing import Ending
 from .sniff import content_matches_extension, metadata_only
 from .state import EmulatorState, OverrideError, RequestContext, request_context
 from .uploads import Form, MalformedBody, UploadTooLarge, drain, is_multipart, read_form
@@ -258,14 +258,14 @@ async def _with_form(
         if rejected is not None:
             return rejected
 
-    verdict = await state.processing.run(envelope.duration_s, ctx.faults)
-    if verdict is Verdict.OVERLOAD:
+    ending = await state.processing.run(envelope.duration_s, ctx.faults)
+    if ending is Ending.OVERLOAD:
         return R.error(503, T.DETAIL_UNAVAILABLE, ctx)
-    if verdict is Verdict.INTERNAL:
+    if ending is Ending.INTERNAL:
         return R.error(500, T.DETAIL_INTERNAL, ctx)
-    if verdict is Verdict.UPSTREAM:
+    if ending is Ending.UPSTREAM:
         return R.error(502, _not_completed_detail(surface.name), ctx)
-    if verdict is Verdict.TIMEOUT:
+    if ending is Ending.TIMEOUT:
         return R.error(504, T.DETAIL_TIMEOUT, ctx)
     if surface.build_in_thread:
         response = await asyncio.to_thread(surface.build, job)

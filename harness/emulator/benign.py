@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from .wire import CONTROL_PREFIX
+
 REWORDED_ERRORS = "reworded-errors"
 EXTRA_FIELDS = "extra-fields"
 FIELD_ORDER = "field-order"
@@ -57,7 +59,6 @@ DEFAULT_LATENCY_MS = 100
 EXTRA_NOTE = "x_emulator_note"  # the two fields `extra-fields` adds
 EXTRA_ID = "request_id"
 NOTE_TEXT = "benign variant: an undocumented field"
-CONTROL_PREFIX = "/_emulator"
 REWORD_PREFIX = "Error: "  # where no synonym applies
 
 

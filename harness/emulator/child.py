@@ -1,34 +1,44 @@
-"""The emulator in a child process: a conformance run's client and target on two cores.
+"""The emulator in a child process: the one launcher of the embedded target and of load runs.
 
-``start_process`` picks a free loopback port, starts ``python -m harness.emulator.child``
-and waits until it accepts connections. The child dies with its parent (Linux
-``PR_SET_PDEATHSIG``) and on ``stop()``.
+A conformance run's client and target then use two cores, and a Locust process (monkey-
+patched by gevent) never hosts uvicorn. :func:`start_child` takes the config as a TOML
+path, as TOML data (a mapping, e.g. :func:`harness.load.emu.scenario_emulator_data`) or
+``None`` (the defaults), checks it in the parent, and starts ``python -m
+harness.emulator.child``. The protocol is one JSON line each way: the parent writes
+``{"path" | "data", "token", "time_scale", "cpu"}`` to the child's stdin; the child
+serves on a free loopback port and answers ``{"base_url"}`` on stdout. The child exits
+when its stdin closes (:meth:`ChildEmulator.stop`, or the parent dying) and, on Linux,
+with its parent (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import select
 import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from .config import EmulatorConfig, load_config
+from .config import EmulatorConfig, load_config_dict, load_emulator_config
 
-ENV_CONFIG = "HARNESS_EMULATOR_CONFIG"
-ENV_PORT = "HARNESS_EMULATOR_PORT"
-ENV_TOKEN = "HARNESS_EMULATOR_TOKEN"
-ENV_TIME_SCALE = "HARNESS_EMULATOR_TIME_SCALE"
+ConfigSource = str | Path | Mapping[str, Any] | None  # TOML path, TOML data, or the defaults
 
 
-def build_config(path: str | None, token: str, time_scale: float | None) -> EmulatorConfig:
+def build_config(
+    source: ConfigSource, token: str, time_scale: float | None = None
+) -> EmulatorConfig:
     """The same configuration in parent and child (keys, limits, token, time scale)."""
-    config = load_config(path)
+    if isinstance(source, Mapping):
+        config = load_config_dict(source)
+    else:
+        config = load_emulator_config(source)
     if time_scale is not None:
         config = config.with_changes(processing=replace(config.processing, time_scale=time_scale))
     return config.with_changes(control_token=token)
@@ -39,13 +49,27 @@ class ChildEmulator:
     base_url: str
     token: str
     config: EmulatorConfig
-    stop: Callable[[], None]
+    proc: subprocess.Popen[bytes] = field(repr=False)
 
+    @property
+    def ws_base_url(self) -> str:
+        return "ws" + self.base_url[len("http") :]
 
-def _free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+    @property
+    def key(self) -> str:
+        """The config's valid Velma-2 key ("" when there is none)."""
+        return self.config.key_for_role("valid") or ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is not None:
+            return
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
 
 
 def _die_with_parent() -> None:  # runs in the child before exec
@@ -58,64 +82,66 @@ def _die_with_parent() -> None:  # runs in the child before exec
         pass
 
 
-def start_process(
-    config_path: str | Path | None,
+def start_child(
+    source: ConfigSource = None,
     *,
     time_scale: float | None = None,
-    host: str = "127.0.0.1",
+    cpu: int | None = None,
     timeout_s: float = 20.0,
 ) -> ChildEmulator:
+    """Start the emulator in a child process; returns once it serves."""
     token = secrets.token_urlsafe(18)
-    path = str(config_path) if config_path is not None else None
-    config = build_config(path, token, time_scale)  # checks the file before the child starts
-    port = _free_port(host)
-    env = {**os.environ, ENV_PORT: str(port), ENV_TOKEN: token}
-    if path is not None:
-        env[ENV_CONFIG] = path
-    if time_scale is not None:
-        env[ENV_TIME_SCALE] = repr(time_scale)
+    config = build_config(source, token, time_scale)  # a bad config fails here, not in the child
+    launch: dict[str, Any] = {"token": token, "time_scale": time_scale, "cpu": cpu}
+    if isinstance(source, Mapping):
+        launch["data"] = dict(source)
+    else:
+        launch["path"] = str(source) if source is not None else None
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness.emulator.child"],
-        env=env,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
     )
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the emulator process exited with {proc.returncode} at start-up")
-        try:
-            with socket.create_connection((host, port), timeout=0.2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(
-                    f"the emulator did not listen on {host}:{port} in {timeout_s} s"
-                ) from None
-            time.sleep(0.05)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(launch).encode() + b"\n")
+    proc.stdin.flush()
+    ready, _, _ = select.select([proc.stdout], [], [], timeout_s)
+    line = proc.stdout.readline() if ready else b""
+    if not line:
+        child = ChildEmulator("", token, config, proc)
+        child.stop()
+        raise RuntimeError(
+            f"the emulator process exited with {proc.returncode} at start-up"
+            if ready
+            else f"the emulator did not serve within {timeout_s} s"
+        )
+    return ChildEmulator(json.loads(line)["base_url"], token, config, proc)
 
-    def stop() -> None:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
-    return ChildEmulator(f"http://{host}:{port}", token, config, stop)
+def _exit_when_stdin_closes() -> None:
+    sys.stdin.buffer.read()
+    os._exit(0)
 
 
 def main() -> None:
-    from .server import serve
+    from .server import free_port, serve
 
-    scale = os.environ.get(ENV_TIME_SCALE)
-    config = build_config(
-        os.environ.get(ENV_CONFIG), os.environ[ENV_TOKEN], float(scale) if scale else None
-    )
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    serve("127.0.0.1", int(os.environ[ENV_PORT]), config)
+    launch = json.loads(sys.stdin.buffer.readline())
+    if launch.get("cpu") is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {int(launch["cpu"])})
+    source = launch["data"] if "data" in launch else launch.get("path")
+    config = build_config(source, launch["token"], launch.get("time_scale"))
+    threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
+    host = "127.0.0.1"
+    port = free_port(host)
+
+    def ready(_state: object) -> None:
+        sys.stdout.write(json.dumps({"base_url": f"http://{host}:{port}"}) + "\n")
+        sys.stdout.flush()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nobody reads the pipe any more
+
+    serve(host, port, config, on_ready=ready)
 
 
 if __name__ == "__main__":

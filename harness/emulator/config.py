@@ -1,9 +1,9 @@
 """The emulator's configuration: organisations, keys, limits, faults, switches.
 
-Loaded from TOML into frozen dataclasses. Every field has a default, so an
-empty file (or no file) gives the demo setup: one organisation per key role
-with small limits. A bad file raises :class:`ConfigError` whose message names
-the field and what was expected.
+Loaded from TOML into frozen dataclasses with :mod:`harness.configio` (the harness's one
+typed reader). Every field has a default, so an empty file (or no file) gives the demo
+setup: one organisation per key role with small limits. A bad file raises
+:class:`ConfigError` whose message names the field and what was expected.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from harness import configio as cio
+from harness.configio import FieldError, read, setting
 from harness.contract import Clause
 from harness.contract import tables as T
 
@@ -59,23 +61,34 @@ class OrgConfig:
 class ProcessingConfig:
     """The processing-time model: ``duration / speed + base_s``, slept ``* time_scale``."""
 
-    speed: float = 200.0  # times real time
-    base_s: float = 0.01
-    time_scale: float = 1.0  # 0 = never sleep; 0.01 = a 60 s limit is hit after 0.6 s
-    timeout_s: float = T.BATCH_PROCESSING_TIMEOUT_S
-    overload_latency_s: float = 0.0  # modelled time before a 503 is returned
-    max_upload_bytes: int = T.MAX_BATCH_UPLOAD_BYTES
+    speed: float = setting(200.0, above=0)  # times real time
+    base_s: float = setting(0.01, minimum=0)
+    time_scale: float = setting(1.0, minimum=0)  # 0 = never sleep; 0.01: 60 s pass in 0.6 s
+    timeout_s: float = setting(T.BATCH_PROCESSING_TIMEOUT_S, minimum=0)
+    overload_latency_s: float = setting(0.0, minimum=0)  # modelled time before a 503
+    max_upload_bytes: int = setting(T.MAX_BATCH_UPLOAD_BYTES, minimum=1)
 
 
 @dataclass(frozen=True)
 class ServerConfig:
     """Limits against slow or hostile clients (see :mod:`harness.emulator.server`)."""
 
-    timeout_keep_alive_s: int = 5  # an idle keep-alive HTTP connection is closed after this
-    max_header_bytes: int = 64 * 1024  # request line + headers over this: 400, connection closed
-    limit_concurrency: int = 0  # connections + tasks before uvicorn answers 503; 0 = no limit
-    ws_max_message_bytes: int = 16 * 1024 * 1024  # a bigger WebSocket message: close 1009
-    ws_idle_timeout_s: float = 30.0  # no frame for this long: error + 1011; 0 = never
+    # an idle keep-alive HTTP connection is closed after this
+    timeout_keep_alive_s: int = setting(5, minimum=1)
+    # request line + headers over this: 400, connection closed
+    max_header_bytes: int = setting(64 * 1024, minimum=1024)
+    # connections + tasks before uvicorn answers 503; 0 = no limit
+    limit_concurrency: int = setting(0, minimum=0)
+    # a bigger WebSocket message: close 1009
+    ws_max_message_bytes: int = setting(16 * 1024 * 1024, minimum=1024)
+    # no frame for this long: error + 1011; 0 = never
+    ws_idle_timeout_s: float = setting(30.0, minimum=0)
+
+
+def _serve_names() -> tuple[str, ...]:
+    from .serving import SERVE_NAMES  # serving reads this config: imported when needed
+
+    return tuple(SERVE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -83,7 +96,8 @@ class ServeConfig:
     """``[serve]``: what the emulator serves (see :mod:`harness.emulator.serving`)."""
 
     websocket: bool = True  # false: every WebSocket upgrade is answered HTTP 404 (REST only)
-    disabled: frozenset[str] = frozenset()  # surfaces (or kugel-http, kugel-ws, platform): 404
+    # surfaces (or kugel-http, kugel-ws, platform) answered 404
+    disabled: frozenset[str] = setting(frozenset(), choices=_serve_names)
 
 
 @dataclass(frozen=True)
@@ -147,7 +161,9 @@ _DEFAULT_ORGS: dict[str, dict[str, Any]] = {
 # --------------------------------------------------------------------------- loading
 
 
-def load_config(path: str | Path | None, catalog: Iterable[Clause] | None = None) -> EmulatorConfig:
+def load_emulator_config(
+    path: str | Path | None, catalog: Iterable[Clause] | None = None
+) -> EmulatorConfig:
     """Read a TOML file (``None``: the defaults)."""
     if path is None:
         return default_config(catalog)
@@ -187,301 +203,145 @@ def load_config_dict(
     data: Mapping[str, Any], catalog: Iterable[Clause] | None = None
 ) -> EmulatorConfig:
     """Build a config from already-parsed TOML data."""
-    _no_unknown(data, _TOP_KEYS, "")
-    orgs_raw = _table(data, "orgs", "", default=_DEFAULT_ORGS)
+    try:
+        return _read(data, catalog)
+    except FieldError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _read(data: Mapping[str, Any], catalog: Iterable[Clause] | None) -> EmulatorConfig:
+    cio.known(data, _TOP_KEYS, "")
     orgs: dict[str, OrgConfig] = {}
     keys: dict[str, KeyConfig] = {}
-    for name, body in orgs_raw.items():
-        where = f"orgs.{name}"
-        if not isinstance(body, Mapping):
-            raise ConfigError(f"{where}: expected a table, got {_kind(body)}")
-        org, org_keys = _org(name, body, where)
+    for name, body in cio.table(data.get("orgs", _DEFAULT_ORGS), "orgs").items():
+        org, org_keys = _org(name, cio.table(body, f"orgs.{name}"), f"orgs.{name}")
         orgs[name] = org
         for k in org_keys:
             if k.key in keys:
-                raise ConfigError(f"{where}.keys: key {k.key!r} is used twice")
+                raise FieldError(f"orgs.{name}.keys", f"key {k.key!r} is used twice")
             keys[k.key] = k
 
-    invalid_key = _str(data, "invalid_key", "", default="demo-invalid-key")
+    invalid_key = cio.string(data.get("invalid_key", "demo-invalid-key"), "invalid_key")
     if invalid_key in keys:
-        raise ConfigError("invalid_key: must not be a configured key")
-
-    control = _table(data, "control", "", default={})
-    _no_unknown(control, {"token"}, "control")
-    token = _str(control, "token", "control", default="") or None
-
-    deviations_t = _table(data, "deviations", "", default={})
-    _no_unknown(deviations_t, {"enabled"}, "deviations")
-    deviations = _deviations(deviations_t, "enabled", "deviations")
-
-    faults_t = _table(data, "faults", "", default={})
-    _no_unknown(faults_t, {"enabled"}, "faults")
-    faults = _faults(faults_t, "enabled", "faults")
-
-    alternatives = _table(data, "alternatives", "", default={})
-    for cid, key in alternatives.items():
-        if not isinstance(key, str):
-            what = "a preset name" if cid == "preset" else "an alternative key"
-            raise ConfigError(f"alternatives.{cid}: expected {what} (string), got {_kind(key)}")
-    # `preset` is not a clause ID (those always hold a '/'): it fills in the unnamed ones.
-    preset = alternatives.get("preset")
-    if preset is not None and preset not in PRESETS:
-        raise ConfigError(
-            f"alternatives.preset: {preset!r} is not a preset; expected one of {', '.join(PRESETS)}"
-        )
-    try:
-        named = {cid: key for cid, key in alternatives.items() if cid != "preset"}
-        choices = resolve_choices(named, catalog, preset=preset)
-    except ValueError as exc:
-        raise ConfigError(f"alternatives: {exc}") from None
-
+        raise FieldError("invalid_key", "must not be a configured key")
+    control = _section(data, "control", ("token",))
+    deviations = _deviations(_section(data, "deviations", ("enabled",)), "enabled", "deviations")
+    faults = _faults(_section(data, "faults", ("enabled",)), "enabled", "faults")
+    alternatives, choices = _alternatives(
+        cio.table(data.get("alternatives", {}), "alternatives"), catalog
+    )
+    overrides = data.get("allow_request_overrides", True)
     return EmulatorConfig(
         orgs=MappingProxyType(orgs),
         keys=MappingProxyType(keys),
         invalid_key=invalid_key,
-        processing=_processing(_table(data, "processing", "", default={})),
-        server=_server(_table(data, "server", "", default={})),
-        serve=_serve(_table(data, "serve", "", default={})),
+        processing=read(ProcessingConfig, data.get("processing", {}), "processing"),
+        server=read(ServerConfig, data.get("server", {}), "server"),
+        serve=read(ServeConfig, data.get("serve", {}), "serve"),
         faults=faults,
         deviations=deviations,
-        allow_request_overrides=_bool(data, "allow_request_overrides", "", default=True),
-        control_token=token,
+        allow_request_overrides=cio.boolean(overrides, "allow_request_overrides"),
+        control_token=cio.string(control.get("token", ""), "control.token") or None,
         alternatives=MappingProxyType(dict(alternatives)),
         choices=choices,
-        kugel=_kugel(data),
+        kugel=parse_kugel(data.get("kugel", {})),
         platform=_platform(data, keys),
-        benign=_benign(_table(data, "benign", "", default={})),
+        benign=_benign(_section(data, "benign", ("enabled", "latency_ms"))),
     )
+
+
+def _section(data: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+    t = cio.table(data.get(name, {}), name)
+    cio.known(t, allowed, name)
+    return t
+
+
+def _alternatives(
+    t: Mapping[str, Any], catalog: Iterable[Clause] | None
+) -> tuple[Mapping[str, Any], Choices]:
+    """``[alternatives]``: clause ID -> documented side, and ``preset`` for the unnamed ones."""
+    for cid, key in t.items():
+        if not isinstance(key, str):
+            what = "a preset name" if cid == "preset" else "an alternative key"
+            raise FieldError.expected(f"alternatives.{cid}", what, key)
+    # `preset` is not a clause ID (those always hold a '/'): it fills in the unnamed ones.
+    preset = t.get("preset")
+    if preset is not None:
+        cio.choice(preset, "alternatives.preset", PRESETS)
+    named = {cid: key for cid, key in t.items() if cid != "preset"}
+    choices = cio.checked(
+        "alternatives", lambda n: resolve_choices(n, catalog, preset=preset), named
+    )
+    return t, choices
 
 
 def _benign(t: Mapping[str, Any]) -> BenignConfig:
     """``[benign]``: ``enabled`` (names from :data:`.benign.BENIGN`) and ``latency_ms``."""
-    w = "benign"
-    _no_unknown(t, {"enabled", "latency_ms"}, w)
-    names = _str_list(t, "enabled", w)
-    try:
-        check_benign_names(names)
-    except ValueError as exc:
-        raise ConfigError(f"{w}.enabled: {exc}") from None
-    return BenignConfig(
-        enabled=frozenset(names),
-        latency_ms=_int(t, "latency_ms", w, default=DEFAULT_LATENCY_MS, minimum=0),
-    )
+    names = cio.strings(t.get("enabled", []), "benign.enabled")
+    cio.checked("benign.enabled", check_benign_names, names)
+    latency = cio.integer(t.get("latency_ms", DEFAULT_LATENCY_MS), "benign.latency_ms", minimum=0)
+    return BenignConfig(enabled=frozenset(names), latency_ms=latency)
 
 
 def _platform(data: Mapping[str, Any], keys: Mapping[str, KeyConfig]) -> PlatformSettings:
-    try:
-        return parse_platform(_table(data, "platform", "", default={}), keys)
-    except ValueError as exc:
-        raise ConfigError(f"platform.{exc}") from None
+    return parse_platform(cio.table(data.get("platform", {}), "platform"), keys)
 
 
-def _kugel(data: Mapping[str, Any]) -> KugelConfig:
-    try:
-        return parse_kugel(_table(data, "kugel", "", default={}))
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+_ORG_FIELDS = (
+    "models",
+    "concurrency",
+    "concurrency_per_model",
+    "quota_audio_hours",
+    "used_audio_hours",
+    "keys",
+)
 
 
 def _org(name: str, body: Mapping[str, Any], where: str) -> tuple[OrgConfig, list[KeyConfig]]:
-    _no_unknown(
-        body,
-        {
-            "models",
-            "concurrency",
-            "concurrency_per_model",
-            "quota_audio_hours",
-            "used_audio_hours",
-            "keys",
-        },
-        where,
-    )
-    models_raw = body.get("models", list(SURFACES))
-    if not isinstance(models_raw, list) or not all(isinstance(m, str) for m in models_raw):
-        raise ConfigError(f"{where}.models: expected a list of surface names")
-    for m in models_raw:
-        if m not in SURFACES:
-            raise ConfigError(
-                f"{where}.models: {m!r} is not a surface; expected one of {', '.join(SURFACES)}"
-            )
-    per_model = _table(body, "concurrency_per_model", where, default={})
+    cio.known(body, _ORG_FIELDS, where)
+    models = cio.strings(body.get("models", list(SURFACES)), f"{where}.models", SURFACES)
+    per_model = cio.table(body.get("concurrency_per_model", {}), f"{where}.concurrency_per_model")
     for m, v in per_model.items():
-        if m not in SURFACES:
-            raise ConfigError(
-                f"{where}.concurrency_per_model: {m!r} is not a surface; "
-                f"expected one of {', '.join(SURFACES)}"
-            )
-        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            raise ConfigError(
-                f"{where}.concurrency_per_model.{m}: expected an integer >= 0, got {v!r}"
-            )
+        cio.choice(m, f"{where}.concurrency_per_model", SURFACES)
+        cio.integer(v, f"{where}.concurrency_per_model.{m}", minimum=0)
     org = OrgConfig(
         name=name,
-        models=frozenset(models_raw),
-        concurrency=_int(body, "concurrency", where, default=5, minimum=0),
+        models=frozenset(models),
+        concurrency=cio.integer(body.get("concurrency", 5), f"{where}.concurrency", minimum=0),
         concurrency_per_model=MappingProxyType(dict(per_model)),
-        quota_audio_hours=_float(body, "quota_audio_hours", where, default=3.0, minimum=0.0),
-        used_audio_hours=_float(body, "used_audio_hours", where, default=0.0, minimum=0.0),
+        quota_audio_hours=cio.number(
+            body.get("quota_audio_hours", 3.0), f"{where}.quota_audio_hours", minimum=0
+        ),
+        used_audio_hours=cio.number(
+            body.get("used_audio_hours", 0.0), f"{where}.used_audio_hours", minimum=0
+        ),
     )
-    keys_raw = body.get("keys", [])
-    if not isinstance(keys_raw, list):
-        raise ConfigError(f"{where}.keys: expected an array of tables ([[{where}.keys]])")
-    keys: list[KeyConfig] = []
-    for i, k in enumerate(keys_raw):
-        kw = f"{where}.keys[{i}]"
-        if not isinstance(k, Mapping):
-            raise ConfigError(f"{kw}: expected a table with at least `key`")
-        _no_unknown(k, {"key", "role", "faults", "deviations"}, kw)
-        key = _str(k, "key", kw, default=None)
-        if not key:
-            raise ConfigError(f"{kw}.key: expected a non-empty string")
-        role = _str(k, "role", kw, default="") or None
-        if role is not None and role not in ROLES[:-1]:
-            raise ConfigError(f"{kw}.role: expected one of {', '.join(ROLES[:-1])}, got {role!r}")
-        keys.append(
-            KeyConfig(
-                key=key,
-                org=name,
-                role=role,
-                faults=_faults(k, "faults", kw),
-                deviations=_deviations(k, "deviations", kw),
-            )
-        )
+    keys = [
+        _key(name, cio.table(k, f"{where}.keys[{i}]"), f"{where}.keys[{i}]")
+        for i, k in enumerate(cio.array(body.get("keys", []), f"{where}.keys"))
+    ]
     return org, keys
 
 
-def _processing(t: Mapping[str, Any]) -> ProcessingConfig:
-    w = "processing"
-    _no_unknown(
-        t,
-        {"speed", "base_s", "time_scale", "timeout_s", "overload_latency_s", "max_upload_bytes"},
-        w,
+def _key(org: str, k: Mapping[str, Any], where: str) -> KeyConfig:
+    cio.known(k, ("key", "role", "faults", "deviations"), where)
+    role = cio.string(k.get("role", ""), f"{where}.role") or None
+    return KeyConfig(
+        key=cio.string(k.get("key", cio.NOTHING), f"{where}.key", nonempty=True),
+        org=org,
+        role=cio.choice(role, f"{where}.role", ROLES[:-1]) if role is not None else None,
+        faults=_faults(k, "faults", where),
+        deviations=_deviations(k, "deviations", where),
     )
-    d = ProcessingConfig()
-    speed = _float(t, "speed", w, default=d.speed, minimum=0.0)
-    if speed <= 0:
-        raise ConfigError(f"{w}.speed: expected a number > 0, got {speed!r}")
-    return ProcessingConfig(
-        speed=speed,
-        base_s=_float(t, "base_s", w, default=d.base_s, minimum=0.0),
-        time_scale=_float(t, "time_scale", w, default=d.time_scale, minimum=0.0),
-        timeout_s=_float(t, "timeout_s", w, default=d.timeout_s, minimum=0.0),
-        overload_latency_s=_float(
-            t, "overload_latency_s", w, default=d.overload_latency_s, minimum=0.0
-        ),
-        max_upload_bytes=_int(t, "max_upload_bytes", w, default=d.max_upload_bytes, minimum=1),
-    )
-
-
-def _serve(t: Mapping[str, Any]) -> ServeConfig:
-    from .serving import SERVE_NAMES
-
-    _no_unknown(t, {"websocket", "disabled"}, "serve")
-    disabled = _str_list(t, "disabled", "serve")
-    for name in disabled:
-        if name not in SERVE_NAMES:
-            raise ConfigError(
-                f"serve.disabled: {name!r} is not a surface; expected any of "
-                f"{', '.join(SERVE_NAMES)}"
-            )
-    return ServeConfig(
-        websocket=_bool(t, "websocket", "serve", default=True), disabled=frozenset(disabled)
-    )
-
-
-def _server(t: Mapping[str, Any]) -> ServerConfig:
-    w = "server"
-    d = ServerConfig()
-    _no_unknown(t, set(d.__dataclass_fields__), w)
-    return ServerConfig(
-        timeout_keep_alive_s=_int(t, "timeout_keep_alive_s", w, d.timeout_keep_alive_s, 1),
-        max_header_bytes=_int(t, "max_header_bytes", w, d.max_header_bytes, 1024),
-        limit_concurrency=_int(t, "limit_concurrency", w, d.limit_concurrency, 0),
-        ws_max_message_bytes=_int(t, "ws_max_message_bytes", w, d.ws_max_message_bytes, 1024),
-        ws_idle_timeout_s=_float(t, "ws_idle_timeout_s", w, d.ws_idle_timeout_s, 0.0),
-    )
-
-
-# --------------------------------------------------------------------------- field helpers
-
-
-def _kind(v: object) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "an array",
-        dict: "a table",
-    }.get(type(v), type(v).__name__)
-
-
-def _path(where: str, name: str) -> str:
-    return f"{where}.{name}" if where else name
-
-
-def _no_unknown(t: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    for k in t:
-        if k not in allowed:
-            raise ConfigError(
-                f"{_path(where, k)}: unknown field; expected one of {', '.join(sorted(allowed))}"
-            )
-
-
-def _table(t: Mapping[str, Any], name: str, where: str, default: Any) -> Mapping[str, Any]:
-    v = t.get(name, default)
-    if not isinstance(v, Mapping):
-        raise ConfigError(f"{_path(where, name)}: expected a table, got {_kind(v)}")
-    return v
-
-
-def _str(t: Mapping[str, Any], name: str, where: str, default: str | None) -> str:
-    v = t.get(name, default)
-    if not isinstance(v, str):
-        raise ConfigError(f"{_path(where, name)}: expected a string, got {_kind(v)}")
-    return v
-
-
-def _bool(t: Mapping[str, Any], name: str, where: str, default: bool) -> bool:
-    v = t.get(name, default)
-    if not isinstance(v, bool):
-        raise ConfigError(f"{_path(where, name)}: expected true or false, got {_kind(v)}")
-    return v
-
-
-def _int(t: Mapping[str, Any], name: str, where: str, default: int, minimum: int) -> int:
-    v = t.get(name, default)
-    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
-        raise ConfigError(f"{_path(where, name)}: expected an integer >= {minimum}, got {v!r}")
-    return v
-
-
-def _float(t: Mapping[str, Any], name: str, where: str, default: float, minimum: float) -> float:
-    v = t.get(name, default)
-    if not isinstance(v, int | float) or isinstance(v, bool) or v < minimum:
-        raise ConfigError(f"{_path(where, name)}: expected a number >= {minimum:g}, got {v!r}")
-    return float(v)
-
-
-def _str_list(t: Mapping[str, Any], name: str, where: str) -> list[str]:
-    v = t.get(name, [])
-    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-        raise ConfigError(f"{_path(where, name)}: expected a list of strings")
-    return v
 
 
 def _deviations(t: Mapping[str, Any], name: str, where: str) -> frozenset[str]:
-    names = _str_list(t, name, where)
-    try:
-        check_deviation_names(names)
-    except ValueError as exc:
-        raise ConfigError(f"{_path(where, name)}: {exc}") from None
+    path = cio.join(where, name)
+    names = cio.strings(t.get(name, []), path)
+    cio.checked(path, check_deviation_names, names)
     return frozenset(names)
 
 
 def _faults(t: Mapping[str, Any], name: str, where: str) -> tuple[FaultSpec, ...]:
-    items = _str_list(t, name, where)
-    try:
-        return parse_fault_list(items)
-    except ValueError as exc:
-        raise ConfigError(f"{_path(where, name)}: {exc}") from None
+    path = cio.join(where, name)
+    return cio.checked(path, parse_fault_list, cio.strings(t.get(name, []), path))

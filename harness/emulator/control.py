@@ -1,10 +1,11 @@
-"""``/_emulator/...``: the control endpoint, for tests and load probes.
+"""``/_emulator/...``: the control endpoint, for tests and load probes (one for every family).
 
 Answers only to loopback clients that send the start-up token in
-``X-Emulator-Token``. ``GET state`` reports in-flight counts and usage;
-``POST reset`` puts usage back to the configured start and clears switches;
-``POST switches`` (JSON ``{"faults": [...], "deviations": [...]}``) turns
-faults and deviations on for every request until the next reset.
+``X-Emulator-Token``. ``GET state`` reports in-flight counts and usage (Velma-2 and,
+under ``kugel``, KugelAudio); ``POST reset`` puts usage, the KugelAudio store and the
+switches back to the configured start; ``POST switches`` (JSON ``{"faults": [...],
+"deviations": [...]}``, faults of any family) turns faults and deviations on for every
+request until the next reset. The client is :class:`harness.client.control.EmulatorControl`.
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from starlette.routing import BaseRoute, Route
 
 from .deviations import DEVIATIONS, check_deviation_names
 from .faults import parse_fault_list
+from .kugel.store import KugelStore
 from .state import EmulatorState
-
-PREFIX = "/_emulator"
-TOKEN_HEADER = "X-Emulator-Token"
+from .wire import CONTROL_PREFIX, FAULT_FAMILIES, TOKEN_HEADER
 
 Handler = Callable[[Request, EmulatorState], Awaitable[Response]]
 
@@ -50,16 +50,27 @@ def _guarded(handler: Handler, state: EmulatorState) -> Callable[[Request], Awai
     return endpoint
 
 
+def _kugel_snapshot(store: KugelStore) -> dict[str, object]:
+    return {
+        "used_chars": dict(store.used_chars),
+        "requests_in_window": {r: len(q) for r, q in store.requests.items()},
+        "keys": dict(store.config.keys),
+    }
+
+
 def _snapshot(state: EmulatorState) -> dict[str, object]:
     faults, deviations = state.switches.get()
     return {
         **state.admission.snapshot(),
+        "kugel": _kugel_snapshot(state.kugel),
         "switches": {"faults": [str(f) for f in faults], "deviations": sorted(deviations)},
         "config": {
             "faults": [str(f) for f in state.config.faults],
+            "kugel_faults": list(state.config.kugel.faults),
             "deviations": sorted(state.config.deviations),
             "alternatives": state.config.choices.as_dict(),
         },
+        "known_faults": {name: sorted(fams) for name, fams in FAULT_FAMILIES.items()},
         "known_deviations": dict(DEVIATIONS),
     }
 
@@ -69,8 +80,7 @@ async def _state(request: Request, state: EmulatorState) -> Response:
 
 
 async def _reset(request: Request, state: EmulatorState) -> Response:
-    state.admission.reset()
-    state.switches.set((), frozenset())
+    state.reset()
     return JSONResponse(_snapshot(state))
 
 
@@ -93,7 +103,7 @@ async def _switches(request: Request, state: EmulatorState) -> Response:
 
 def routes(state: EmulatorState) -> list[BaseRoute]:
     return [
-        Route(f"{PREFIX}/state", _guarded(_state, state), methods=["GET"]),
-        Route(f"{PREFIX}/reset", _guarded(_reset, state), methods=["POST"]),
-        Route(f"{PREFIX}/switches", _guarded(_switches, state), methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}/state", _guarded(_state, state), methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}/reset", _guarded(_reset, state), methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}/switches", _guarded(_switches, state), methods=["POST"]),
     ]

@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-DEVIATION_HEADER = "X-Emulator-Deviation"
-
 SHORT_AUDIO_400 = "short-audio-400"
 QUEUE_INSTEAD_OF_REJECT = "queue-instead-of-reject"
 TRIMMED_TIMESTAMPS = "trimmed-timestamps"
-NO_CONTENT_CONFIDENCE = "no-content-confidence"
+NO_CONTENT_LOW_CONFIDENCE = "no-content-confidence"
 WRONG_DETAIL = "wrong-detail"
 MISSING_FIELD = "missing-field"
 CONSTANT_DURATION = "constant-duration"
@@ -40,7 +38,7 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType(
         SHORT_AUDIO_400: "answer 400 instead of 422 for audio under the deepfake minimum",
         QUEUE_INSTEAD_OF_REJECT: "wait for a free slot instead of rejecting over the concurrency limit",
         TRIMMED_TIMESTAMPS: "report SVD frame times relative to the trimmed audio, not the file",
-        NO_CONTENT_CONFIDENCE: "give silent (no-content) frames a confidence below 1.0",
+        NO_CONTENT_LOW_CONFIDENCE: "give silent (no-content) frames a confidence below 1.0",
         WRONG_DETAIL: "send a different `detail` string than documented on every error",
         MISSING_FIELD: "drop the required `duration_ms` field from 200 responses",
         CONSTANT_DURATION: "report `duration_ms` 2000 in every REST 200, whatever the audio lasts",

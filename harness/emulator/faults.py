@@ -1,11 +1,14 @@
-"""Injected faults (500 internal error, 502 upstream failures, 503 overload, 504 timeout,
-added latency, a mid-stream internal error) and the processing-time model.
+"""Injected faults: one mechanism for every family of surfaces (:class:`~.wire.Family`).
 
-A fault is written ``overload``, ``timeout``, ``internal-error``, ``upstream-failure``,
-``validation-unavailable``, ``latency=SECONDS`` or ``internal-midstream[=AFTER]``. Faults
-come from the config (every request, or one key), from the control endpoint, or from one
-request's ``X-Emulator-Fault`` header (comma-separated); the WebSocket surfaces read the
-header from the upgrade request.
+A fault is written by name, with a value for two of them (``latency=SECONDS``,
+``internal-midstream[=AFTER]``). Faults come from the config (``[faults] enabled`` for
+every request, ``faults`` on one key, ``[kugel] faults`` for the KugelAudio surfaces),
+from ``POST /_emulator/switches`` (until reset), or from one request's
+``X-Emulator-Fault`` header (comma-separated; the WebSocket surfaces read it from the
+upgrade request). Names and header builders: :mod:`.wire`. A surface acts on the faults
+of its family and ignores the others; the Platform API takes none.
+
+Velma-2:
 
 =======================  ==============================  ===================================
 fault                    REST (Velma-2 batch)            WebSocket (Velma-2 streaming)
@@ -20,14 +23,13 @@ validation-unavailable   502 "Unable to validate ..."    ``error`` + 4003 at onc
 
 On the REST surfaces ``validation-unavailable`` answers where the key would be checked
 (before admission and the body); the others answer at the processing step, in the order
-overload, internal-error, upstream-failure, timeout. Only STT Batch documents the "Unable
-to complete ..." detail for 502; the other batch surfaces document one 502 detail, which
-``upstream-failure`` uses there. On the WebSocket surfaces there is no status to send
-once the connection is open, so the processing faults mean the documented internal
-error: ``error`` then close 1011 when the first audio frame arrives;
+overload, internal-error, upstream-failure, timeout (:mod:`.processing`). Only STT Batch
+documents the "Unable to complete ..." detail for 502; the other batch surfaces document
+one 502 detail, which ``upstream-failure`` uses there. On the WebSocket surfaces there is
+no status to send once the connection is open, so the processing faults mean the
+documented internal error: ``error`` then close 1011 when the first audio frame arrives;
 ``validation-unavailable`` refuses the connection right after the upgrade, like a key
-that cannot be checked. The KugelAudio surfaces use only ``overload`` and ``latency``
-from this list (they have their own faults, :mod:`.kugel.faults`).
+that cannot be checked.
 
 ``internal-midstream`` is for the WebSocket surfaces only (REST ignores it): the session
 delivers results as usual, then sends ``error`` and closes 1011 once ``AFTER`` is reached.
@@ -37,41 +39,39 @@ reaches it at end of stream, before ``done``); or ``Mf``: on receipt of the M-th
 binary frame, before it is processed. Without ``=AFTER`` it is ``1f``. Several
 mid-stream faults: whichever comes first.
 
-Processing time is modelled, not measured: ``audio_s / speed + base_s``. When
-that exceeds the documented 60 s limit the request ends in 504. The emulator
-sleeps ``modelled * time_scale`` seconds, so with ``time_scale = 0.01`` the
-limit is reached after 0.6 s of wall time.
+KugelAudio (``overload`` and ``latency`` as above, and four of its own):
+
+=====================  ==========================================  ===========
+fault                  REST                                        WebSocket
+=====================  ==========================================  ===========
+overload               503 "Model overloaded, ..." + Retry-After   frame, 4500
+model-unavailable      503 "The requested model is ..." + R-A      frame, 4500
+generation-failed      500 "Audio generation failed" (synthesis)   frame, 4000
+sample-failed          500 "Sample generation failed" (generate-sample)
+fetch-voice-failed     500 "Failed to fetch voice" (voice get, synthesis with voice_id)
+=====================  ==========================================  ===========
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .config import ProcessingConfig
-
-FAULT_HEADER = "X-Emulator-Fault"
-MIDSTREAM = "internal-midstream"
-INTERNAL_ERROR = "internal-error"
-UPSTREAM_FAILURE = "upstream-failure"
-VALIDATION_UNAVAILABLE = "validation-unavailable"
-KINDS = (
-    "overload",
-    "timeout",
+from .wire import (
+    FAULT_FAMILIES,
     INTERNAL_ERROR,
+    KUGEL_FAULTS,
+    LATENCY,
+    MIDSTREAM,
+    OVERLOAD,
+    TIMEOUT,
     UPSTREAM_FAILURE,
     VALIDATION_UNAVAILABLE,
-    "latency",
-    MIDSTREAM,
 )
-_EXPECTED = (
-    "overload, timeout, internal-error, upstream-failure, validation-unavailable,"
-    " latency=SECONDS, internal-midstream[=Ns|=Mf]"
-)
+
+KINDS: tuple[str, ...] = tuple(FAULT_FAMILIES)
+_VALUED = {LATENCY: "latency=SECONDS", MIDSTREAM: "internal-midstream[=Ns|=Mf]"}
+_EXPECTED = ", ".join(_VALUED.get(k, k) for k in KINDS)
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class FaultSpec:
     frames: int = 0  # for internal-midstream: the frame that fails
 
     def __str__(self) -> str:
-        if self.kind == "latency":
+        if self.kind == LATENCY:
             return f"latency={self.seconds:g}"
         if self.kind == MIDSTREAM:
             return (
@@ -118,7 +118,7 @@ def parse_fault(text: str) -> FaultSpec:
         raise ValueError(f"unknown fault {text.strip()!r}; expected one of {_EXPECTED}")
     if name == MIDSTREAM:
         return _parse_midstream(text.strip(), value)
-    if name == "latency":
+    if name == LATENCY:
         try:
             seconds = float(value)
         except ValueError:
@@ -127,7 +127,7 @@ def parse_fault(text: str) -> FaultSpec:
             ) from None
         if not seconds >= 0 or seconds > 3600:
             raise ValueError(f"fault {text.strip()!r}: latency must be between 0 and 3600 s")
-        return FaultSpec("latency", seconds)
+        return FaultSpec(LATENCY, seconds)
     if value:
         raise ValueError(f"fault {text.strip()!r}: {name} takes no value")
     return FaultSpec(name)
@@ -143,6 +143,19 @@ def parse_fault_header(value: str | None) -> tuple[FaultSpec, ...]:
     return parse_fault_list(p for p in value.split(",") if p.strip())
 
 
+def parse_kugel_faults(items: Iterable[str]) -> frozenset[str]:
+    """The ``[kugel] faults`` list (names alone) -> set; ``ValueError`` names the known ones."""
+    out = set()
+    for raw in items:
+        name = raw.strip()
+        if not name:
+            continue
+        if name not in KUGEL_FAULTS:
+            raise ValueError(f"unknown kugel fault {name!r}; known: {', '.join(KUGEL_FAULTS)}")
+        out.add(name)
+    return frozenset(out)
+
+
 @dataclass(frozen=True)
 class FaultPlan:
     """Every fault that applies to one request, combined."""
@@ -155,6 +168,7 @@ class FaultPlan:
     latency_s: float = 0.0
     midstream_frames: int | None = None  # internal-midstream=Mf (the earliest)
     midstream_audio_s: float | None = None  # internal-midstream=Ns (the earliest)
+    kugel: frozenset[str] = frozenset()  # the KugelAudio faults by name (overload included)
 
     @classmethod
     def of(cls, faults: Iterable[FaultSpec]) -> FaultPlan:
@@ -163,14 +177,15 @@ class FaultPlan:
         frames = [f.frames for f in mid if f.frames]
         seconds = [f.seconds for f in mid if not f.frames]
         return cls(
-            overload=any(f.kind == "overload" for f in fs),
-            timeout=any(f.kind == "timeout" for f in fs),
+            overload=any(f.kind == OVERLOAD for f in fs),
+            timeout=any(f.kind == TIMEOUT for f in fs),
             internal_error=any(f.kind == INTERNAL_ERROR for f in fs),
             upstream_failure=any(f.kind == UPSTREAM_FAILURE for f in fs),
             validation_unavailable=any(f.kind == VALIDATION_UNAVAILABLE for f in fs),
-            latency_s=sum(f.seconds for f in fs if f.kind == "latency"),
+            latency_s=sum(f.seconds for f in fs if f.kind == LATENCY),
             midstream_frames=min(frames) if frames else None,
             midstream_audio_s=min(seconds) if seconds else None,
+            kugel=frozenset(f.kind for f in fs if f.kind in KUGEL_FAULTS),
         )
 
     @property
@@ -182,45 +197,3 @@ class FaultPlan:
         if self.overload or self.timeout or self.internal_error or self.upstream_failure:
             frames.append(1)
         return min(frames) if frames else None
-
-
-class Verdict(StrEnum):
-    OK = "ok"
-    OVERLOAD = "overload"  # -> 503
-    INTERNAL = "internal-error"  # -> 500
-    UPSTREAM = "upstream-failure"  # -> 502
-    TIMEOUT = "timeout"  # -> 504
-
-
-class ProcessingModel:
-    """How long a batch request "takes", and whether it times out."""
-
-    def __init__(self, cfg: ProcessingConfig) -> None:
-        self.cfg = cfg
-
-    def modelled_seconds(self, audio_s: float) -> float:
-        return audio_s / self.cfg.speed + self.cfg.base_s
-
-    async def run(self, audio_s: float, plan: FaultPlan) -> Verdict:
-        """Sleep as long as the request takes and say how it ends."""
-        cfg = self.cfg
-        if plan.overload:
-            await _sleep(cfg.overload_latency_s * cfg.time_scale + plan.latency_s)
-            return Verdict.OVERLOAD
-        if plan.internal_error:
-            await _sleep(plan.latency_s)
-            return Verdict.INTERNAL
-        if plan.upstream_failure:
-            await _sleep(plan.latency_s)
-            return Verdict.UPSTREAM
-        modelled = self.modelled_seconds(audio_s)
-        if plan.timeout or modelled > cfg.timeout_s:
-            await _sleep(cfg.timeout_s * cfg.time_scale + plan.latency_s)
-            return Verdict.TIMEOUT
-        await _sleep(modelled * cfg.time_scale + plan.latency_s)
-        return Verdict.OK
-
-
-async def _sleep(seconds: float) -> None:
-    if seconds > 0:
-        await asyncio.sleep(seconds)

@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from harness.contract import tables as T
+
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
-LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$")
-MAX_CUSTOM_TERMS = 1000
-MAX_CUSTOM_TERMS_CHARS = 8000
+LANGUAGE_RE = re.compile(T.LANGUAGE_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def parse_fields(
 
 def check_language(values: Mapping[str, Any]) -> None:
     lang = values.get("language")
-    if lang is not None and not LANGUAGE_PATTERN.match(lang):
+    if lang is not None and not LANGUAGE_RE.match(lang):
         raise BadLanguage(lang)
 
 
@@ -126,7 +126,7 @@ def apply_config(specs: Sequence[FieldSpec], values: dict[str, Any], text: str |
             if not isinstance(value, bool):
                 raise BadConfig(f"{name} must be a boolean")
         elif kind == "language":
-            if value is not None and not (isinstance(value, str) and LANGUAGE_PATTERN.match(value)):
+            if value is not None and not (isinstance(value, str) and LANGUAGE_RE.match(value)):
                 raise BadConfig(f"{name} must match the language pattern")
         else:
             continue  # unknown keys are ignored
@@ -136,8 +136,10 @@ def apply_config(specs: Sequence[FieldSpec], values: dict[str, Any], text: str |
 def _check_custom_terms(value: Any) -> None:
     if value is None:
         return
-    if not isinstance(value, list) or len(value) > MAX_CUSTOM_TERMS:
-        raise BadConfig("custom_terms must be a list of at most 1000 entries")
+    if not isinstance(value, list) or len(value) > T.CUSTOM_TERMS_MAX_ENTRIES:
+        raise BadConfig(
+            f"custom_terms must be a list of at most {T.CUSTOM_TERMS_MAX_ENTRIES} entries"
+        )
     terms: list[str] = []
     for item in value:
         if isinstance(item, str):
@@ -148,17 +150,24 @@ def _check_custom_terms(value: Any) -> None:
             # strings and blank pronunciations are dropped.
             raise BadConfig("custom term needs a non-empty `term`")
         definition = item.get("definition")
-        if definition is not None and (not isinstance(definition, str) or len(definition) > 256):
+        if definition is not None and (
+            not isinstance(definition, str) or len(definition) > T.CUSTOM_TERM_DEFINITION_MAX_CHARS
+        ):
             raise BadConfig("definition too long")
         prons = item.get("pronunciations")
         if prons is not None and (
             not isinstance(prons, list)
-            or len(prons) > 16
-            or not all(isinstance(p, str) and len(p) <= 128 and p.isascii() for p in prons)
+            or len(prons) > T.CUSTOM_TERM_MAX_PRONUNCIATIONS
+            or not all(
+                isinstance(p, str)
+                and len(p) <= T.CUSTOM_TERM_PRONUNCIATION_MAX_CHARS
+                and p.isascii()
+                for p in prons
+            )
         ):
             raise BadConfig("bad pronunciations")
         terms.append(item["term"])
-    if len(json.dumps([t for t in terms if t.strip()])) >= MAX_CUSTOM_TERMS_CHARS:
+    if len(json.dumps([t for t in terms if t.strip()])) >= T.CUSTOM_TERMS_MAX_JSON_CHARS:
         raise BadConfig("custom terms too long")
 
 

@@ -14,6 +14,7 @@ import json
 from harness.contract.tables import VELMA_PATHS
 
 from .config import ROLES, EmulatorConfig
+from .wire import CONTROL_PREFIX
 
 
 def _s(value: str) -> str:
@@ -59,7 +60,7 @@ def profile_toml(base_url: str, config: EmulatorConfig, token: str) -> str:
     lines += [
         "",
         "[emulator]",
-        f"control_url = {_s(base_url + '/_emulator')}",
+        f"control_url = {_s(base_url + CONTROL_PREFIX)}",
         f"control_token = {_s(token)}",
         "",
     ]

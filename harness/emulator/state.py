@@ -14,10 +14,15 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from harness.contract.tables import KUGEL_SURFACES
+
 from .admission import Admission
 from .config import EmulatorConfig, KeyConfig
-from .deviations import DEVIATION_HEADER, parse_deviation_header
-from .faults import FAULT_HEADER, FaultPlan, FaultSpec, ProcessingModel, parse_fault_header
+from .deviations import parse_deviation_header
+from .faults import FaultPlan, FaultSpec, parse_fault_header, parse_fault_list
+from .kugel.store import KugelStore
+from .processing import ProcessingModel
+from .wire import DEVIATION_HEADER, FAULT_HEADER
 
 
 class RuntimeSwitches:
@@ -38,12 +43,22 @@ class RuntimeSwitches:
 
 
 class EmulatorState:
+    """Every part one running emulator carries."""
+
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
-        self.admission = Admission(config)
+        self.admission = Admission(config)  # Velma-2 keys, concurrency, quota
         self.processing = ProcessingModel(config.processing)
         self.token = config.control_token or secrets.token_urlsafe(18)
-        self.switches = RuntimeSwitches()
+        self.switches = RuntimeSwitches()  # faults + deviations of every family, until reset
+        self.kugel = KugelStore(config.kugel)  # KugelAudio voices, dictionaries, usage
+        self.kugel_faults = parse_fault_list(config.kugel.faults)  # [kugel] faults
+
+    def reset(self) -> None:
+        """Usage, switches and the KugelAudio store back to the configured start."""
+        self.admission.reset()
+        self.switches.set((), frozenset())
+        self.kugel.reset()
 
 
 class OverrideError(ValueError):
@@ -68,6 +83,8 @@ def request_context(
     faults, deviations = state.switches.get()
     faults = cfg.faults + faults
     deviations = cfg.deviations | deviations
+    if surface in KUGEL_SURFACES:
+        faults = faults + state.kugel_faults
     if key is not None:
         faults = faults + key.faults
         deviations = deviations | key.deviations

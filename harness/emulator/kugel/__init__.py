@@ -1,9 +1,10 @@
 """KugelAudio TTS surfaces of the embedded emulator (REST ``/v1/...`` and ``/ws/tts``).
 
-``routes(state)`` returns the REST and WebSocket routes plus the control routes
-``/_emulator/kugel/{state,reset,switches}`` (loopback + ``X-Emulator-Token``, like
-:mod:`harness.emulator.control`). The ``[kugel]`` config table is parsed by
-:mod:`.config` (kept import-light: :mod:`harness.emulator.config` imports it).
+``routes(state)`` returns the REST and WebSocket routes; they keep their voices,
+dictionaries and usage in ``state.kugel`` (a :class:`.store.KugelStore`), which the
+control endpoint (:mod:`harness.emulator.control`) reports and resets with the rest.
+The ``[kugel]`` config table is parsed by :mod:`.config` (kept import-light:
+:mod:`harness.emulator.config` imports it).
 """
 
 from __future__ import annotations
@@ -17,11 +18,6 @@ if TYPE_CHECKING:
 
 
 def routes(state: EmulatorState) -> list[BaseRoute]:
-    from . import control, rest, ws
-    from .config import KugelConfig
-    from .store import KugelStore
+    from . import rest, ws
 
-    cfg = getattr(state.config, "kugel", None) or KugelConfig()
-    store = KugelStore(cfg)
-    state.kugel = store  # type: ignore[attr-defined]
-    return [*control.routes(state, store), *rest.routes(state, store), *ws.routes(state, store)]
+    return [*rest.routes(state, state.kugel), *ws.routes(state, state.kugel)]

@@ -24,6 +24,7 @@ from harness.contract import kugel_api as api
 from ..responses import emulator_error
 from ..sniff import content_matches_extension
 from ..state import EmulatorState, OverrideError, request_context
+from ..wire import GENERATION_FAILED, SAMPLE_FAILED
 from . import audio
 from . import errors as E
 from . import validate as V
@@ -39,17 +40,15 @@ def endpoint(handler: Handler, state: EmulatorState, store: KugelStore) -> Calla
     async def run(request: Request) -> Response:
         try:
             ctx = request_context(state, request, SURFACE)
-            faults = store.header_faults(request)
-        except (OverrideError, ValueError) as exc:
+        except OverrideError as exc:
             return emulator_error(400, str(exc))
         devs = ctx.deviations
         choices = state.config.choices
         try:
-            caller = store.caller(store.key_of(request), devs, faults)
+            caller = store.caller(store.key_of(request), devs, ctx.faults.kugel)
             store.count_request(caller)
             if caller.role == "forbidden":
                 raise E.KugelError(E.FORBIDDEN)
-            request.state.generic_overload = ctx.faults.overload
             request.state.choices = choices
             if ctx.faults.latency_s:
                 await asyncio.sleep(ctx.faults.latency_s)
@@ -94,8 +93,8 @@ async def tts_generate(request: Request, caller: Caller, store: KugelStore) -> R
     if body.get("voice_id") is not None:
         store.voice(caller, body["voice_id"])
     store.check_credits(caller, len(text))
-    store.model_faults(caller, generic_overload=request.state.generic_overload)
-    if "generation-failed" in caller.faults:
+    store.model_faults(caller)
+    if GENERATION_FAILED in caller.faults:
         raise E.KugelError(E.GENERATION_FAILED)
     spoken = store.apply_dictionaries(
         project, text, body.get("dictionary_ids"), body.get("language")
@@ -236,8 +235,8 @@ async def voice_sample(request: Request, caller: Caller, store: KugelStore) -> R
     if not voice.references:
         # a state check in handler code, not schema validation: 400 on either side of row 15
         raise E.KugelError(E.INVALID_REQUEST)
-    store.model_faults(caller, generic_overload=request.state.generic_overload)
-    if "sample-failed" in caller.faults or "generation-failed" in caller.faults:
+    store.model_faults(caller)
+    if SAMPLE_FAILED in caller.faults or GENERATION_FAILED in caller.faults:
         raise E.KugelError(E.SAMPLE_FAILED)
     text = voice.sample_text or f"Hello, this is {voice.name}."
     pcm = audio.encode(audio.synthesize(text, api.DEFAULT_SAMPLE_RATE), "pcm")

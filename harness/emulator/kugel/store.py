@@ -1,4 +1,4 @@
-"""What the KugelAudio surfaces hold: voices, references, dictionaries, usage, switches.
+"""What the KugelAudio surfaces hold: voices, references, dictionaries, usage.
 
 One :class:`KugelStore` per app. Each key role is an organisation with one project
 (``valid`` 1, ``no_credits`` 2, ``forbidden`` 3, ``rate_limited`` 4). Public voices
@@ -20,9 +20,9 @@ from starlette.requests import HTTPConnection
 
 from harness.contract import kugel_api as api
 
+from ..wire import FETCH_VOICE_FAILED, MODEL_UNAVAILABLE, OVERLOAD
 from . import errors as E
 from .config import ORG_ROLES, KugelConfig
-from .faults import FAULT_HEADER, parse_fault_header, parse_kugel_faults
 from .validate import ascii_int
 
 PROJECT_OF: dict[str, int] = {role: i + 1 for i, role in enumerate(ORG_ROLES)}
@@ -110,7 +110,7 @@ class Dictionary:
 class Caller:
     role: str
     key: str
-    faults: frozenset[str]
+    faults: frozenset[str]  # the KugelAudio faults of this request (FaultPlan.kugel)
     deviations: frozenset[str]
 
     @property
@@ -143,7 +143,6 @@ class KugelStore:
             self.dictionaries: dict[int, Dictionary] = {}
             self.used_chars: dict[str, int] = dict.fromkeys(ORG_ROLES, 0)
             self.requests: dict[str, deque[float]] = {r: deque() for r in ORG_ROLES}
-            self.switch_faults: frozenset[str] = frozenset()
             self._next = {"voice": 100, "ref": 1, "dict": 1, "entry": 1}
 
     def next_id(self, kind: str) -> int:
@@ -164,11 +163,6 @@ class KugelStore:
         if query:
             return conn.query_params.get(api.WS_API_KEY_QUERY) or None
         return None
-
-    def header_faults(self, conn: HTTPConnection) -> frozenset[str]:
-        """Faults of this request (config, control, header); ``ValueError`` for a bad header."""
-        faults = parse_kugel_faults(self.config.faults) | self.switch_faults
-        return faults | parse_fault_header(conn.headers.get(FAULT_HEADER))
 
     def caller(self, key: str | None, deviations: frozenset[str], faults: frozenset[str]) -> Caller:
         """The authenticated caller; raises 401 ``Unauthorized``."""
@@ -203,12 +197,12 @@ class KugelStore:
         if len(text) > self.config.max_chars:
             raise E.KugelError(E.TOO_LONG)
 
-    def model_faults(self, caller: Caller, *, generic_overload: bool) -> None:
+    def model_faults(self, caller: Caller) -> None:
         """503 for ``overload`` / ``model-unavailable`` (Retry-After known)."""
         wait = float(self.config.overload_retry_after_s) or None
-        if "overload" in caller.faults or generic_overload:
+        if OVERLOAD in caller.faults:
             raise E.KugelError(E.OVERLOADED, retry_after=wait)
-        if "model-unavailable" in caller.faults:
+        if MODEL_UNAVAILABLE in caller.faults:
             raise E.KugelError(E.MODEL_UNAVAILABLE, retry_after=wait)
 
     # ----------------------------------------------------------------- resources
@@ -223,7 +217,7 @@ class KugelStore:
         return project_id
 
     def voice(self, caller: Caller, voice_id: str | int, *, own: bool = False) -> Voice:
-        if "fetch-voice-failed" in caller.faults:
+        if FETCH_VOICE_FAILED in caller.faults:
             raise E.KugelError(E.FETCH_VOICE_FAILED)
         v = None
         number = voice_id if isinstance(voice_id, int) else ascii_int(str(voice_id))

@@ -42,6 +42,7 @@ from harness.contract import kugel_api as api
 from ..alternatives import KUGEL_WS_CREDITS
 from ..deviations import KUGEL_NO_ERROR_FRAME
 from ..state import EmulatorState, OverrideError, request_context
+from ..wire import GENERATION_FAILED
 from . import audio
 from . import errors as E
 from .store import Caller, KugelStore
@@ -166,10 +167,10 @@ class Conn:
         except E.KugelError as err:
             await self.error(err, 4003)
         try:
-            store.model_faults(caller, generic_overload=self.overload)
+            store.model_faults(caller)
         except E.KugelError as err:
             await self.error(err, 4500)
-        if "generation-failed" in caller.faults:
+        if GENERATION_FAILED in caller.faults:
             await self.error(E.KugelError(E.GENERATION_FAILED), 4000)
         started = time.perf_counter()
         samples = audio.synthesize(spoken, rate, float(req.get("speed") or 1.0))
@@ -208,8 +209,6 @@ class Conn:
                 "cost_unavailable": False,
             }
         await self.send(final)
-
-    overload = False
 
     async def update_settings(self, body: dict[str, Any]) -> None:
         upd = body.get("update_settings")
@@ -255,8 +254,7 @@ async def _open(ws: WebSocket, state: EmulatorState, store: KugelStore) -> Conn 
     """Admit a connection (see the module docstring); ``None`` when it was refused."""
     try:
         ctx = request_context(state, ws, SURFACE)
-        faults = store.header_faults(ws)
-    except (OverrideError, ValueError) as exc:
+    except OverrideError as exc:
         await ws.accept()
         with contextlib.suppress(Exception):
             await ws.send_text(json.dumps({"detail": str(exc), "emulator": True}))
@@ -264,7 +262,7 @@ async def _open(ws: WebSocket, state: EmulatorState, store: KugelStore) -> Conn 
         return None
     devs = ctx.deviations
     try:
-        caller = store.caller(store.key_of(ws, query=True), devs, faults)
+        caller = store.caller(store.key_of(ws, query=True), devs, ctx.faults.kugel)
     except E.KugelError as err:
         await ws.accept()
         await send_error(ws, err, state, devs, 4001)
@@ -284,7 +282,6 @@ async def _open(ws: WebSocket, state: EmulatorState, store: KugelStore) -> Conn 
         await send_error(ws, E.KugelError(E.FORBIDDEN), state, devs, 4001)
         return None
     conn = Conn(ws, state, store, caller)
-    conn.overload = ctx.faults.overload
     return conn
 
 

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.contract import tables as T
-from harness.contract.clauses import velma_stream as V
 
 from ..alternatives import SVD_MULTICHANNEL, SVD_STREAM_INPUT, Choices, Dispute
-from ..formfields import LANGUAGE_PATTERN
+from ..formfields import LANGUAGE_RE
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
@@ -54,8 +53,8 @@ class StreamParams:
 
 
 _FLAGS: Mapping[str, Mapping[str, Any]] = {
-    "stt-stream": {**V.STT_FLAG_DEFAULTS, "language": None},
-    "pii-stream": {**V.PII_FLAG_DEFAULTS, "language": None},
+    "stt-stream": {**T.STT_STREAM_FLAG_DEFAULTS, "language": None},
+    "pii-stream": {**T.PII_STREAM_FLAG_DEFAULTS, "language": None},
     "svd-stream": {},
 }
 
@@ -75,7 +74,7 @@ def _parse_value(name: str, default: Any, text: str) -> Any:
             raise BadParams(int_error(name, text))
         return n
     if name == "language":
-        if not LANGUAGE_PATTERN.match(text):
+        if not LANGUAGE_RE.match(text):
             raise BadParams(T.DETAIL_INVALID_LANGUAGE_TEMPLATE.format(text))
         return text
     return text
@@ -95,34 +94,34 @@ def parse_params(surface: str, query: Mapping[str, str], choices: Choices) -> St
     has_layout = rate_text is not None or ch_text is not None
     if fmt is None:
         if has_layout:
-            raise BadParams(V.ERR_PARAMS_NEED_FORMAT)
+            raise BadParams(T.ERR_PARAMS_NEED_FORMAT)
         if T.AUDIO_FORMAT_REQUIRED[surface]:
-            raise BadParams(V.ERR_FORMAT_REQUIRED)
-    elif fmt not in V.STREAM_AUDIO_FORMATS[surface]:
-        raise BadParams(V.audio_format_error(surface, fmt))
+            raise BadParams(T.ERR_FORMAT_REQUIRED)
+    elif fmt not in T.STREAM_AUDIO_FORMATS[surface]:
+        raise BadParams(T.audio_format_error(surface, fmt))
     is_raw = fmt in T.RAW_FORMATS_BY_NAME
     if fmt is not None and not is_raw and _rejects(choices, SVD_STREAM_INPUT, surface):
-        raise BadParams(V.ERR_RAW_NEEDS_PARAMS)
+        raise BadParams(T.ERR_RAW_NEEDS_PARAMS)
 
     rate = channels = None
     if rate_text is not None:
         try:
             rate = int(rate_text)
         except ValueError:
-            raise BadParams(V.sample_rate_error(rate_text)) from None  # type: ignore[arg-type]
+            raise BadParams(T.sample_rate_error(rate_text)) from None  # type: ignore[arg-type]
         if rate not in T.SAMPLE_RATES:
-            raise BadParams(V.sample_rate_error(rate))
+            raise BadParams(T.sample_rate_error(rate))
     if ch_text is not None:
         try:
             channels = int(ch_text)
         except ValueError:
-            raise BadParams(V.num_channels_error(ch_text)) from None  # type: ignore[arg-type]
+            raise BadParams(T.num_channels_error(ch_text)) from None  # type: ignore[arg-type]
         if not T.MIN_CHANNELS <= channels <= T.MAX_CHANNELS:
-            raise BadParams(V.num_channels_error(channels))
+            raise BadParams(T.num_channels_error(channels))
         if channels > 2 and _rejects(choices, SVD_MULTICHANNEL, surface):
             raise BadParams(ERR_STEREO_ONLY.format(channels))
     if is_raw and (rate is None or channels is None):
-        raise BadParams(V.ERR_RAW_NEEDS_PARAMS)
+        raise BadParams(T.ERR_RAW_NEEDS_PARAMS)
     if fmt is not None and not is_raw and has_layout:
         raise BadParams(ERR_CONTAINER_WITH_PARAMS)
 

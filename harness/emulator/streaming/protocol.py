@@ -51,7 +51,6 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from harness.contract import tables as T
-from harness.contract.clauses import velma_stream as V
 
 from ..admission import Decision, Reason
 from ..alternatives import (
@@ -127,7 +126,7 @@ class Session:
     """One streaming connection. Subclasses implement :meth:`on_audio` and :meth:`on_end`."""
 
     surface: ClassVar[str]
-    undecodable_text: ClassVar[str] = V.ERR_INVALID_INPUT_AUDIO
+    undecodable_text: ClassVar[str] = T.ERR_INVALID_INPUT_AUDIO
 
     def __init__(self, ws: WebSocket, state: EmulatorState, ctx: RequestContext,
                  params: StreamParams, decision: Decision) -> None:  # fmt: skip
@@ -323,7 +322,7 @@ class Session:
 
     async def mismatch(self) -> None:
         code = 1000 if self.ctx.has(CLOSE_1000_INSTEAD_OF_4002) else 4002
-        await self.fail(code, V.ERR_FORMAT_MISMATCH)
+        await self.fail(code, T.ERR_FORMAT_MISMATCH)
 
     async def undecodable(self) -> None:
         code = 1000 if self.ctx.has(CLOSE_1000_INSTEAD_OF_4002) else 4002

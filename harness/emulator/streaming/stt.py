@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from harness.contract import tables as T
-from harness.contract.clauses import velma_stream as V
 
 from .. import analysis as A
 from ..alternatives import STREAM_UTTERANCE_TIMING
@@ -16,7 +15,7 @@ from .protocol import PARTIALS_WITHOUT_FLAG, Session
 from .tracker import HopTracker, Segmenter
 
 CONFIG_FIELDS = (
-    *(FieldSpec(name, "bool", default) for name, default in V.STT_FLAG_DEFAULTS.items()),
+    *(FieldSpec(name, "bool", default) for name, default in T.STT_STREAM_FLAG_DEFAULTS.items()),
     FieldSpec("language", "language", None),
 )
 PARTIAL_STEP_MS = 500  # a partial about every half second of ongoing speech

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from harness.contract import tables as T
 
-from ..deviations import NO_CONTENT_CONFIDENCE
+from ..deviations import NO_CONTENT_LOW_CONFIDENCE
 from .protocol import Session
 from .tracker import HopTracker, svd_verdict
 
@@ -31,7 +31,7 @@ class SvdSession(Session):
         assert self.tracker is not None
         nc = (
             NO_CONTENT_CONFIDENCE_DEVIANT
-            if self.ctx.has(NO_CONTENT_CONFIDENCE)
+            if self.ctx.has(NO_CONTENT_LOW_CONFIDENCE)
             else T.NO_CONTENT_CONFIDENCE
         )
         f = svd_verdict(self.tracker, max(0, end_ms - WINDOW_MS), end_ms, nc)

@@ -13,7 +13,7 @@ from .. import analysis as A
 from .. import responses as R
 from ..alternatives import METADATA_ONLY
 from ..batch import BatchSurface, Job, json_body, route
-from ..deviations import NO_CONTENT_CONFIDENCE, SHORT_AUDIO_400, TRIMMED_TIMESTAMPS
+from ..deviations import NO_CONTENT_LOW_CONFIDENCE, SHORT_AUDIO_400, TRIMMED_TIMESTAMPS
 from ..state import EmulatorState
 
 NO_CONTENT_CONFIDENCE_DEVIANT = 0.5  # what the `no-content-confidence` deviation reports
@@ -34,7 +34,9 @@ def too_short(job: Job) -> Response | None:
 def _build(job: Job) -> Response:
     ctx = job.ctx
     confidence = (
-        NO_CONTENT_CONFIDENCE_DEVIANT if ctx.has(NO_CONTENT_CONFIDENCE) else T.NO_CONTENT_CONFIDENCE
+        NO_CONTENT_CONFIDENCE_DEVIANT
+        if ctx.has(NO_CONTENT_LOW_CONFIDENCE)
+        else T.NO_CONTENT_CONFIDENCE
     )
     frames = A.svd_frames(
         job.envelope,
