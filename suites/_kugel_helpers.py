@@ -1,7 +1,9 @@
-"""Shared helpers for the KugelAudio suites: auth, error triggers, a recording WebSocket.
+"""Shared helpers for the KugelAudio suites: auth, error triggers, reading the socket.
 
-Everything goes over the network (profile ``[kugel]`` base URLs and keys). Emulator
-faults travel in the ``X-Emulator-Kugel-Fault`` request header; a case that needs one
+Everything goes over the network (profile ``[kugel]`` base URLs and keys); sessions are
+opened with ``case.ws_at`` and judged with ``judge_ws`` (``observe_ws`` reading frames by
+marker, ``KUGEL_SOCKET``).
+Emulator faults travel in the ``X-Emulator-Fault`` request header; a case that needs one
 calls ``case.emulator()`` first, so it is skipped on a live target.
 """
 
@@ -16,18 +18,18 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
-from websockets.exceptions import InvalidStatus
 
-from harness.checks import Observation, observe_http
-from harness.client.evidence import exchange_of
+from harness.checks import Observation, SocketReading, observe_http, observe_ws
+from harness.client import schema
+from harness.client.control import fault_header
 from harness.client.http import FilePart
-from harness.client.ws import WsSession, ws_url
+from harness.client.ws import WsSession
 from harness.contract import kugel_api as api
+from harness.contract import schemas_kugel as sk
 from harness.contract.tables import KUGEL_CLOSE_CODES, KUGEL_ERROR_CODES, KUGEL_ERRORS
-from harness.not_tested import NOT_SERVED_STATUSES, not_tested, setup_failed
+from harness.not_tested import NOT_SERVED_STATUSES, setup_failed
 
 SERVICE = "kugel"
-FAULT = "X-Emulator-Kugel-Fault"
 ROWS = {r.message: r for r in KUGEL_ERRORS}
 ROW_PAIRS = {(r.error_code, r.status) for r in KUGEL_ERRORS}  # what a client may branch on
 STATUSES = {r.status for r in KUGEL_ERRORS}
@@ -103,7 +105,7 @@ def setup_ok(r: httpx.Response, step: str) -> httpx.Response:
 
 def fault(case: Any, name: str) -> dict[str, str]:
     case.emulator()  # faults exist only on the emulator
-    return {FAULT: name}
+    return fault_header(name)
 
 
 def body_of(r: httpx.Response) -> Any:
@@ -128,12 +130,11 @@ def is_envelope(body: Any) -> bool:
 
 
 def is_fastapi(body: Any) -> bool:
-    """FastAPI's HTTPValidationError: ``{"detail": [{"loc", "msg", "type"}, ...]}``."""
-    items = body.get("detail") if isinstance(body, dict) else None
+    """FastAPI's HTTPValidationError (``schemas_kugel``), with at least one problem listed."""
     return (
-        isinstance(items, list)
-        and bool(items)
-        and all(isinstance(i, dict) and {"loc", "msg", "type"} <= set(i) for i in items)
+        isinstance(body, dict)
+        and bool(body.get("detail"))
+        and schema.fits(body, sk.FASTAPI_VALIDATION_ERROR)
     )
 
 
@@ -313,22 +314,6 @@ assert set(TRIGGERS) == set(ROWS), "every payload-table row needs a trigger"
 # --------------------------------------------------------------------------- WebSocket
 
 
-class KugelWs(WsSession):
-    """A recording session that may send upgrade headers and keeps a refused upgrade's body."""
-
-    def __init__(
-        self, url: str, recorder: Any, timeout_s: float, headers: Mapping[str, str]
-    ) -> None:
-        self.denial_body: Any = None
-        super().__init__(url, recorder, timeout_s, headers=headers, service=SERVICE)
-
-    def _refused(self, exc: InvalidStatus) -> None:
-        try:
-            self.denial_body = json.loads(exc.response.body or b"")
-        except ValueError:
-            self.denial_body = None
-
-
 def ws_open(
     case: Any,
     path: str = api.WS_TTS_PATH,
@@ -337,30 +322,11 @@ def ws_open(
     key: str | None = None,
     headers: Mapping[str, str] | None = None,
     query: Mapping[str, Any] | None = None,
-) -> KugelWs:
-    base = case.profile.kugel.ws_base_url
-    if not base:
-        not_tested("missing-surface", "the profile has no kugel.ws_base_url")
-    case.require_reachable(SERVICE)
-    q = dict(query or {})
-    k = key if key is not None else (case.key(role, service=SERVICE) if role else None)
-    if k is not None:
-        q = {api.WS_API_KEY_QUERY: k, **q}
-    try:
-        s = KugelWs(ws_url(base, path, q), case.recorder, case.timeout_s, headers or {})
-    except ConnectionRefusedError as exc:
-        case.connection_refused(f"kugel-ws {path}", base, exc)
-        raise
-    case._closers.append(s.close)
-    case.served_upgrade(
-        f"kugel-ws {path}",
-        s.result.handshake_status,
-        base,
-        path,
-        service=SERVICE,
-        key_param=api.WS_API_KEY_QUERY,
-    )
-    return s
+) -> WsSession:
+    """A recording session to ``path`` of the KugelAudio socket (key in ``api_key``)."""
+    name = f"kugel-ws {path}"
+    kw = {"role": role, "key": key, "headers": headers, "key_param": api.WS_API_KEY_QUERY}
+    return case.ws_at(SERVICE, path, query, name=name, **kw)
 
 
 def kind(m: Mapping[str, Any]) -> str:
@@ -385,16 +351,16 @@ def last_frame_was_error(result: Any) -> bool:
     return kind(result.messages[-1]) == "error" or "error" in result.messages[-1]
 
 
-def read(s: KugelWs, done: Callable[[list[dict[str, Any]]], bool], start: int = 0) -> None:
+def read(s: WsSession, done: Callable[[list[dict[str, Any]]], bool], start: int = 0) -> None:
     """Read in short slices until ``done(new messages)``, the close, or the timeout."""
-    deadline = time.monotonic() + s._timeout
+    deadline = time.monotonic() + s.timeout_s
     while s.open and time.monotonic() < deadline:
         s.receive(until_close=False, timeout_s=0.05)
         if done(s.result.messages[start:]):
             break
 
 
-def cycle(s: KugelWs, request: Mapping[str, Any] | str) -> list[dict[str, Any]]:
+def cycle(s: WsSession, request: Mapping[str, Any] | str) -> list[dict[str, Any]]:
     """Send one request; read until `final`, an error frame, the close, or the timeout."""
     start = len(s.result.messages)
     if isinstance(request, str):
@@ -407,41 +373,29 @@ def cycle(s: KugelWs, request: Mapping[str, Any] | str) -> list[dict[str, Any]]:
     return s.result.messages[start:]
 
 
-def observe_kws(
-    result: Any,
-    *,
-    behaviour: bool | None = None,
-    note: str = "",
-    side: str | None = None,
-    denial_body: Any = None,
-) -> Observation:
-    """An Observation of a KugelAudio socket: message kinds by marker, the last error frame."""
-    messages = set(kinds(result))
-    detail = error_code = None
+def error_of(result: Any) -> dict[str, Any] | None:
+    """The last error frame, else a refused upgrade's JSON body."""
     errs = errors(result)
-    err = errs[-1] if errs else denial_body if isinstance(denial_body, dict) else None
-    if err is not None:
-        if isinstance(err.get("error"), str):
-            detail = err["error"]  # display text: judged as wording (INFO), never as a type
-        if isinstance(err.get("error_code"), str):
-            error_code = err["error_code"]
-    return Observation(
-        status=result.handshake_status,
-        close_code=result.close_code,
-        detail=detail,
-        error_code=error_code,
-        messages=frozenset(messages),
-        behaviour=behaviour,
-        note=note or result.describe(),
-        side=side,
-        exchange=exchange_of(result),
-    )
+    body = result.handshake_json
+    return errs[-1] if errs else body if isinstance(body, dict) else None
+
+
+# KugelAudio frames carry no `type`: kinds by marker; an error frame need not precede the close.
+KUGEL_SOCKET = SocketReading(
+    kinds=kinds, error=error_of, error_only_before_close=False, note_from_result=True
+)
+
+
+def judge_ws(case: Any, result: Any, *, aspect: str = "data", **kw: Any) -> None:
+    """Judge a session's ``result`` on the case's clause, read the KugelAudio way
+    (``kw``: ``behaviour``, ``note``, ``side`` of :func:`harness.checks.observe_ws`)."""
+    case.judge(observe_ws(result, reading=KUGEL_SOCKET, **kw), aspect=aspect)
 
 
 REQ = {"text": "Hello there.", "voice_id": VOICE}
 
 
-def ws_until_close(case: Any, scenario: str) -> KugelWs:
+def ws_until_close(case: Any, scenario: str) -> WsSession:
     """Run one of the close-code scenarios (4001, 4003, 4029, 4500, 4500b, 4000)."""
     if scenario == "4001":
         s = ws_open(case, role="invalid")

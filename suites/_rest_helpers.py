@@ -1,4 +1,4 @@
-"""Small helpers shared by the REST batch suites (S2): params, body checks, PII parsing.
+"""Small helpers shared by the REST batch suites (S2): fixtures, body checks, PII parsing.
 
 No JSON Schema for the Velma-2 REST bodies ships in ``harness/contract`` (only
 KugelAudio and streaming), so the checks here are written from the clause texts.
@@ -11,16 +11,17 @@ import io
 import json
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
 import numpy as np
-import pytest
 
-REST = ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")
-TRANSCRIBING = ("stt-batch", "vfast-batch", "pii-batch")
+from harness.contract.tables import REST_SURFACES, TRANSCRIBING_REST
+
+REST = REST_SURFACES
+TRANSCRIBING = TRANSCRIBING_REST
 CLIP = "wav-pcm16-16000-1ch-2s"  # 2 s of speech-like bursts, mono WAV
 SPEAKERS = "speakers-wav-16000-1ch-8s"  # two alternating voices A/B
 PADDED = "speech-padded-wav-16000-1ch-6s"  # 1.5 s silence, speech, 1.5 s silence
@@ -55,51 +56,6 @@ SVD_GENERATED = ("3gp", "3gpp", "amr", "m4a", "wma")
 
 _TAG = re.compile(r"</?\s*(pii|phi)\b[^>]*>", re.IGNORECASE)
 _BRACKET = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
-
-
-def params(slug: str, surfaces: Iterable[str] = REST) -> list[Any]:
-    """One pytest.param per surface, marked with ``<surface>/<slug>``."""
-    return [pytest.param(s, marks=pytest.mark.clause(f"{s}/{slug}"), id=s) for s in surfaces]
-
-
-def grid(slug: str, surfaces: Iterable[str], values: Iterable[str]) -> list[Any]:
-    """(surface, value) params, each marked with ``<surface>/<slug>``."""
-    return [
-        pytest.param(s, v, marks=pytest.mark.clause(f"{s}/{slug}"), id=f"{s}-{v}")
-        for s in surfaces
-        for v in values
-    ]
-
-
-# --------------------------------------------------------------------------- requests
-
-
-def poster(case: Any) -> Any:
-    """``case.upload`` over one recording client for the whole case.
-
-    ``case.upload`` builds a new HTTP client per call (about 0.2 s each, mostly TLS
-    setup even for http://); cases that send several requests use this instead.
-    """
-    from harness.contract.tables import VELMA_PATHS
-
-    http = case.http()
-
-    def post(
-        surface: str,
-        file: Any,
-        *,
-        fields: Mapping[str, str] | None = None,
-        role: str = "valid",
-        audio_seconds: float = 0.0,
-    ) -> Any:
-        if audio_seconds:
-            case.charge(surface, audio_seconds)
-        files = {"upload_file": file} if file is not None else None
-        return http.post(
-            VELMA_PATHS[surface], files=files, data=fields, headers={"X-API-Key": case.key(role)}
-        )
-
-    return post
 
 
 # --------------------------------------------------------------------------- bodies

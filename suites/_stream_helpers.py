@@ -1,17 +1,14 @@
 """Shared pieces for the streaming suites (stt-stream, svd-stream, pii-stream).
 
-Generated audio, chunking, a tiny JSON-Schema checker for the dicts in
-``harness.contract.schemas_stream``, a session that can carry extra upgrade headers
-(emulator fault switches), and small readers of a recorded ``WsResult``. Nothing here
-imports the emulator: cases talk to the target over the network only.
+Generated audio, chunking, message checks against ``harness.contract.schemas_stream``
+(through ``harness.client.schema``), and small readers of a recorded ``WsResult``. Nothing
+here imports the emulator: cases talk to the target over the network only.
 """
 
 from __future__ import annotations
 
 import io
-import re
 import time
-import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,25 +16,17 @@ import numpy as np
 
 from harness.audio.raw import encode_raw
 from harness.audio.signals import Segment, SpeechSignal, speech_bursts
-from harness.client.ws import WsResult, WsSession, ws_url
-from harness.contract.clauses import velma_stream as V
+from harness.client import schema
+from harness.client.ws import WsResult
+from harness.contract import tables as T
 from harness.contract.schemas_stream import server_schema
-from harness.contract.tables import VELMA_PATHS
-from harness.not_tested import not_tested
 
-STREAM = ("stt-stream", "svd-stream", "pii-stream")
+STREAM = T.STREAM_SURFACES
 TRANSCRIBING = ("stt-stream", "pii-stream")
 RAW16 = {"audio_format": "s16le", "sample_rate": 16000, "num_channels": 1}
 RATE = 16000
 BYTES_PER_S = RATE * 2
 CHUNK_100MS = BYTES_PER_S // 10
-
-
-def per_surface(name: str, surfaces: Iterable[str] = STREAM) -> list[Any]:
-    """One pytest param per surface, marked with the clause ``<surface>/<name>``."""
-    import pytest
-
-    return [pytest.param(s, marks=pytest.mark.clause(f"{s}/{name}"), id=s) for s in surfaces]
 
 
 # --------------------------------------------------------------------------- audio
@@ -80,119 +69,16 @@ def chunks(data: bytes, size: int = CHUNK_100MS) -> list[bytes]:
 # --------------------------------------------------------------------------- schemas
 
 
-def schema_errors(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any] | None = None,
-                  path: str = "$") -> list[str]:  # fmt: skip
-    """The subset of JSON Schema 2020-12 that ``schemas_stream`` uses; [] when valid."""
-    root = root or schema
-    errs: list[str] = []
-    if "$ref" in schema:
-        ref = schema["$ref"]
-        assert ref.startswith("#/$defs/"), ref
-        return schema_errors(value, root["$defs"][ref.split("/")[-1]], root, path)
-    if "oneOf" in schema:
-        ok = [s for s in schema["oneOf"] if not schema_errors(value, s, root, path)]
-        if len(ok) != 1:
-            errs.append(f"{path}: matches {len(ok)} of oneOf")
-        return errs
-    t = schema.get("type")
-    if t is not None and not _is_type(value, t):
-        return [f"{path}: expected {t}, got {type(value).__name__}"]
-    if "const" in schema and value != schema["const"]:
-        errs.append(f"{path}: expected {schema['const']!r}")
-    if "enum" in schema and value not in schema["enum"]:
-        errs.append(f"{path}: {value!r} not in {schema['enum']}")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            errs.append(f"{path}: {value} < {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            errs.append(f"{path}: {value} > {schema['maximum']}")
-    if isinstance(value, str):
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            errs.append(f"{path}: {value!r} does not match {schema['pattern']}")
-        if len(value) < schema.get("minLength", 0):
-            errs.append(f"{path}: shorter than {schema['minLength']}")
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            errs.append(f"{path}: longer than {schema['maxLength']}")
-        if schema.get("format") == "uuid" and not is_uuid(value):
-            errs.append(f"{path}: {value!r} is not a UUID")
-    if isinstance(value, dict):
-        for name in schema.get("required", ()):
-            if name not in value:
-                errs.append(f"{path}: missing {name!r}")
-        for name, sub in schema.get("properties", {}).items():
-            if name in value:
-                errs += schema_errors(value[name], sub, root, f"{path}.{name}")
-    if isinstance(value, list):
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            errs.append(f"{path}: more than {schema['maxItems']} items")
-        if "items" in schema:
-            for i, item in enumerate(value):
-                errs += schema_errors(item, schema["items"], root, f"{path}[{i}]")
-    return errs
-
-
-def _is_type(value: Any, t: str) -> bool:
-    if t == "object":
-        return isinstance(value, dict)
-    if t == "array":
-        return isinstance(value, list)
-    if t == "string":
-        return isinstance(value, str)
-    if t == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if t == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if t == "boolean":
-        return isinstance(value, bool)
-    if t == "null":
-        return value is None
-    return False
-
-
 def message_errors(surface: str, messages: Iterable[Mapping[str, Any]], kind: str) -> list[str]:
-    schema = server_schema(surface, kind)
+    doc = server_schema(surface, kind)
     out: list[str] = []
     for i, m in enumerate(messages):
         if m.get("type") == kind:
-            out += [f"#{i} {e}" for e in schema_errors(m, schema)]
+            out += [f"#{i} {e}" for e in schema.errors(m, doc)]
     return out
 
 
-def is_uuid(text: Any) -> bool:
-    try:
-        uuid.UUID(str(text))
-    except ValueError:
-        return False
-    return True
-
-
 # --------------------------------------------------------------------------- sessions
-
-
-class HeaderWsSession(WsSession):
-    """A :class:`WsSession` whose upgrade request carries extra headers."""
-
-    def __init__(self, url: str, recorder: Any, timeout_s: float,
-                 headers: Mapping[str, str]) -> None:  # fmt: skip
-        super().__init__(url, recorder, timeout_s, headers=headers)
-
-
-def ws_with_headers(case: Any, surface: str, query: Mapping[str, Any],
-                    headers: Mapping[str, str]) -> WsSession:  # fmt: skip
-    base = case.profile.velma.ws_base_url
-    if not base:
-        not_tested("missing-surface", "the profile has no velma.ws_base_url")
-    case.require_reachable("velma")
-    q = {"api_key": case.key("valid"), **query}
-    path = VELMA_PATHS[surface]
-    try:
-        session = HeaderWsSession(ws_url(base, path, q), case.recorder, case.timeout_s, headers)
-    except ConnectionRefusedError as exc:
-        case.connection_refused(surface, base, exc)
-        raise
-    case._closers.append(session.close)  # closed with the case, like case.ws()
-    case.served_upgrade(surface, session.result.handshake_status, base, path)
-    return session
 
 
 def stream_then_wait(case: Any, surface: str, query: Mapping[str, Any], data: bytes, *,
@@ -307,12 +193,12 @@ def silent_runs_ms(
 def error_text(name: str, surface: str, value: Any) -> str:
     """The documented ``error`` text for a bad value of ``name`` (template from the catalog)."""
     if name == "audio_format":
-        return V.audio_format_error(surface, value)
+        return T.audio_format_error(surface, value)
     if name == "sample_rate":
-        return V.sample_rate_error(value)
-    return V.num_channels_error(value)
+        return T.sample_rate_error(value)
+    return T.num_channels_error(value)
 
 
 def example_value(name: str, surface: str) -> Any:
-    v = V.EXAMPLE_BAD_VALUES[name]
+    v = T.EXAMPLE_BAD_VALUES[name]
     return v[surface] if isinstance(v, Mapping) else v

@@ -3,7 +3,7 @@
 Run with ``harness run`` or ``pytest suites [--target PROFILE.toml]``.
 """
 
-from harness.suite_plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name
+from harness.plugin.hooks import (  # noqa: F401 - pytest finds hooks and fixtures by name
     case,
     pytest_addoption,
     pytest_collection_finish,

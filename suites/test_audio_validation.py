@@ -4,17 +4,19 @@ Which containers each endpoint decodes (and VFast's documented disagreement),
 unsupported extensions, empty and sample-less files, undecodable data, short
 clips and the deepfake 0.5 s minimum.
 
-Cases that try many files on one surface send them over one client (see
-``_rest_helpers.poster``) and judge every file separately; the verdict note
-names the file, and the worst verdict decides the case.
+Cases that try many files on one surface send them with ``case.upload`` (one
+client per case) and judge every file separately; the verdict note names the
+file, and the worst verdict decides the case.
 """
 
 from __future__ import annotations
 
 import pytest
+from _params import surface_params
 from _rest_helpers import (
     COMMON_EXTS,
     CONTAINER_FIXTURES,
+    REST,
     SVD_EXTS,
     SVD_GENERATED,
     TRANSCRIBING,
@@ -23,8 +25,6 @@ from _rest_helpers import (
     container_tolerance_ms,
     generate,
     opus_clip,
-    params,
-    poster,
 )
 
 from harness.audio.containers import probe
@@ -35,13 +35,12 @@ from harness.client import FilePart
 EXTS = {"stt-batch": COMMON_EXTS, "svd-batch": SVD_EXTS, "pii-batch": COMMON_EXTS}
 
 
-@pytest.mark.parametrize("surface", params("container-formats", EXTS))
+@pytest.mark.parametrize("surface", surface_params("container-formats", EXTS))
 def test_container_formats(case, surface):
     """A valid 2 s file under every extension the surface's spec lists."""
-    post = poster(case)
     for ext in EXTS[surface]:
         entry = case.fixture_entry(CONTAINER_FIXTURES[ext])
-        r = post(surface, case.fixture(entry.id), audio_seconds=entry.duration_s)
+        r = case.upload(surface, case.fixture(entry.id), audio_seconds=entry.duration_s)
         ok, note = analysed(surface, r, entry.duration_s, container_tolerance_ms(ext))
         case.judge(observe_http(r, behaviour=ok, note=f"{entry.id} (.{ext}): {note}"))
 
@@ -49,11 +48,10 @@ def test_container_formats(case, surface):
 @pytest.mark.clause("svd-batch/container-formats")
 def test_svd_container_formats_generated(case):
     """SVD's containers the manifest has no fixture for (.3gp .3gpp .amr .m4a .wma), made here."""
-    post = poster(case)
     for ext in SVD_GENERATED:
         data = generate(ext)
         seconds = probe(data, ext).duration_s
-        r = post("svd-batch", FilePart(f"clip.{ext}", data=data), audio_seconds=seconds)
+        r = case.upload("svd-batch", FilePart(f"clip.{ext}", data=data), audio_seconds=seconds)
         ok, note = analysed("svd-batch", r, seconds, 150.0)
         case.judge(observe_http(r, behaviour=ok, note=f".{ext} (generated): {note}"))
 
@@ -61,13 +59,16 @@ def test_svd_container_formats_generated(case):
 @pytest.mark.clause("vfast-batch/container-formats")
 def test_vfast_container_formats(case):
     """Disputed (#7): every listed container, or Opus only with 400 for the rest."""
-    post = poster(case)
     opus = case.fixture_entry(CONTAINER_FIXTURES["opus"])
-    ro = post("vfast-batch", case.fixture(opus.id), audio_seconds=opus.duration_s)
+    ro = case.upload("vfast-batch", case.fixture(opus.id), audio_seconds=opus.duration_s)
     opus_ok, opus_note = analysed("vfast-batch", ro, opus.duration_s, 120.0)
     for ext in COMMON_EXTS:
         entry = case.fixture_entry(CONTAINER_FIXTURES[ext])
-        r = ro if ext == "opus" else post("vfast-batch", case.fixture(entry.id), audio_seconds=2.0)
+        r = (
+            ro
+            if ext == "opus"
+            else case.upload("vfast-batch", case.fixture(entry.id), audio_seconds=2.0)
+        )
         if r.status_code == 200:
             ok, note = analysed("vfast-batch", r, entry.duration_s, container_tolerance_ms(ext))
         elif r.status_code == 400 and ext != "opus":
@@ -87,16 +88,17 @@ def _unsupported(surface: str) -> list[tuple[str, str]]:
     return out
 
 
-@pytest.mark.parametrize("surface", params("unsupported-format"))
+@pytest.mark.parametrize("surface", surface_params("unsupported-format", REST))
 def test_unsupported_format(case, surface):
     """Valid audio under an unlisted extension (.txt, none, .pcm; .au off SVD)."""
-    post = poster(case)
     for name, fixture_id in _unsupported(surface):
-        r = post(surface, FilePart(name, data=case.fixture_bytes(fixture_id)), audio_seconds=2.0)
+        r = case.upload(
+            surface, FilePart(name, data=case.fixture_bytes(fixture_id)), audio_seconds=2.0
+        )
         case.judge(observe_http(r, note=f"{name} ({fixture_id})"))
 
 
-@pytest.mark.parametrize("surface", params("empty-file"))
+@pytest.mark.parametrize("surface", surface_params("empty-file", REST))
 def test_empty_file(case, surface):
     """A zero-byte upload (SVD: disputed #9, 400 empty or 422 too short).
 
@@ -133,22 +135,21 @@ UNDECODABLE_FIXTURES = (
 NOISE_EXTS = ("wav", "ogg", "flac")
 
 
-@pytest.mark.parametrize("surface", params("undecodable"))
+@pytest.mark.parametrize("surface", surface_params("undecodable", REST))
 def test_undecodable(case, surface):
-    post = poster(case)
     if surface == "vfast-batch":  # Opus only: the one container both sides of #7 accept
-        _undecodable_opus(case, post)
+        _undecodable_opus(case)
         return
     for fixture_id in UNDECODABLE_FIXTURES:
         entry = case.fixture_entry(fixture_id)
-        r = post(surface, case.fixture(fixture_id), audio_seconds=entry.duration_s)
+        r = case.upload(surface, case.fixture(fixture_id), audio_seconds=entry.duration_s)
         case.judge(observe_http(r, note=fixture_id))
     for ext in NOISE_EXTS:
-        r = post(surface, FilePart(f"noise.{ext}", data=garbage(16000, seed=7)))
+        r = case.upload(surface, FilePart(f"noise.{ext}", data=garbage(16000, seed=7)))
         case.judge(observe_http(r, note=f"16000 random bytes named noise.{ext}"))
 
 
-def _undecodable_opus(case, post) -> None:
+def _undecodable_opus(case) -> None:
     from harness.audio.corrupt import replace_magic
 
     opus = case.fixture_bytes(clip_for("vfast-batch"))
@@ -160,11 +161,11 @@ def _undecodable_opus(case, post) -> None:
         "MP3 bytes": case.fixture_bytes("mp3-44100-2ch-2s"),
     }
     for what, data in files.items():
-        r = post("vfast-batch", FilePart("clip.opus", data=data))
+        r = case.upload("vfast-batch", FilePart("clip.opus", data=data))
         case.judge(observe_http(r, note=f"{what}, named clip.opus"))
 
 
-@pytest.mark.parametrize("surface", params("short-audio", TRANSCRIBING))
+@pytest.mark.parametrize("surface", surface_params("short-audio", TRANSCRIBING))
 @pytest.mark.parametrize("fixture_id", ["clip-wav-16000-1ch-0.1s"])
 def test_short_audio(case, surface, fixture_id):
     """No minimum on the transcribing surfaces: a 0.1 s clip still gets a 200 (VFast: Opus)."""

@@ -9,14 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _stream_helpers import ws_with_headers
+from _params import surface_params
 
 from harness.checks import closed_at_once, observe_http, observe_ws
-from harness.client.ws import WsResult, WsSession, ws_url
-from harness.contract.tables import VELMA_PATHS
+from harness.client.control import fault_header
+from harness.client.ws import WsResult, WsSession
+from harness.contract.tables import REST_SURFACES, STREAM_SURFACES, VELMA_PATHS
 
-REST = ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")
-STREAM = ("stt-stream", "svd-stream", "pii-stream")
+REST = REST_SURFACES
+STREAM = STREAM_SURFACES
 CLIP = "wav-pcm16-16000-1ch-2s"
 CLIP_S = 2.0
 # VFast: Opus is accepted on both documented sides of contradiction #7.
@@ -29,14 +30,6 @@ OK_FIXTURE = {
 RAW16 = {"audio_format": "s16le", "sample_rate": 16000, "num_channels": 1}
 SILENCE_05S = bytes(16000)  # 0.5 s of s16le mono 16 kHz silence
 REFUSED_WS = (4001, 4003, 4029)  # documented refusal close codes
-
-
-def _rest(clause: str) -> list[object]:
-    return [pytest.param(s, marks=pytest.mark.clause(f"{s}/{clause}"), id=s) for s in REST]
-
-
-def _stream(clause: str, surfaces: tuple[str, ...] = STREAM) -> list[object]:
-    return [pytest.param(s, marks=pytest.mark.clause(f"{s}/{clause}"), id=s) for s in surfaces]
 
 
 def _body(r: Any) -> Any:
@@ -83,19 +76,6 @@ def _refused_as_unauthenticated(r: Any) -> bool:
     return r.status_code == 401 or (r.status_code == 422 and _fastapi_names_header(r))
 
 
-def _ws_with_headers(
-    case: Any, surface: str, query: dict[str, Any], headers: dict[str, str]
-) -> WsSession:
-    """A recording session whose upgrade request carries extra headers (case.ws cannot)."""
-    base = case.profile.velma.ws_base_url
-    if not base:
-        pytest.skip("the profile has no velma.ws_base_url")
-    url = ws_url(base, VELMA_PATHS[surface], query)
-    s = WsSession(url, case.recorder, case.timeout_s, headers=headers)
-    case._closers.append(s.close)
-    return s
-
-
 def _run(session: WsSession, chunks: list[bytes], timeout_s: float) -> WsResult:
     if session.open:
         session.stream(chunks)
@@ -108,7 +88,7 @@ def _run(session: WsSession, chunks: list[bytes], timeout_s: float) -> WsResult:
 # --------------------------------------------------------------------------- REST
 
 
-@pytest.mark.parametrize("surface", _rest("auth-header"))
+@pytest.mark.parametrize("surface", surface_params("auth-header", REST))
 def test_rest_auth_header(case, surface):
     fixture_id = OK_FIXTURE[surface]
     r = case.upload(surface, case.fixture(fixture_id), audio_seconds=CLIP_S)
@@ -116,13 +96,13 @@ def test_rest_auth_header(case, surface):
     case.judge(observe_http(r, behaviour=ok, note=f"{fixture_id} with X-API-Key"))
 
 
-@pytest.mark.parametrize("surface", _rest("missing-key"))
+@pytest.mark.parametrize("surface", surface_params("missing-key", REST))
 def test_rest_missing_key(case, surface):
     r = case.upload(surface, case.fixture(CLIP), role=None)
     case.judge(observe_http(r, behaviour=_fastapi_names_header(r)))
 
 
-@pytest.mark.parametrize("surface", _rest("invalid-key"))
+@pytest.mark.parametrize("surface", surface_params("invalid-key", REST))
 def test_rest_invalid_key(case, surface):
     r = case.upload(surface, case.fixture(CLIP), role="invalid")
     if r.status_code != 403:
@@ -136,7 +116,7 @@ def test_rest_invalid_key(case, surface):
     case.judge(observe_http(r, behaviour=differs, note=note))
 
 
-@pytest.mark.parametrize("surface", _rest("model-not-enabled"))
+@pytest.mark.parametrize("surface", surface_params("model-not-enabled", REST))
 def test_rest_model_not_enabled(case, surface):
     r = case.upload(surface, case.fixture(CLIP), role="no_model_access")
     case.judge(observe_http(r))
@@ -202,7 +182,7 @@ def test_velma_auth_missing_key(case):
 
 
 @pytest.mark.clause("velma/auth-invalid-key-401")
-@pytest.mark.parametrize("surface", ["stt-batch", "vfast-batch", "pii-batch"])
+@pytest.mark.parametrize("surface", [s for s in REST_SURFACES if s != "svd-batch"])
 def test_velma_auth_invalid_key_401(case, surface):
     # svd-batch is the documented exception (svd-batch/invalid-key).
     r = case.upload(surface, case.fixture(CLIP), role="invalid")
@@ -250,25 +230,25 @@ def test_velma_key_org_scope(case):
 # --------------------------------------------------------------------------- WebSocket
 
 
-@pytest.mark.parametrize("surface", _stream("invalid-key"))
+@pytest.mark.parametrize("surface", surface_params("invalid-key", STREAM))
 def test_stream_invalid_key(case, surface):
     result = case.stream(surface, RAW16, [], role="invalid")
     case.judge(observe_ws(result, behaviour=closed_at_once(result)), aspect="close")
 
 
-@pytest.mark.parametrize("surface", _stream("missing-key"))
+@pytest.mark.parametrize("surface", surface_params("missing-key", STREAM))
 def test_stream_missing_key(case, surface):
     result = case.stream(surface, RAW16, [], role=None)
     case.judge(observe_ws(result, behaviour=closed_at_once(result)), aspect="close")
 
 
-@pytest.mark.parametrize("surface", _stream("model-not-enabled"))
+@pytest.mark.parametrize("surface", surface_params("model-not-enabled", STREAM))
 def test_stream_model_not_enabled(case, surface):
     result = case.stream(surface, RAW16, [], role="no_model_access")
     case.judge(observe_ws(result, behaviour=closed_at_once(result)), aspect="close")
 
 
-@pytest.mark.parametrize("surface", _stream("usage-denied", ("stt-stream", "svd-stream")))
+@pytest.mark.parametrize("surface", surface_params("usage-denied", ("stt-stream", "svd-stream")))
 def test_stream_usage_denied(case, surface):
     # The one denial other than quota or concurrency a profile can provoke: the
     # organisation may not use this model (a valid key, usage denied).
@@ -277,21 +257,21 @@ def test_stream_usage_denied(case, surface):
     case.judge(observe_ws(result, behaviour=closed_at_once(result), note=note), aspect="close")
 
 
-@pytest.mark.parametrize("surface", _stream("validation-unavailable"))
+@pytest.mark.parametrize("surface", surface_params("validation-unavailable", STREAM))
 def test_stream_validation_unavailable(case, surface):
     case.emulator(provokes="an unavailable validation backend")
-    fault = {"X-Emulator-Fault": "validation-unavailable"}
-    session = ws_with_headers(case, surface, RAW16, fault)
+    fault = fault_header("validation-unavailable")
+    session = case.ws(surface, RAW16, headers=fault)
     case.charge(surface, 0.5)
     result = _run(session, [SILENCE_05S], timeout_s=min(case.timeout_s, 5.0))
     case.judge(observe_ws(result, behaviour=closed_at_once(result)), aspect="close")
 
 
-@pytest.mark.parametrize("surface", _stream("key-in-query-only"))
+@pytest.mark.parametrize("surface", surface_params("key-in-query-only", STREAM))
 def test_stream_key_in_query_only(case, surface):
     key = case.key("valid")
     missing = case.stream(surface, RAW16, [], role=None)
-    session = _ws_with_headers(case, surface, RAW16, {"X-API-Key": key})
+    session = case.ws(surface, RAW16, role=None, headers={"X-API-Key": key})
     case.charge(surface, 0.5)
     header_only = _run(session, [SILENCE_05S], timeout_s=min(case.timeout_s, 5.0))
     same_refusal = (

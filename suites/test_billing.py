@@ -17,10 +17,17 @@ from typing import Any
 import pytest
 
 from harness.checks import observe_http, observe_ws
-from harness.contract.tables import PRICE_PER_AUDIO_HOUR_USD, RAW_FORMATS_BY_NAME, audio_cost_usd
+from harness.contract.tables import (
+    PRICE_PER_AUDIO_HOUR_USD,
+    RAW_FORMATS_BY_NAME,
+    REST_SURFACES,
+    STREAM_SURFACES,
+    audio_cost_usd,
+)
 
-BATCH = ("vfast-batch", "stt-batch", "pii-batch", "svd-batch")
-STREAM = ("stt-stream", "pii-stream", "svd-stream")
+# cheapest first
+BATCH = tuple(sorted(REST_SURFACES, key=PRICE_PER_AUDIO_HOUR_USD.__getitem__))
+STREAM = tuple(sorted(STREAM_SURFACES, key=PRICE_PER_AUDIO_HOUR_USD.__getitem__))
 BATCH_FIXTURE = "wav-pcm16-16000-1ch-2s"
 STREAM_FIXTURE = "raw-s16le-16000-1ch-3s"
 TOLERANCE_MS = 50

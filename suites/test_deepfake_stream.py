@@ -27,7 +27,7 @@ from _stream_helpers import (
 
 from harness.audio.raw import encode_raw
 from harness.checks import observe_ws
-from harness.contract.clauses import velma_stream as V
+from harness.contract import tables as T
 from harness.not_tested import CouldNotTest
 
 SVD = "svd-stream"
@@ -52,7 +52,7 @@ def test_verdict_values(case, content):
     data = speech_pcm(2.5, seed=32) if content == "speech" else silence_pcm(2.5)
     r = _svd(case, 2.5, data=data)
     verdicts = [f.get("verdict") for f in frames_of(r)]
-    ok = bool(verdicts) and all(v in V.SVD_VERDICTS for v in verdicts)
+    ok = bool(verdicts) and all(v in T.SVD_VERDICTS for v in verdicts)
     case.judge(observe_ws(r, behaviour=ok, note=f"verdicts={verdicts}"))
 
 

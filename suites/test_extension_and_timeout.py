@@ -13,17 +13,20 @@ from __future__ import annotations
 import time
 
 import pytest
+from _params import surface_params
 
 from harness.checks import observe_http
 from harness.client import HttpClient
+from harness.client.control import fault_header
 from harness.contract.tables import (
     BATCH_PROCESSING_TIMEOUT_S,
     DETAIL_UNSUPPORTED_COMMON,
     DETAIL_UNSUPPORTED_SVD,
+    REST_SURFACES,
     VELMA_PATHS,
 )
 
-REST = ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")
+REST = REST_SURFACES
 CLIP = "wav-pcm16-16000-1ch-2s"
 # "no later than shortly after 60 s of processing": the margin we allow on top.
 TIMEOUT_MARGIN_S = 10.0
@@ -56,16 +59,14 @@ def _timed_out_upload(case, surface):
         r = client.post(
             VELMA_PATHS[surface],
             files={"upload_file": fixture},
-            headers={"X-API-Key": case.key("valid"), "X-Emulator-Fault": "timeout"},
+            headers={"X-API-Key": case.key("valid"), **fault_header("timeout")},
         )
         return r, time.monotonic() - t0
     finally:
         client.close()
 
 
-@pytest.mark.parametrize(
-    "surface", [pytest.param(s, marks=pytest.mark.clause(f"{s}/timeout-504"), id=s) for s in REST]
-)
+@pytest.mark.parametrize("surface", surface_params("timeout-504", REST))
 def test_timeout_504(case, surface):
     r, _ = _timed_out_upload(case, surface)
     case.judge(observe_http(r))

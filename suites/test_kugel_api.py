@@ -26,11 +26,11 @@ from _kugel_helpers import (
     errors,
     invalid_obs,
     is_fastapi,
+    judge_ws,
     kind,
     multipart,
     new_dict,
     new_voice,
-    observe_kws,
     ok,
     read,
     setup_ok,
@@ -42,7 +42,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.checks import observe_http
+from harness.client import schema
 from harness.contract import kugel_api as api
+from harness.contract import schemas_kugel as sk
 
 HYPO = settings(
     max_examples=8,
@@ -109,7 +111,11 @@ def test_models_list(case):
 def test_voices_list(case):
     r = call(case, "GET", "/v1/voices?limit=2&offset=0")
     body = body_of(r)
-    held = _has(body, "voices", "total", "limit", "offset") and len(body["voices"]) <= 2
+    held = (
+        schema.fits(body, sk.VOICES_RESPONSE)
+        and _has(body, "voices", "total", "limit", "offset")
+        and len(body["voices"]) <= 2
+    )
     _judge_body(case, r, held)
 
 
@@ -118,13 +124,14 @@ def test_voice_create(case):
     name = f"harness-{uuid.uuid4().hex[:8]}"
     r = call(case, "POST", "/v1/voices", json_body={"name": name})
     body = body_of(r)
-    _judge_body(case, r, _has(body, "id", "name", "is_public") and body["name"] == name)
+    held = schema.fits(body, sk.VOICE_DETAIL_INFO) and _has(body, "is_public")
+    _judge_body(case, r, held and body["name"] == name)
 
 
 @pytest.mark.clause("kugel-http/voice-get")
 def test_voice_get(case):
     r = call(case, "GET", f"/v1/voices/{VOICE}")
-    _judge_body(case, r, _has(body_of(r), "id", "name"))
+    _judge_body(case, r, schema.fits(body_of(r), sk.VOICE_INFO))
 
 
 @pytest.mark.clause("kugel-http/voice-update")
@@ -132,7 +139,8 @@ def test_voice_update(case):
     v = new_voice(case)
     r = call(case, "PATCH", f"/v1/voices/{v}", json_body={"description": "updated"})
     body = body_of(r)
-    _judge_body(case, r, _has(body, "id", "is_public") and body.get("description") == "updated")
+    held = schema.fits(body, sk.VOICE_DETAIL_INFO) and _has(body, "is_public")
+    _judge_body(case, r, held and body.get("description") == "updated")
 
 
 @pytest.mark.clause("kugel-http/voice-delete")
@@ -147,7 +155,8 @@ def test_voice_publish(case):
     v = new_voice(case)
     r = call(case, "POST", f"/v1/voices/{v}/publish")
     body = body_of(r)
-    _judge_body(case, r, _has(body, "is_public") and body["is_public"] is True)
+    held = schema.fits(body, sk.VOICE_DETAIL_INFO) and _has(body, "is_public")
+    _judge_body(case, r, held and body["is_public"] is True)
 
 
 @pytest.mark.clause("kugel-http/voice-generate-sample")
@@ -162,7 +171,8 @@ def test_voice_references_list(case):
     v = new_voice(case, reference=True)
     r = call(case, "GET", f"/v1/voices/{v}/references")
     body = body_of(r)
-    _judge_body(case, r, isinstance(body, list) and all(_has(x, "id") for x in body))
+    held = isinstance(body, list) and all(schema.fits(x, sk.VOICE_REFERENCE_INFO) for x in body)
+    _judge_body(case, r, held)
 
 
 @pytest.mark.clause("kugel-http/voice-reference-upload")
@@ -174,7 +184,7 @@ def test_voice_reference_upload(case):
         {"reference_text": "Hello."},
         {"file": ("ref.wav", tone_wav(), "audio/wav")},
     )
-    _judge_body(case, r, _has(body_of(r), "id", "voice_id"))
+    _judge_body(case, r, schema.fits(body_of(r), sk.VOICE_REFERENCE_INFO))
 
 
 @pytest.mark.clause("kugel-http/voice-reference-delete")
@@ -564,7 +574,7 @@ def test_ws_auth_api_key_query(case):
     s = ws_open(case)
     msgs = cycle(s, REQ) if s.open else []
     held = s.result.handshake_status is None and bool(_finals(msgs))
-    case.judge(observe_kws(s.result, behaviour=held))
+    judge_ws(case, s.result, behaviour=held)
 
 
 @pytest.mark.clause("kugel-ws/auth-bearer-handshake")
@@ -573,14 +583,14 @@ def test_ws_auth_bearer_handshake(case):
     s = ws_open(case, role=None, headers={"Authorization": f"Bearer {key}"})
     msgs = cycle(s, REQ) if s.open else []
     held = s.result.handshake_status is None and bool(_finals(msgs))
-    case.judge(observe_kws(s.result, behaviour=held))
+    judge_ws(case, s.result, behaviour=held)
 
 
 @pytest.mark.clause("kugel-ws/auth-failure-path")
 def test_ws_auth_failure_path(case):
     s = ws_open(case, role="invalid")
     s.until_close(timeout_s=min(case.timeout_s, 5.0))
-    case.judge(observe_kws(s.result, denial_body=s.denial_body))
+    judge_ws(case, s.result)
 
 
 @pytest.mark.clause("kugel-ws/tts-request-cycle")
@@ -594,7 +604,7 @@ def test_ws_tts_request_cycle(case):
         return bool(ks) and ks[-1] == "final" and ks.count("final") == 1 and "audio" in ks[:-1]
 
     held = ok_cycle(first) and ok_cycle(second) and s.open
-    case.judge(observe_kws(s.result, behaviour=held, note=f"{s.result.describe()}; still open"))
+    judge_ws(case, s.result, behaviour=held, note=f"{s.result.describe()}; still open")
 
 
 @pytest.mark.clause("kugel-ws/tts-audio-chunk")
@@ -607,10 +617,15 @@ def test_ws_tts_audio_chunk(case):
             pcm = base64.b64decode(c.get("audio", ""), validate=True)
         except ValueError:
             pcm = b""
-        if c.get("idx") != i or c.get("sr") != 16000 or c.get("samples") != len(pcm) // 2:
+        if (
+            not schema.fits(c, sk.WS_AUDIO_CHUNK)
+            or c.get("idx") != i
+            or c.get("sr") != 16000
+            or c.get("samples") != len(pcm) // 2
+        ):
             problems.append({k: c.get(k) for k in ("idx", "sr", "samples")} | {"bytes": len(pcm)})
     held = bool(chunks) and not problems
-    case.judge(observe_kws(s.result, behaviour=held, note=f"{len(chunks)} chunks; {problems[:2]}"))
+    judge_ws(case, s.result, behaviour=held, note=f"{len(chunks)} chunks; {problems[:2]}")
 
 
 @pytest.mark.clause("kugel-ws/tts-final")
@@ -621,13 +636,13 @@ def test_ws_tts_final(case):
     f = finals[-1] if finals else {}
     usage = f.get("usage") if isinstance(f.get("usage"), dict) else {}
     held = (
-        f.get("final") is True
+        schema.fits(f, sk.WS_FINAL)
         and f.get("chunks") == len(chunks)
         and f.get("total_samples") == sum(c.get("samples", 0) for c in chunks)
         and all(k in f for k in ("dur_ms", "gen_ms", "rtf"))
         and all(k in usage for k in ("audio_seconds", "characters", "currency", "model_id"))
     )
-    case.judge(observe_kws(s.result, behaviour=held, note=f"final {json.dumps(f)[:200]}"))
+    judge_ws(case, s.result, behaviour=held, note=f"final {json.dumps(f)[:200]}")
 
 
 WS_INVALID = {
@@ -647,7 +662,7 @@ def test_ws_tts_request_validation(case, what):
     held = code == 400 and not _chunks(msgs)
     if what == "no-voice" and errs and errs[-1].get("error_code") == "MISSING_VOICE_ID":
         held = not _chunks(msgs)
-    case.judge(observe_kws(s.result, behaviour=held, note=f"{what}: frame {errs[-1:]}"))
+    judge_ws(case, s.result, behaviour=held, note=f"{what}: frame {errs[-1:]}")
 
 
 @pytest.mark.clause("kugel-ws/update-settings")
@@ -662,7 +677,7 @@ def test_ws_update_settings(case, what):
         held = any(kind(m) == "settings_updated" for m in msgs)
     else:
         held = any(m.get("error_code") == "VALIDATION_ERROR" for m in msgs)
-    case.judge(observe_kws(s.result, behaviour=held, note=f"{what}: {msgs[-1:]}"))
+    judge_ws(case, s.result, behaviour=held, note=f"{what}: {msgs[-1:]}")
 
 
 @pytest.mark.clause("kugel-ws/stream-turns")
@@ -673,7 +688,7 @@ def test_ws_stream_turns(case):
     msgs = cycle(s, {"flush": True})
     ks = [kind(m) for m in msgs]
     held = bool(ks) and ks[-1] == "final" and "audio" in ks and "usage" not in msgs[-1]
-    case.judge(observe_kws(s.result, behaviour=held, note=f"turn: {ks[-4:]}"))
+    judge_ws(case, s.result, behaviour=held, note=f"turn: {ks[-4:]}")
 
 
 @pytest.mark.clause("kugel-ws/stream-controls")
@@ -689,7 +704,7 @@ def test_ws_stream_controls(case):
     s.until_close(timeout_s=min(case.timeout_s, 5.0))
     held = open_after_controls and s.result.closed_by == "server"
     note = f"open after cancel/close: {open_after_controls}; close {s.result.close_code}"
-    case.judge(observe_kws(s.result, behaviour=held, note=note))
+    judge_ws(case, s.result, behaviour=held, note=note)
 
 
 @pytest.mark.clause("kugel-ws/word-timestamps")
@@ -698,7 +713,7 @@ def test_ws_word_timestamps(case):
     msgs = cycle(s, {**REQ, "word_timestamps": True})
     words = next((m["word_timestamps"] for m in msgs if kind(m) == "word_timestamps"), None)
     ms = isinstance(words, list) and all(_has(w, "start_ms", "end_ms") for w in words)
-    case.judge(observe_kws(s.result, behaviour=ms, note=f"items {str(words)[:160]}"))
+    judge_ws(case, s.result, behaviour=ms, note=f"items {str(words)[:160]}")
 
 
 @pytest.mark.clause("kugel-ws/multi-context")
@@ -708,4 +723,4 @@ def test_ws_multi_context(case):
         for i in range(api.MULTI_MAX_CONTEXTS + 1):
             s.send_json({"context_id": f"c{i}", "text": "Hi.", "voice_id": VOICE})
         s.receive(until_close=False, timeout_s=0.5)
-    case.judge(observe_kws(s.result, note=f"{s.result.describe()}"))
+    judge_ws(case, s.result)  # the note: the session described

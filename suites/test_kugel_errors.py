@@ -1,7 +1,7 @@
 """KugelAudio errors: the 20-row payload table, the 5 close codes and the envelope rules.
 
 Every row of the errors page's payload table is provoked over HTTP (faults for the 500
-and 503 rows through ``X-Emulator-Kugel-Fault``, emulator only) and judged against its
+and 503 rows through ``X-Emulator-Fault``, emulator only) and judged against its
 row clause; the same answers are then judged against the envelope rules (shape, `code`
 equal to the status, documented `error_code`, `error` never needed by a client,
 `retry_after` never in the body, Retry-After a valid delay). The WebSocket close codes
@@ -31,18 +31,19 @@ from _kugel_helpers import (
     close_code_of,
     close_error_code,
     cycle,
+    error_of,
     errors,
     is_envelope,
     is_fastapi,
+    judge_ws,
     last_frame_was_error,
-    observe_kws,
     validation_side,
     ws_open,
     ws_until_close,
 )
 
 from harness.checks import observe_http
-from harness.contract.clauses.kugel import PAYLOAD_CODE, slug
+from harness.contract.clauses.kugel_shared import PAYLOAD_CODE, slug
 from harness.contract.tables import KUGEL_ERRORS
 from harness.not_tested import CouldNotTest, not_tested
 
@@ -102,10 +103,7 @@ def _is_422(r: Any, body: Any) -> bool:
 def _ws_error(case: Any, scenario: str) -> tuple[Any, dict[str, Any] | None]:
     """Run a close-code scenario; the session and its error payload (frame or refused upgrade)."""
     s = ws_until_close(case, scenario)
-    errs = errors(s.result)
-    if errs:
-        return s, errs[-1]
-    return s, s.denial_body if isinstance(s.denial_body, dict) else None
+    return s, error_of(s.result)
 
 
 def _framed(case: Any, scenario: str) -> tuple[Any, dict[str, Any]]:
@@ -158,7 +156,7 @@ def test_error_envelope_http(case, message):
 @pytest.mark.parametrize("scenario", _ws("kugel/error-envelope"))
 def test_error_envelope_ws(case, scenario):
     s, err = _framed(case, scenario)
-    case.judge(observe_kws(s.result, behaviour=is_envelope(err), note=f"error payload {err}"))
+    judge_ws(case, s.result, behaviour=is_envelope(err), note=f"error payload {err}")
 
 
 @pytest.mark.parametrize("message", _rows("kugel-http/code-matches-status"))
@@ -182,7 +180,7 @@ def test_error_code_documented_http(case, message):
 def test_error_code_documented_ws(case, scenario):
     s, err = _framed(case, scenario)
     got = err.get("error_code") if err else None
-    case.judge(observe_kws(s.result, note=f"error_code {got!r}"))
+    judge_ws(case, s.result, note=f"error_code {got!r}")
 
 
 @pytest.mark.clause("kugel/error-code-documented")
@@ -198,7 +196,7 @@ def test_error_code_documented_ws_missing_voice(case):
             f"message keys {kinds_seen}"
         )
     got = errs[-1].get("error_code")
-    case.judge(observe_kws(s.result, note=f"no voice_id: error_code {got!r}"))
+    judge_ws(case, s.result, note=f"no voice_id: error_code {got!r}")
 
 
 @pytest.mark.parametrize("message", _rows("kugel/error-text-display-only"))
@@ -216,9 +214,7 @@ def test_client_branches_without_error_text_ws(case, scenario):
     s, err = _framed(case, scenario)
     want = close_error_code(scenario)
     got = category({k: v for k, v in err.items() if k != "error"} if err else None)
-    case.judge(
-        observe_kws(s.result, behaviour=got == want, note=f"client category {got!r}, want {want}")
-    )
+    judge_ws(case, s.result, behaviour=got == want, note=f"client category {got!r}, want {want}")
 
 
 @pytest.mark.parametrize("message", _rows("kugel/no-retry-after-in-body"))
@@ -232,7 +228,7 @@ def test_no_retry_after_in_body_http(case, message):
 def test_no_retry_after_in_frame(case, scenario):
     s, err = _framed(case, scenario)
     held = isinstance(err, dict) and "retry_after" not in err
-    case.judge(observe_kws(s.result, behaviour=held, note=f"frame keys {sorted(err or {})}"))
+    judge_ws(case, s.result, behaviour=held, note=f"frame keys {sorted(err or {})}")
 
 
 def _valid_delay(value: str) -> bool:
@@ -272,9 +268,8 @@ def test_close_code(case, scenario):
     frames = errors(s.result)
     err = frames[-1] if frames else None
     held = err is None or (err.get("error_code") == want_code and err.get("code") == want)
-    case.judge(
-        observe_kws(s.result, behaviour=held, note=f"{s.result.describe()}; frame {err}"),
-        aspect="close",
+    judge_ws(
+        case, s.result, behaviour=held, note=f"{s.result.describe()}; frame {err}", aspect="close"
     )
 
 
@@ -282,7 +277,7 @@ def test_close_code(case, scenario):
 def test_error_frame_before_close(case, scenario):
     s, _ = _ws_error(case, scenario)
     held = s.result.close_code == close_code_of(scenario) and last_frame_was_error(s.result)
-    case.judge(observe_kws(s.result, behaviour=held), aspect="close")
+    judge_ws(case, s.result, behaviour=held, aspect="close")
 
 
 @pytest.mark.parametrize("scenario", _ws("kugel-ws/close-code-separate"))
@@ -290,10 +285,8 @@ def test_close_code_separate(case, scenario):
     s, err = _framed(case, scenario)
     code = err.get("code") if isinstance(err, dict) else None
     held = code in STATUSES and code != s.result.close_code
-    case.judge(
-        observe_kws(
-            s.result, behaviour=held, note=f"frame code {code!r}, close {s.result.close_code}"
-        )
+    judge_ws(
+        case, s.result, behaviour=held, note=f"frame code {code!r}, close {s.result.close_code}"
     )
 
 
@@ -331,7 +324,7 @@ def test_error_frame_payloads(case, what):
     else:
         s, err = _framed(case, what)
     pair = (err.get("error_code"), err.get("code")) if err else None
-    case.judge(observe_kws(s.result, behaviour=pair in ROW_PAIRS, note=f"frame {err}"))
+    judge_ws(case, s.result, behaviour=pair in ROW_PAIRS, note=f"frame {err}")
 
 
 # --------------------------------------------------------------------------- contradictions 13-15
@@ -345,11 +338,15 @@ def test_ws_insufficient_credits(case):
     s.until_close(timeout_s=min(case.timeout_s, 5.0))
     r = s.result
     side = None
-    if r.handshake_status == 402 and is_envelope(s.denial_body) and s.denial_body["code"] == 402:
+    if (
+        r.handshake_status == 402
+        and is_envelope(s.result.handshake_json)
+        and s.result.handshake_json["code"] == 402
+    ):
         side = "http-402"
     elif r.close_code == 4003 and last_frame_was_error(r) and errors(r)[-1].get("code") == 402:
         side = "close-4003"
-    case.judge(observe_kws(r, side=side, denial_body=s.denial_body), aspect="close")
+    judge_ws(case, r, side=side, aspect="close")
 
 
 VALIDATION_BODIES = {

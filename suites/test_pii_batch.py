@@ -19,7 +19,6 @@ from _rest_helpers import (
     is_uuid,
     parse_multipart,
     parse_pii,
-    poster,
     rms_envelope,
     utterance_end,
 )
@@ -33,10 +32,9 @@ BRACKET = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
 DEFAULT_PADDING = (100, 0)  # start, end (ms): the spec's defaults
 
 
-def _pii(case, fixture_id=SPEAKERS, fields=None, post=None):
+def _pii(case, fixture_id=SPEAKERS, fields=None):
     entry = case.fixture_entry(fixture_id)
-    send = post or (lambda *a, **kw: case.upload(*a, **kw))
-    return send(
+    return case.upload(
         "pii-batch", case.fixture(fixture_id), fields=fields, audio_seconds=entry.duration_s
     )
 
@@ -133,16 +131,17 @@ def test_metadata_schema(case):
 @pytest.mark.clause("pii-batch/errors-json")
 def test_errors_json(case):
     """Every kind of error this surface can be made to give is a JSON body."""
-    post = poster(case)
     clip = case.fixture(CLIP)
     answers = {
-        "unsupported": post("pii-batch", FilePart("clip.txt", data=case.fixture_bytes(CLIP))),
-        "empty": post("pii-batch", case.fixture("empty-0b-wav")),
-        "undecodable": post("pii-batch", case.fixture("corrupt-wav-bad-magic")),
-        "language": post("pii-batch", clip, fields={"language": "english"}),
-        "bad value": post("pii-batch", clip, fields={"speaker_diarization": "maybe"}),
-        "missing file": post("pii-batch", None, fields={"language": "en"}),
-        "bad key": post("pii-batch", clip, role="invalid"),
+        "unsupported": case.upload(
+            "pii-batch", FilePart("clip.txt", data=case.fixture_bytes(CLIP))
+        ),
+        "empty": case.upload("pii-batch", case.fixture("empty-0b-wav")),
+        "undecodable": case.upload("pii-batch", case.fixture("corrupt-wav-bad-magic")),
+        "language": case.upload("pii-batch", clip, fields={"language": "english"}),
+        "bad value": case.upload("pii-batch", clip, fields={"speaker_diarization": "maybe"}),
+        "missing file": case.upload("pii-batch", None, fields={"language": "en"}),
+        "bad key": case.upload("pii-batch", clip, role="invalid"),
     }
     seen = {k: (r.status_code, r.headers.get("content-type", "")) for k, r in answers.items()}
     errors = {k: v for k, v in seen.items() if v[0] != 200}
@@ -239,15 +238,11 @@ def test_redaction_ranges(case):
 def test_padding_defaults(case):
     """Against the ranges at zero padding: defaults widen the start by 100 ms only,
     and other paddings move the edges by exactly their values (then merge)."""
-    post = poster(case)
-    zero = _pii(
-        case, fields={"start_redaction_padding_ms": "0", "end_redaction_padding_ms": "0"}, post=post
-    )
-    default = _pii(case, post=post)
+    zero = _pii(case, fields={"start_redaction_padding_ms": "0", "end_redaction_padding_ms": "0"})
+    default = _pii(case)
     custom = _pii(
         case,
         fields={"start_redaction_padding_ms": "250", "end_redaction_padding_ms": "150"},
-        post=post,
     )
     base = _ranges(_meta(zero))
     dur = round(case.fixture_entry(SPEAKERS).duration_s * 1000)  # clipped at the true end

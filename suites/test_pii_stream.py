@@ -12,12 +12,12 @@ import re
 
 import numpy as np
 import pytest
+from _rest_helpers import is_uuid
 from _stream_helpers import (
     RAW16,
     chunks,
     done_of,
     is_mp3,
-    is_uuid,
     message_errors,
     mp3_duration_ms,
     mp3_samples,

@@ -142,17 +142,22 @@ def test_valid_headers_are_served(case):
     case.judge(observe_http(r, behaviour=served, note=f"status {r.status_code}"))
 
 
+def _submit_with(case: Any, headers: dict[str, str]) -> tuple[Any, bool]:
+    """Submit one clip as a finalized job with these auth ``headers``: (response, whether
+    the job was created anyway)."""
+    job_id = _job_id()
+    fields = {"job_id": job_id, "finalize_job": "true"}
+    r = _upload(case, case.fixture(CLIP), headers=headers, fields=fields)
+    return r, not _no_job(case, job_id)
+
+
 @pytest.mark.clause("platform/auth-missing-header")
 @pytest.mark.parametrize("drop", ["accountuuid", "apikey", "both"])
 def test_missing_header_is_refused(case, drop):
     headers = {
         k: v for k, v in _auth(case).items() if drop not in (k, "both")
     }  # the other header stays valid
-    job_id = _job_id()
-    r = _upload(
-        case, case.fixture(CLIP), headers=headers, fields={"job_id": job_id, "finalize_job": "true"}
-    )
-    created = not _no_job(case, job_id)
+    r, created = _submit_with(case, headers)
     refused = not _ok(r) and not created
     case.judge(
         observe_http(
@@ -169,11 +174,7 @@ def test_invalid_key_is_refused(case, which):
         headers["apikey"] = f"not-a-platform-key-{uuid.uuid4().hex[:8]}"
     else:
         headers["accountuuid"] = str(uuid.uuid4())
-    job_id = _job_id()
-    r = _upload(
-        case, case.fixture(CLIP), headers=headers, fields={"job_id": job_id, "finalize_job": "true"}
-    )
-    created = not _no_job(case, job_id)
+    r, created = _submit_with(case, headers)
     refused = not _ok(r) and not created
     case.judge(observe_http(r, behaviour=refused, note=f"{which} sent; job created={created}"))
 
@@ -186,11 +187,7 @@ def test_velma_key_does_not_authenticate(case, where):
         headers = {"accountuuid": case.key("accountuuid", service="platform"), "apikey": velma_key}
     else:
         headers = {"X-API-Key": velma_key}
-    job_id = _job_id()
-    r = _upload(
-        case, case.fixture(CLIP), headers=headers, fields={"job_id": job_id, "finalize_job": "true"}
-    )
-    created = not _no_job(case, job_id)
+    r, created = _submit_with(case, headers)
     refused = not _ok(r) and not created
     case.judge(
         observe_http(r, behaviour=refused, note=f"Velma-2 key as {where}; job created={created}")
@@ -292,14 +289,22 @@ def test_upload_after_finalize_is_refused(case):
 # --------------------------------------------------------------------------- job status
 
 
-@pytest.mark.clause("platform/job-status-completes")
-def test_job_status_reaches_completed(case):
+def _polled_job(case: Any) -> tuple[list[Any], Any] | None:
+    """Submit one clip and poll its job to the end: (status bodies, last response); None
+    once a refused submission is judged."""
     r = _upload(case, case.fixture(CLIP))
     job_id = _job_of(r)
     if not (_ok(r) and job_id):
         case.judge(observe_http(r, behaviour=False, note="submission not accepted"))
+        return None
+    return _poll(case, job_id)
+
+
+@pytest.mark.clause("platform/job-status-completes")
+def test_job_status_reaches_completed(case):
+    if (polled := _polled_job(case)) is None:
         return
-    bodies, last = _poll(case, job_id)
+    bodies, last = polled
     statuses = [b.get("status") if isinstance(b, dict) else None for b in bodies]
     ok = all(isinstance(s, str) for s in statuses) and statuses[-1] == "completed"
     case.judge(observe_http(last, behaviour=ok, note=f"statuses seen: {statuses}"))
@@ -307,12 +312,9 @@ def test_job_status_reaches_completed(case):
 
 @pytest.mark.clause("platform/job-status-results")
 def test_completed_job_status_carries_results(case):
-    r = _upload(case, case.fixture(CLIP))
-    job_id = _job_of(r)
-    if not (_ok(r) and job_id):
-        case.judge(observe_http(r, behaviour=False, note="submission not accepted"))
+    if (polled := _polled_job(case)) is None:
         return
-    bodies, last = _poll(case, job_id)
+    bodies, last = polled
     body = bodies[-1]
     completed = isinstance(body, dict) and body.get("status") == "completed"
     ok = completed and bool(_results(body))

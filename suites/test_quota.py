@@ -16,26 +16,19 @@ import time
 from typing import Any
 
 import pytest
+from _params import surface_params
 
 from harness.checks import Observation, closed_at_once, observe_http, observe_ws
 from harness.client.ws import WsResult
-from harness.contract.tables import DOCUMENTED_BACKOFF, VELMA_PATHS
+from harness.contract.tables import DOCUMENTED_BACKOFF, REST_SURFACES, STREAM_SURFACES, VELMA_PATHS
 
-REST = ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")
-STREAM = ("stt-stream", "svd-stream", "pii-stream")
+REST = REST_SURFACES
+STREAM = STREAM_SURFACES
 CLIP = "wav-pcm16-16000-1ch-2s"
 RAW16 = {"audio_format": "s16le", "sample_rate": 16000, "num_channels": 1}
 SILENCE_05S = bytes(16000)
 BACKOFF_SCALE = 0.01  # documented waits (1, 2, 4, 8, 16 s + jitter) x 0.01
 REFUSED_WS = (4003, 4029)  # the documented quota refusals on WebSocket
-
-
-def _rest(clause: str) -> list[object]:
-    return [pytest.param(s, marks=pytest.mark.clause(f"{s}/{clause}"), id=s) for s in REST]
-
-
-def _stream(clause: str) -> list[object]:
-    return [pytest.param(s, marks=pytest.mark.clause(f"{s}/{clause}"), id=s) for s in STREAM]
 
 
 def _detail(r: Any) -> str | None:
@@ -104,19 +97,19 @@ def closed_or_rejected(r: WsResult) -> bool:
 # --------------------------------------------------------------------------- per surface
 
 
-@pytest.mark.parametrize("surface", _rest("monthly-quota"))
+@pytest.mark.parametrize("surface", surface_params("monthly-quota", REST))
 def test_rest_monthly_quota(case, surface):
     r = case.upload(surface, case.fixture(CLIP), role="quota_exhausted")
     case.judge(observe_http(r))
 
 
-@pytest.mark.parametrize("surface", _stream("monthly-quota"))
+@pytest.mark.parametrize("surface", surface_params("monthly-quota", STREAM))
 def test_stream_monthly_quota(case, surface):
     result = case.stream(surface, RAW16, [], role="quota_exhausted")
     case.judge(observe_ws(result, behaviour=closed_at_once(result)), aspect="close")
 
 
-@pytest.mark.parametrize("surface", _stream("quota-persists"))
+@pytest.mark.parametrize("surface", surface_params("quota-persists", STREAM))
 def test_stream_quota_persists(case, surface):
     results = _stream_attempts(case, surface)
     same = _same_ws_refusal(results)
@@ -168,7 +161,7 @@ def test_velma_client_monthly_no_retry(case):
     """As the documented client: on the monthly-limit refusal, stop calling that model."""
     key = case.key("quota_exhausted")
     http = case.http()
-    order = ("svd-batch", "stt-batch", "vfast-batch", "pii-batch")  # the 403 side first
+    order = sorted(REST, key=lambda s: s != "svd-batch")  # the 403 side first
     refusal = None
     for surface in order:
         files = {"upload_file": case.fixture(CLIP)}

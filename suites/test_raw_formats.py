@@ -26,9 +26,10 @@ from harness.contract.tables import (
     RAW_FORMATS_BY_NAME,
     RECOMMENDED_RAW_SETUPS,
     SAMPLE_RATES,
+    STREAM_SURFACES,
 )
 
-STREAMS = ("stt-stream", "svd-stream", "pii-stream")
+STREAMS = STREAM_SURFACES
 SECONDS = 0.6
 TOLERANCE_MS = 50
 RESULT_TYPES = {"stt-stream": "utterance", "svd-stream": "frame", "pii-stream": "utterance"}

@@ -8,18 +8,18 @@ import json
 import re
 
 import pytest
+from _params import surface_params
 from _rest_helpers import (
     CLIP,
+    REST,
     SPEAKERS,
     clip_for,
     fastapi_422,
     is_json,
     is_num,
     json_body,
-    params,
     parse_pii,
     pii_markup,
-    poster,
     speakers_consistent,
     strip_tags,
 )
@@ -47,10 +47,9 @@ def _pii_utts(r) -> list[dict]:
     return utts if isinstance(utts, list) else []
 
 
-def _stt(case, fields=None, fixture_id=SPEAKERS, post=None):
+def _stt(case, fields=None, fixture_id=SPEAKERS):
     entry = case.fixture_entry(fixture_id)
-    send = post or (lambda *a, **kw: case.upload(*a, **kw))
-    return send(
+    return case.upload(
         "stt-batch", case.fixture(fixture_id), fields=fields, audio_seconds=entry.duration_s
     )
 
@@ -58,7 +57,7 @@ def _stt(case, fields=None, fixture_id=SPEAKERS, post=None):
 # --------------------------------------------------------------------------- endpoints
 
 
-@pytest.mark.parametrize("surface", params("endpoint"))
+@pytest.mark.parametrize("surface", surface_params("endpoint", REST))
 def test_endpoint(case, surface):
     """multipart POST with ``upload_file``, a synchronous result in the body."""
     r = case.upload(surface, case.fixture(clip_for(surface)), audio_seconds=2.0)
@@ -71,7 +70,7 @@ def test_endpoint(case, surface):
     case.judge(observe_http(r, behaviour=ok, note=note))
 
 
-@pytest.mark.parametrize("surface", params("missing-upload-file"))
+@pytest.mark.parametrize("surface", surface_params("missing-upload-file", REST))
 def test_missing_upload_file(case, surface):
     """A multipart body whose file travels under another part name (``file``)."""
     http = case.http()
@@ -84,7 +83,7 @@ def test_missing_upload_file(case, surface):
     case.judge(observe_http(r, behaviour=ok, note=note))
 
 
-@pytest.mark.parametrize("surface", params("missing-upload-file"))
+@pytest.mark.parametrize("surface", surface_params("missing-upload-file", REST))
 def test_missing_upload_file_fields_only(case, surface):
     """A multipart body holding only a form field, no file at all."""
     http = case.http()
@@ -122,15 +121,14 @@ _FLAGS = {
 }
 
 
-@pytest.mark.parametrize("surface", params("bad-value", ("stt-batch", "pii-batch")))
+@pytest.mark.parametrize("surface", surface_params("bad-value", ("stt-batch", "pii-batch")))
 def test_bad_boolean(case, surface):
     """A flag that is not a boolean (hypothesis picks garbage words) is refused."""
-    post = poster(case)
 
     @settings(max_examples=5, deadline=None, database=None)
     @given(flag=st.sampled_from(_FLAGS[surface]), value=_GARBAGE)
     def probe(flag, value):
-        r = post(surface, case.fixture(SHORT), fields={flag: value})
+        r = case.upload(surface, case.fixture(SHORT), fields={flag: value})
         ok, note = fastapi_422(r)
         case.judge(observe_http(r, behaviour=ok, note=f"{flag}={value!r}: {note}"))
 
@@ -150,7 +148,7 @@ def test_pii_bad_padding_value(case, value):
     case.judge(observe_http(r, behaviour=ok, note=note))
 
 
-@pytest.mark.parametrize("surface", params("bad-value", ("vfast-batch", "svd-batch")))
+@pytest.mark.parametrize("surface", surface_params("bad-value", ("vfast-batch", "svd-batch")))
 def test_bad_value_info(case, surface):
     """No field of these surfaces is documented; a malformed flag is recorded (INFO)."""
     r = case.upload(
@@ -192,11 +190,7 @@ def test_pii_diarization_default(case):
     case.judge(observe_http(r, behaviour=ok, note=note))
 
 
-@pytest.mark.parametrize(
-    "surface",
-    [pytest.param(s, marks=pytest.mark.clause(f"{s}/speaker-distinct"), id=s)
-     for s in ("stt-batch", "pii-batch")],
-)  # fmt: skip
+@pytest.mark.parametrize("surface", surface_params("speaker-distinct", ("stt-batch", "pii-batch")))
 def test_speaker_distinct(case, surface):
     """Two voices, two numbers: a recommendation (the spec's numbers are an example)."""
     if surface == "stt-batch":
@@ -218,30 +212,22 @@ def test_stt_speaker_numbering(case):
     case.judge(observe_http(r, behaviour=ok, note=note))
 
 
-@pytest.mark.parametrize(
-    ("key", "slug"),
-    [
-        pytest.param(
-            "emotion",
-            "emotion",
-            marks=pytest.mark.clause("stt-batch/emotion-signal-default"),
-            id="emotion",
-        ),
-        pytest.param(
-            "accent",
-            "accent",
-            marks=pytest.mark.clause("stt-batch/accent-signal-default"),
-            id="accent",
-        ),
-        pytest.param(
-            "deepfake_score",
-            "deepfake",
-            marks=pytest.mark.clause("stt-batch/deepfake-signal-default"),
-            id="deepfake",
-        ),
-    ],
-)
-def test_stt_signal_defaults(case, key, slug):
+# signal -> (utterance key, request field)
+SIGNALS = {
+    "emotion": ("emotion", "emotion_signal"),
+    "accent": ("accent", "accent_signal"),
+    "deepfake": ("deepfake_score", "deepfake_signal"),
+}
+
+
+def _per_signal(suffix: str, names: tuple[str, ...]) -> list[object]:
+    """(key, field) params, one per signal, marked with ``stt-batch/<signal><suffix>``."""
+    mark = pytest.mark.clause
+    return [pytest.param(*SIGNALS[n], marks=mark(f"stt-batch/{n}{suffix}"), id=n) for n in names]
+
+
+@pytest.mark.parametrize(("key", "field"), _per_signal("-signal-default", tuple(SIGNALS)))
+def test_stt_signal_defaults(case, key, field):
     """Signals left out are off: every utterance carries the key, set to null."""
     r = _stt(case, fixture_id=CLIP)
     utts = _utts(r)
@@ -270,23 +256,7 @@ def _labels(case) -> set[str]:
     return {w.strip() for w in text.split(" in ", 1)[-1].split(",")}
 
 
-@pytest.mark.parametrize(
-    ("key", "field"),
-    [
-        pytest.param(
-            "emotion",
-            "emotion_signal",
-            marks=pytest.mark.clause("stt-batch/emotion-signal"),
-            id="emotion",
-        ),
-        pytest.param(
-            "accent",
-            "accent_signal",
-            marks=pytest.mark.clause("stt-batch/accent-signal"),
-            id="accent",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("key", "field"), _per_signal("-signal", ("emotion", "accent")))
 def test_stt_signal_on(case, key, field):
     r = _stt(case, {field: "true"}, fixture_id=CLIP)
     utts = _utts(r)
@@ -294,23 +264,7 @@ def test_stt_signal_on(case, key, field):
     case.judge(observe_http(r, behaviour=ok, note=f"{key}: {[u.get(key) for u in utts]}"))
 
 
-@pytest.mark.parametrize(
-    ("key", "field"),
-    [
-        pytest.param(
-            "emotion",
-            "emotion_signal",
-            marks=pytest.mark.clause("stt-batch/emotion-labels"),
-            id="emotion",
-        ),
-        pytest.param(
-            "accent",
-            "accent_signal",
-            marks=pytest.mark.clause("stt-batch/accent-labels"),
-            id="accent",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("key", "field"), _per_signal("-labels", ("emotion", "accent")))
 def test_stt_signal_labels(case, key, field):
     r = _stt(case, {field: "true"})
     labels = _labels(case)
@@ -343,9 +297,8 @@ _XML_TAG = re.compile(r"<([A-Za-z][\w:.-]*)[^<>]*>([^<>]+)</\1>")
 @pytest.mark.clause("stt-batch/pii-phi-tagging")
 def test_stt_pii_tagging(case):
     """Tagging, not redaction: tags enclose words, and without the tags the words match."""
-    post = poster(case)
-    plain = _stt(case, {"pii_phi_tagging": "false"}, post=post)
-    tagged = _stt(case, {"pii_phi_tagging": "true"}, post=post)
+    plain = _stt(case, {"pii_phi_tagging": "false"})
+    tagged = _stt(case, {"pii_phi_tagging": "true"})
     a, b = json_body(plain), json_body(tagged)
     if tagged.status_code != 200 or not isinstance(b, dict) or not isinstance(a, dict):
         case.judge(observe_http(tagged, behaviour=False, note="no JSON result"))
@@ -364,15 +317,14 @@ HINTS = ("en", "EN", "en-US", "en_US")
 _VALID_LANG = st.from_regex(r"\A[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,4}){0,2}\Z")
 
 
-@pytest.mark.parametrize("surface", params("language-hint", ("stt-batch", "pii-batch")))
+@pytest.mark.parametrize("surface", surface_params("language-hint", ("stt-batch", "pii-batch")))
 def test_language_hint(case, surface):
     """``en``, ``EN``, ``en-US`` (and ``en_US``) are the same hint; hypothesis adds more."""
-    post = poster(case)
     langs: dict[str, object] = {}
     notes: list[str] = []
 
     def send(lang: str):
-        r = post(surface, case.fixture(CLIP), fields={"language": lang}, audio_seconds=2.0)
+        r = case.upload(surface, case.fixture(CLIP), fields={"language": lang}, audio_seconds=2.0)
         utts = _pii_utts(r) if surface == "pii-batch" else _utts(r)
         langs[lang] = tuple(u.get("language") for u in utts) if r.status_code == 200 else None
         notes.append(f"{lang}: HTTP {r.status_code}")
@@ -395,17 +347,16 @@ def test_language_hint(case, surface):
     )
 
 
-@pytest.mark.parametrize("surface", params("invalid-language", ("stt-batch", "pii-batch")))
+@pytest.mark.parametrize("surface", surface_params("invalid-language", ("stt-batch", "pii-batch")))
 def test_invalid_language(case, surface):
     """``english`` is judged by the catalog; other invalid values must get the same status.
 
     The documented text is an example (judged as wording on ``english``), so the other
     values' texts are not compared."""
-    post = poster(case)
-    r = post(surface, case.fixture(SHORT), fields={"language": "english"}, audio_seconds=0.5)
+    r = case.upload(surface, case.fixture(SHORT), fields={"language": "english"}, audio_seconds=0.5)
     case.judge(observe_http(r))
     for value in ("e", "en US", "12", "en-"):
-        other = post(surface, case.fixture(SHORT), fields={"language": value})
+        other = case.upload(surface, case.fixture(SHORT), fields={"language": value})
         got = observe_http(other).detail
         assert other.status_code == r.status_code, (
             f"language={value!r}: HTTP {other.status_code} {got!r}, not like 'english' "
@@ -431,11 +382,10 @@ def test_code_switching(case):
 
 @pytest.mark.clause("stt-batch/config-override")
 def test_config_override(case):
-    post = poster(case)
     on = json.dumps({"emotion_signal": True})
-    over = _stt(case, {"emotion_signal": "false", "config": on}, CLIP, post)
-    empty = _stt(case, {"emotion_signal": "false", "config": "{}"}, CLIP, post)
-    kept = _stt(case, {"emotion_signal": "true", "config": "{}"}, CLIP, post)
+    over = _stt(case, {"emotion_signal": "false", "config": on}, CLIP)
+    empty = _stt(case, {"emotion_signal": "false", "config": "{}"}, CLIP)
+    kept = _stt(case, {"emotion_signal": "true", "config": "{}"}, CLIP)
 
     def labelled(r) -> bool | None:
         utts = _utts(r)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from _params import surface_params
 from _rest_helpers import (
     CLIP,
     PADDED,
@@ -23,14 +24,13 @@ from _rest_helpers import (
     json_body,
     opus_clip,
     parse_pii,
-    poster,
 )
 
 from harness.checks import observe_http
 from harness.client import FilePart
-from harness.contract.tables import SVD_WINDOW_S
+from harness.contract.tables import SVD_VERDICTS, SVD_WINDOW_S
 
-VERDICTS = ("synthetic", "non-synthetic", "no-content")
+VERDICTS = SVD_VERDICTS
 
 
 def _body(r) -> dict:
@@ -51,9 +51,8 @@ def _stt(case, fixture_id=SPEAKERS, fields=None):
 @pytest.mark.clause("stt-batch/response-schema")
 def test_stt_response_schema(case):
     """text, duration_ms, utterances; silence gives an empty text and no utterances."""
-    post = poster(case)
-    speech = post("stt-batch", case.fixture(CLIP), audio_seconds=2.0)
-    silent = post("stt-batch", case.fixture(SILENCE), audio_seconds=3.0)
+    speech = case.upload("stt-batch", case.fixture(CLIP), audio_seconds=2.0)
+    silent = case.upload("stt-batch", case.fixture(SILENCE), audio_seconds=3.0)
     problems = []
     for name, r in (("speech", speech), ("silence", silent)):
         b = _body(r)
@@ -103,9 +102,8 @@ def _utterance_problems(u: dict, signals_expected: bool) -> list[str]:
 @pytest.mark.clause("stt-batch/utterance-schema")
 def test_stt_utterance_schema(case):
     """All nine keys with the spec's types, signals off (null) and on."""
-    post = poster(case)
-    off = post("stt-batch", case.fixture(SPEAKERS), audio_seconds=8.0)
-    on = post(
+    off = case.upload("stt-batch", case.fixture(SPEAKERS), audio_seconds=8.0)
+    on = case.upload(
         "stt-batch",
         case.fixture(SPEAKERS),
         fields={"emotion_signal": "true", "accent_signal": "true", "deepfake_signal": "true"},
@@ -200,9 +198,9 @@ DURATION_FIXTURES = {
     "vfast-batch": ("opus-48000-1ch-1.3s", VFAST_CLIP, "opus-48000-1ch-3.7s"),
 }
 DURATION_CASES = [
-    pytest.param(s, f, marks=pytest.mark.clause(f"{s}/duration-ms"), id=f"{s}-{f}")
+    p
     for s, fixtures in DURATION_FIXTURES.items()
-    for f in fixtures
+    for p in surface_params("duration-ms", [s], values=fixtures)
 ]
 
 
@@ -226,9 +224,8 @@ def test_duration_ms(case, surface, fixture_id):
 
 @pytest.mark.clause("vfast-batch/response-schema")
 def test_vfast_response_schema(case):
-    post = poster(case)
-    speech = post("vfast-batch", case.fixture(VFAST_CLIP), audio_seconds=2.0)
-    silent = post(
+    speech = case.upload("vfast-batch", case.fixture(VFAST_CLIP), audio_seconds=2.0)
+    silent = case.upload(
         "vfast-batch", FilePart("silence.opus", data=opus_clip(3.0, silent=True)), audio_seconds=3.0
     )
     problems = []
@@ -243,9 +240,8 @@ def test_vfast_response_schema(case):
 
 @pytest.mark.clause("vfast-batch/transcript-only")
 def test_vfast_transcript_only(case):
-    post = poster(case)
-    plain = post("vfast-batch", case.fixture(VFAST_CLIP), audio_seconds=2.0)
-    asked = post(
+    plain = case.upload("vfast-batch", case.fixture(VFAST_CLIP), audio_seconds=2.0)
+    asked = case.upload(
         "vfast-batch",
         case.fixture(VFAST_CLIP),
         fields={"speaker_diarization": "true", "emotion_signal": "true"},

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from _rest_helpers import is_uuid
 from _stream_helpers import (
     RAW16,
     chunks,
     done_of,
-    is_uuid,
     message_errors,
     speech_pcm,
     utterances_of,
@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.checks import observe_ws
+from harness.contract.tables import STT_STREAM_FLAG_DEFAULTS
 
 STT = "stt-stream"
 HYP = settings(
@@ -84,12 +85,7 @@ def test_config_frame_overrides(case, flag, field):
 CONFIG = st.fixed_dictionaries(
     {},
     optional={
-        "speaker_diarization": st.booleans(),
-        "emotion_signal": st.booleans(),
-        "accent_signal": st.booleans(),
-        "deepfake_signal": st.booleans(),
-        "pii_phi_tagging": st.booleans(),
-        "partial_results": st.booleans(),
+        **{flag: st.booleans() for flag in STT_STREAM_FLAG_DEFAULTS},
         "language": st.one_of(st.none(), st.sampled_from(["en", "EN-us", "es", "zh-Hant-TW"])),
         "custom_terms": st.one_of(
             st.none(),

@@ -8,17 +8,20 @@ rejected value are compared with the catalog's template for that value.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
+from _params import surface_params
 from _stream_helpers import (
     RAW16,
+    STREAM,
     TRANSCRIBING,
     chunks,
     done_of,
     error_text,
     example_value,
     on_connect,
-    per_surface,
     speech,
     speech_pcm,
     utterances_of,
@@ -28,7 +31,8 @@ from hypothesis import strategies as st
 
 from harness.audio.raw import encode_raw
 from harness.checks import observe_ws
-from harness.contract.clauses import velma_stream as V
+from harness.client.ws import WsResult
+from harness.contract import tables as T
 from harness.contract.tables import RAW_FORMAT_NAMES, SAMPLE_RATES
 
 HYP = settings(
@@ -89,7 +93,7 @@ INVALID_MIXES = st.one_of(
 )
 
 
-@pytest.mark.parametrize("surface", per_surface("bad-query-params"))
+@pytest.mark.parametrize("surface", surface_params("bad-query-params", STREAM))
 def test_bad_query_mix_refused_on_connect(case, surface):
     seen: list[str] = []
 
@@ -104,16 +108,16 @@ def test_bad_query_mix_refused_on_connect(case, surface):
     assert seen
 
 
-@pytest.mark.parametrize("surface", per_surface("audio-format-values"))
+@pytest.mark.parametrize("surface", surface_params("audio-format-values", STREAM))
 def test_audio_format_example_value(case, surface):
     bad = example_value("audio_format", surface)
     result, at_once = on_connect(case, surface, {**RAW16, "audio_format": bad})
     case.judge(observe_ws(result, behaviour=at_once), aspect="close")
 
 
-@pytest.mark.parametrize("surface", per_surface("audio-format-values"))
+@pytest.mark.parametrize("surface", surface_params("audio-format-values", STREAM))
 def test_audio_format_other_values(case, surface):
-    valid = set(V.STREAM_AUDIO_FORMATS[surface])
+    valid = set(T.STREAM_AUDIO_FORMATS[surface])
 
     @HYP
     @given(st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=6))
@@ -127,7 +131,7 @@ def test_audio_format_other_values(case, surface):
     probe()
 
 
-@pytest.mark.parametrize("surface", per_surface("sample-rate-values"))
+@pytest.mark.parametrize("surface", surface_params("sample-rate-values", STREAM))
 def test_sample_rate_values(case, surface):
     result, at_once = on_connect(case, surface, {**RAW16, "sample_rate": 50000})
     case.judge(observe_ws(result, behaviour=at_once), aspect="close")
@@ -142,7 +146,7 @@ def test_sample_rate_values(case, surface):
     probe()
 
 
-@pytest.mark.parametrize("surface", per_surface("num-channels-range"))
+@pytest.mark.parametrize("surface", surface_params("num-channels-range", STREAM))
 @pytest.mark.parametrize("channels", [12, 0, 9, -1])
 def test_num_channels_range(case, surface, channels):
     result, at_once = on_connect(case, surface, {**RAW16, "num_channels": channels})
@@ -151,7 +155,7 @@ def test_num_channels_range(case, surface, channels):
     )
 
 
-@pytest.mark.parametrize("surface", per_surface("raw-needs-rate-and-channels"))
+@pytest.mark.parametrize("surface", surface_params("raw-needs-rate-and-channels", STREAM))
 @pytest.mark.parametrize("drop", ["sample_rate", "num_channels", "both"])
 def test_raw_needs_rate_and_channels(case, surface, drop):
     q = dict(RAW16)
@@ -161,7 +165,7 @@ def test_raw_needs_rate_and_channels(case, surface, drop):
     case.judge(observe_ws(result), aspect="close")
 
 
-@pytest.mark.parametrize("surface", per_surface("params-need-audio-format"))
+@pytest.mark.parametrize("surface", surface_params("params-need-audio-format", STREAM))
 @pytest.mark.parametrize(
     "query",
     [{"sample_rate": 16000}, {"num_channels": 1}, {"sample_rate": 16000, "num_channels": 1}],
@@ -178,7 +182,7 @@ def test_svd_audio_format_required(case):
     case.judge(observe_ws(result), aspect="close")
 
 
-@pytest.mark.parametrize("surface", per_surface("language-invalid", TRANSCRIBING))
+@pytest.mark.parametrize("surface", surface_params("language-invalid", TRANSCRIBING))
 @pytest.mark.parametrize("language", ["english1", "e", "en US", "12"])
 def test_language_invalid(case, surface, language):
     result, at_once = on_connect(case, surface, {**RAW16, "language": language})
@@ -215,23 +219,18 @@ VALID_MIXES = st.fixed_dictionaries(
         "num_channels": st.integers(1, 2),
     },
     optional={
-        "speaker_diarization": st.booleans(),
-        "emotion_signal": st.booleans(),
-        "accent_signal": st.booleans(),
-        "deepfake_signal": st.booleans(),
-        "pii_phi_tagging": st.booleans(),
-        "partial_results": st.booleans(),
+        **{flag: st.booleans() for flag in T.STT_STREAM_FLAG_DEFAULTS},
         "language": st.sampled_from(["en", "EN-us", "fr", "de_DE"]),
     },
 )
 _FLAGS = {
-    "stt-stream": set(V.STT_FLAG_DEFAULTS) | {"language"},
+    "stt-stream": set(T.STT_STREAM_FLAG_DEFAULTS) | {"language"},
     "pii-stream": {"speaker_diarization", "language"},
     "svd-stream": set(),
 }
 
 
-@pytest.mark.parametrize("surface", per_surface("end-of-stream"))
+@pytest.mark.parametrize("surface", surface_params("end-of-stream", STREAM))
 def test_valid_query_mix_accepted(case, surface):
     """Any documented format/rate/channels (+ flags) is accepted: done, then close 1000."""
 
@@ -256,7 +255,7 @@ def test_valid_query_mix_accepted(case, surface):
     probe()
 
 
-@pytest.mark.parametrize("surface", per_surface("container-with-rate-channels"))
+@pytest.mark.parametrize("surface", surface_params("container-with-rate-channels", STREAM))
 def test_container_with_rate_channels(case, surface):
     """WAV (16 kHz mono, 2 s) declared with a contradicting rate and channel count."""
     data = case.fixture_bytes("wav-pcm16-16000-1ch-2s")
@@ -264,13 +263,10 @@ def test_container_with_rate_channels(case, surface):
     result = case.stream(surface, q, chunks(data, 8192), audio_seconds=2.0)
     d = done_of(result) or {}
     header_used = result.close_code == 1000 and abs(int(d.get("duration_ms", 0)) - 2000) <= 2
-    case.judge(
-        observe_ws(result, behaviour=header_used, note=f"done={d}"),
-        aspect="close",
-    )
+    case.judge(observe_ws(result, behaviour=header_used, note=f"done={d}"), aspect="close")
 
 
-@pytest.mark.parametrize("surface", per_surface("audio-format-optional", TRANSCRIBING))
+@pytest.mark.parametrize("surface", surface_params("audio-format-optional", TRANSCRIBING))
 @pytest.mark.parametrize("fixture_id", ["wav-pcm16-16000-1ch-2s", "mp3-44100-2ch-2s"])
 def test_audio_format_optional(case, surface, fixture_id):
     data = case.fixture_bytes(fixture_id)
@@ -281,7 +277,7 @@ def test_audio_format_optional(case, surface, fixture_id):
     case.judge(observe_ws(result, behaviour=ok), clause=f"{surface}/end-of-stream", aspect="close")
 
 
-@pytest.mark.parametrize("surface", per_surface("language-hint", TRANSCRIBING))
+@pytest.mark.parametrize("surface", surface_params("language-hint", TRANSCRIBING))
 @pytest.mark.parametrize("language", ["EN-us", "en", "fr-Latn-FR"])
 def test_language_hint(case, surface, language):
     result = case.stream(
@@ -292,7 +288,7 @@ def test_language_hint(case, surface, language):
     case.judge(observe_ws(result, behaviour=ok, note=f"{len(utts)} utterances"), aspect="data")
 
 
-@pytest.mark.parametrize("surface", per_surface("speaker-diarization", TRANSCRIBING))
+@pytest.mark.parametrize("surface", surface_params("speaker-diarization", TRANSCRIBING))
 def test_speaker_diarization_default(case, surface):
     data = case.fixture_bytes("speakers-wav-16000-1ch-8s")
     result = case.stream(surface, {"audio_format": "wav"}, chunks(data, 16384), audio_seconds=8.0)
@@ -306,23 +302,35 @@ def test_speaker_diarization_default(case, surface):
 # --------------------------------------------------------------------------- SVD disputes
 
 
+def _svd_unless_refused(
+    case: Any, query: Mapping[str, Any], data: bytes, audio_seconds: float = 0.0
+) -> tuple[WsResult, bool]:
+    """Open svd-stream; unless it refuses within 0.3 s, stream ``data`` to the close.
+
+    Returns the result and whether it was refused at once (an ``error``, then the close).
+    """
+    s = case.ws("svd-stream", query)
+    refused_at_once = False
+    if s.open:
+        s.receive(until_close=False, timeout_s=0.3)
+        refused_at_once = not s.open and "error" in s.result.types
+        if s.open:
+            if audio_seconds:
+                case.charge("svd-stream", audio_seconds)
+            s.stream(chunks(data, 8192))
+            s.end_of_stream()
+            s.until_close()
+    s.close()
+    return s.result, refused_at_once
+
+
 @pytest.mark.clause("svd-stream/multichannel")
 @pytest.mark.parametrize("channels", [3, 6, 8])
 def test_svd_multichannel(case, channels):
     sig = speech(1.5, seed=2, channels=channels)
     data = encode_raw(sig.samples, "s16le")
     q = {"audio_format": "s16le", "sample_rate": 16000, "num_channels": channels}
-    s = case.ws("svd-stream", q)
-    refused_at_once = False
-    if s.open:
-        s.receive(until_close=False, timeout_s=0.3)
-        refused_at_once = not s.open and "error" in s.result.types
-        if s.open:
-            s.stream(chunks(data, 8192))
-            s.end_of_stream()
-            s.until_close()
-    s.close()
-    r = s.result
+    r, refused_at_once = _svd_unless_refused(case, q, data)
     analysed = bool(r.of_type("frame")) and r.close_code == 1000
     ok = analysed or (refused_at_once and r.close_code == 1003)
     note = "frames followed" if analysed else r.describe()
@@ -332,18 +340,7 @@ def test_svd_multichannel(case, channels):
 @pytest.mark.clause("svd-stream/container-input")
 def test_svd_container_input(case):
     data = case.fixture_bytes("wav-pcm16-16000-1ch-2s")
-    s = case.ws("svd-stream", {"audio_format": "wav"})
-    refused_at_once = False
-    if s.open:
-        s.receive(until_close=False, timeout_s=0.3)
-        refused_at_once = not s.open and "error" in s.result.types
-        if s.open:
-            case.charge("svd-stream", 2.0)
-            s.stream(chunks(data, 8192))
-            s.end_of_stream()
-            s.until_close()
-    s.close()
-    r = s.result
+    r, refused_at_once = _svd_unless_refused(case, {"audio_format": "wav"}, data, 2.0)
     framed = bool(r.of_type("frame")) and r.close_code == 1000
     ok = framed or (refused_at_once and r.close_code == 1003)
     case.judge(observe_ws(r, behaviour=ok, note=r.describe()), aspect="data")

@@ -9,25 +9,26 @@ with a non-1000 close (4002 is promised on deepfake streaming, recommended elsew
 from __future__ import annotations
 
 import pytest
+from _params import surface_params
 from _stream_helpers import (
     CHUNK_100MS,
     RAW16,
+    STREAM,
     chunks,
     done_of,
     frames_of,
     is_mp3,
     on_connect,
-    per_surface,
-    schema_errors,
     speech,
     speech_pcm,
     stream_then_wait,
     utterances_of,
-    ws_with_headers,
 )
 
 from harness.checks import observe_ws
-from harness.contract.clauses import velma_stream as V
+from harness.client import schema
+from harness.client.control import fault_header
+from harness.contract import tables as T
 from harness.contract.schemas_stream import ERROR, SVD_FRAME
 
 RESULT = {"stt-stream": "utterance", "svd-stream": "frame", "pii-stream": "utterance"}
@@ -50,7 +51,7 @@ def _seg_covered(segments, utts) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "surface", per_surface("audio-binary-frames", ("stt-stream", "pii-stream"))
+    "surface", surface_params("audio-binary-frames", ("stt-stream", "pii-stream"))
 )
 def test_speech_in_binary_frames(case, surface):
     result = case.stream(surface, RAW16, chunks(speech_pcm(2.0)), audio_seconds=2.0)
@@ -78,11 +79,11 @@ def test_svd_odd_chunk_sizes(case):
 # --------------------------------------------------------------------------- messages out
 
 
-@pytest.mark.parametrize("surface", per_surface("message-types"))
+@pytest.mark.parametrize("surface", surface_params("message-types", STREAM))
 def test_message_types(case, surface):
     q = {**RAW16, "partial_results": True} if surface == "stt-stream" else RAW16
     result = case.stream(surface, q, chunks(speech_pcm(3.0, seed=6)), audio_seconds=3.0)
-    allowed = V.SERVER_MESSAGE_TYPES[surface]
+    allowed = T.SERVER_MESSAGE_TYPES[surface]
     bad = [t for t in result.types if t not in allowed] + [
         f"text:{t[:40]}" for t in result.raw_text
     ]
@@ -94,7 +95,7 @@ def test_message_types(case, surface):
     case.judge(observe_ws(result, behaviour=ok, note=f"unexpected: {bad}"), aspect="data")
 
 
-@pytest.mark.parametrize("surface", per_surface("results-while-streaming"))
+@pytest.mark.parametrize("surface", surface_params("results-while-streaming", STREAM))
 def test_results_while_streaming(case, surface):
     data = speech_pcm(3.0, seed=7) + bytes(CHUNK_100MS * 8)  # speech, then 0.8 s of silence
     result, early = stream_then_wait(
@@ -124,18 +125,18 @@ def _run(case, surface, query, fixture_id):
     return case.stream(surface, query, chunks(data, 4096), audio_seconds=2.0)
 
 
-@pytest.mark.parametrize("surface", per_surface("error-shape"))
+@pytest.mark.parametrize("surface", surface_params("error-shape", STREAM))
 @pytest.mark.parametrize("label", ["bad-rate", "mismatch"])
 def test_error_shape(case, surface, label):
     _, query, fid = next(c for c in _error_cases(surface) if c[0] == label)
     result = _run(case, surface, query, fid)
     errs = [m for m in result.messages if m.get("type") == "error"]
-    problems = [e for m in errs for e in schema_errors(m, ERROR)]
+    problems = [e for m in errs for e in schema.errors(m, ERROR)]
     ok = bool(errs) and not problems and all(m["error"].strip() for m in errs)
     case.judge(observe_ws(result, behaviour=ok, note="; ".join(problems)), aspect="data")
 
 
-@pytest.mark.parametrize("surface", per_surface("error-before-close"))
+@pytest.mark.parametrize("surface", surface_params("error-before-close", STREAM))
 @pytest.mark.parametrize("label", ["bad-rate", "mismatch"])
 def test_error_before_close(case, surface, label):
     _, query, fid = next(c for c in _error_cases(surface) if c[0] == label)
@@ -153,11 +154,11 @@ def test_error_before_close(case, surface, label):
     )
 
 
-@pytest.mark.parametrize("surface", per_surface("internal-error"))
+@pytest.mark.parametrize("surface", surface_params("internal-error", STREAM))
 @pytest.mark.parametrize("fault", ["internal-midstream=2f", "internal-midstream=1s"])
 def test_internal_error(case, surface, fault):
     case.emulator()  # the fault switch exists only on the emulator
-    s = ws_with_headers(case, surface, RAW16, {"X-Emulator-Fault": fault})
+    s = case.ws(surface, RAW16, headers=fault_header(fault))
     if s.open:
         case.charge(surface, 2.0)
         s.stream(chunks(speech_pcm(2.0)))
@@ -183,7 +184,7 @@ UNDECODABLE = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("surface", per_surface("undecodable"))
+@pytest.mark.parametrize("surface", surface_params("undecodable", STREAM))
 @pytest.mark.parametrize("which", [0, 1])
 def test_undecodable(case, surface, which):
     query, fixture_id = UNDECODABLE[surface][which]
@@ -199,7 +200,9 @@ def _refused(result) -> bool:
     return text_ok and result.error_before_close and result.close_code not in (None, 1000)
 
 
-@pytest.mark.parametrize("surface", per_surface("audio-error-4002", ("stt-stream", "pii-stream")))
+@pytest.mark.parametrize(
+    "surface", surface_params("audio-error-4002", ("stt-stream", "pii-stream"))
+)
 @pytest.mark.parametrize("which", ["undecodable", "mismatch"])
 def test_audio_error_close_code(case, surface, which):
     """The exact close code for bad audio on STT/PII: 4002 is recommended, not promised."""
@@ -236,18 +239,18 @@ def _send_declared(case, surface, fixture_id):
     return case.stream(surface, declared, chunks(data, 4096), audio_seconds=entry.duration_s)
 
 
-@pytest.mark.parametrize("surface", per_surface("format-mismatch"))
+@pytest.mark.parametrize("surface", surface_params("format-mismatch", STREAM))
 @pytest.mark.parametrize("fixture_id", DETECTABLE_MISMATCH)
 def test_format_mismatch(case, surface, fixture_id):
     result = _send_declared(case, surface, fixture_id)
     case.judge(observe_ws(result, behaviour=_refused(result), note=fixture_id), aspect="close")
 
 
-@pytest.mark.parametrize("surface", per_surface("documented-close-codes"))
+@pytest.mark.parametrize("surface", surface_params("documented-close-codes", STREAM))
 @pytest.mark.parametrize("fixture_id", RAW_AS_RAW)
 def test_raw_as_other_raw_closes_documented(case, surface, fixture_id):
     result = _send_declared(case, surface, fixture_id)
-    ok = result.close_code in V.STREAM_CLOSE_CODES[surface] and (
+    ok = result.close_code in T.STREAM_CLOSE_CODES[surface] and (
         result.close_code == 1000 or result.error_before_close
     )
     case.judge(observe_ws(result, behaviour=ok, note=f"{fixture_id}: {result.describe()}"),
@@ -257,7 +260,7 @@ def test_raw_as_other_raw_closes_documented(case, surface, fixture_id):
 # --------------------------------------------------------------------------- end of stream
 
 
-@pytest.mark.parametrize("surface", per_surface("end-of-stream"))
+@pytest.mark.parametrize("surface", surface_params("end-of-stream", STREAM))
 def test_end_of_stream_delivers_outstanding(case, surface):
     sig = speech(3.0, seed=8)
     data = sig.samples
@@ -291,7 +294,7 @@ def test_end_of_stream_delivers_outstanding(case, surface):
     case.judge(observe_ws(result, behaviour=ok, note=note), aspect="close")
 
 
-@pytest.mark.parametrize("surface", per_surface("empty-binary-not-eos"))
+@pytest.mark.parametrize("surface", surface_params("empty-binary-not-eos", STREAM))
 def test_empty_binary_not_eos(case, surface):
     first, second = speech_pcm(1.0, seed=9), speech_pcm(1.0, seed=10)
     case.charge(surface, 2.0)
@@ -313,7 +316,7 @@ def test_empty_binary_not_eos(case, surface):
     case.judge(observe_ws(r, behaviour=ok, note=note), aspect="close")
 
 
-@pytest.mark.parametrize("surface", per_surface("done-last"))
+@pytest.mark.parametrize("surface", surface_params("done-last", STREAM))
 def test_done_last(case, surface):
     result = case.stream(surface, RAW16, chunks(speech_pcm(2.0, seed=11)), audio_seconds=2.0)
     json_kinds = [k for k in result.order if k.startswith("json:")]
@@ -330,7 +333,7 @@ def test_done_last(case, surface):
     case.judge(observe_ws(result), aspect="close")
 
 
-@pytest.mark.parametrize("surface", per_surface("done-duration"))
+@pytest.mark.parametrize("surface", surface_params("done-duration", STREAM))
 @pytest.mark.parametrize(
     "fmt,rate,seconds", [("s16le", 16000, 1.25), ("f32le", 48000, 0.8), ("mulaw", 8000, 1.5)]
 )
@@ -347,7 +350,7 @@ def test_done_duration(case, surface, fmt, rate, seconds):
     case.judge(observe_ws(result, behaviour=ok, note=f"sent {want:.0f} ms, done says {got}"))
 
 
-@pytest.mark.parametrize("surface", per_surface("documented-close-codes"))
+@pytest.mark.parametrize("surface", surface_params("documented-close-codes", STREAM))
 @pytest.mark.parametrize("scenario", ["normal", "bad-param", "mismatch"])
 def test_documented_close_codes(case, surface, scenario):
     if scenario == "normal":
@@ -357,5 +360,5 @@ def test_documented_close_codes(case, surface, scenario):
     else:
         data = case.fixture_bytes("container-as-raw-webm-declared-s16le")
         result = case.stream(surface, RAW16, chunks(data, 4096), audio_seconds=2.0)
-    ok = result.close_code in V.STREAM_CLOSE_CODES[surface]
+    ok = result.close_code in T.STREAM_CLOSE_CODES[surface]
     case.judge(observe_ws(result, behaviour=ok, note=result.describe()), aspect="close")

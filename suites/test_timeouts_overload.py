@@ -19,27 +19,30 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
+from _params import surface_params
 
 from harness.audio import open_stream
 from harness.checks import observe_http
+from harness.client.control import fault_header
 from harness.contract.tables import (
     DETAIL_NOT_COMPLETED,
     DOCUMENTED_BACKOFF,
     MAX_BATCH_UPLOAD_BYTES_BINARY,
     REST_STATUSES,
+    REST_SURFACES,
     VELMA_PATHS,
 )
 
-REST = ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")
+REST = REST_SURFACES
 CLIP = "wav-pcm16-16000-1ch-2s"
 TINY = "clip-wav-16000-1ch-0.5s"  # for requests repeated many times
-OVERLOAD = {"X-Emulator-Fault": "overload"}
-INTERNAL = {"X-Emulator-Fault": "internal-error"}
+OVERLOAD = fault_header("overload")
+INTERNAL = fault_header("internal-error")
 # 502: the key cannot be validated upstream (every batch surface documents it), or the
 # request cannot be completed (STT Batch only).
 BAD_GATEWAY = {
-    "cannot-validate": {"X-Emulator-Fault": "validation-unavailable"},
-    "not-completed": {"X-Emulator-Fault": "upstream-failure"},
+    "cannot-validate": fault_header("validation-unavailable"),
+    "not-completed": fault_header("upstream-failure"),
 }
 # Documented waits are 1-17 s; the harness's retry loop sleeps them x BACKOFF_SCALE so a
 # full 5-retry run takes ~0.35 s. Gaps are judged unscaled (observed / scale); the upper
@@ -49,14 +52,10 @@ SLEEP_SLACK_S = 0.03
 OVERSIZE = "oversize-wav-48000-2ch-550s"
 
 
-def _per(clause: str) -> list[object]:
-    return [pytest.param(s, marks=pytest.mark.clause(f"{s}/{clause}"), id=s) for s in REST]
-
-
 # --------------------------------------------------------------------------- 500 / 502
 
 
-@pytest.mark.parametrize("surface", _per("internal-error-500"))
+@pytest.mark.parametrize("surface", surface_params("internal-error-500", REST))
 def test_internal_error_500(case, surface):
     case.emulator(provokes="HTTP 500 (internal error)")
     r = case.upload(surface, case.fixture(TINY), headers=INTERNAL, audio_seconds=0.5)
@@ -71,10 +70,7 @@ def _bad_gateway() -> list[object]:
         causes = ["cannot-validate"] + (
             ["not-completed"] if DETAIL_NOT_COMPLETED in row.details else []
         )
-        out += [
-            pytest.param(s, c, marks=pytest.mark.clause(f"{s}/bad-gateway-502"), id=f"{s}-{c}")
-            for c in causes
-        ]
+        out += surface_params("bad-gateway-502", [s], values=causes)
     return out
 
 
@@ -88,7 +84,7 @@ def test_bad_gateway_502(case, surface, cause):
 # --------------------------------------------------------------------------- 503
 
 
-@pytest.mark.parametrize("surface", _per("overloaded-503"))
+@pytest.mark.parametrize("surface", surface_params("overloaded-503", REST))
 def test_overloaded_503(case, surface):
     case.emulator()
     r = case.upload(surface, case.fixture(TINY), headers=OVERLOAD, audio_seconds=0.5)

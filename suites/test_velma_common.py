@@ -12,19 +12,23 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from _params import surface_params
 
 from harness.audio import encode_raw, signals
 from harness.checks import Observation, observe_http, observe_ws
+from harness.client.control import fault_header
 from harness.contract.tables import (
     DETAIL_UNSUPPORTED_COMMON,
     DETAIL_UNSUPPORTED_SVD,
+    REST_SURFACES,
+    STREAM_SURFACES,
     VELMA_CLOSE_CODES,
     VELMA_HOST_PAGES,
     VELMA_HOST_SPECS,
 )
 
-REST = ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")
-STREAM = ("stt-stream", "svd-stream", "pii-stream")
+REST = REST_SURFACES
+STREAM = STREAM_SURFACES
 CLIP = "wav-pcm16-16000-1ch-2s"
 RAW16 = {"audio_format": "s16le", "sample_rate": 16000, "num_channels": 1}
 RESULT_TYPES = {"stt-stream": "utterance", "svd-stream": "frame", "pii-stream": "utterance"}
@@ -38,10 +42,6 @@ def speech16(seconds: float, seed: int = 3) -> bytes:
 
 def chunks(data: bytes, size: int = 3200) -> list[bytes]:
     return [data[i : i + size] for i in range(0, len(data), size)]
-
-
-def _per(surfaces: tuple[str, ...], clause: str, *rest: object) -> list[object]:
-    return [pytest.param(s, *rest, marks=pytest.mark.clause(clause), id=s) for s in surfaces]
 
 
 # --------------------------------------------------------------------------- REST error shapes
@@ -67,7 +67,7 @@ def _provoke(case: Any, surface: str, how: str) -> Any:
         return case.upload(surface, case.fixture(CLIP), role="no_model_access")
     if how == "overload":
         case.emulator()
-        return case.upload(surface, case.fixture(CLIP), headers={"X-Emulator-Fault": "overload"})
+        return case.upload(surface, case.fixture(CLIP), headers=fault_header("overload"))
     raise AssertionError(how)
 
 
@@ -111,6 +111,11 @@ def test_422_body_shape(case, surface, how):
         r = case.upload(surface, case.fixture(CLIP), role=None)
         if r.status_code != 422:
             pytest.skip(f"a missing key got HTTP {r.status_code}, not a 422 body to check")
+    _judge_422_shape(case, r)
+
+
+def _judge_422_shape(case: Any, r: Any) -> None:
+    """A 422 body's `detail`: a string, or FastAPI's list of {loc, msg, type}."""
     try:
         detail = r.json().get("detail")
     except (ValueError, AttributeError):
@@ -122,12 +127,7 @@ def test_422_body_shape(case, surface, how):
 @pytest.mark.clause("velma/error-422-shape")
 def test_422_body_shape_too_short(case):
     r = case.upload("svd-batch", case.fixture("clip-wav-16000-1ch-0.3s"), audio_seconds=0.3)
-    try:
-        detail = r.json().get("detail")
-    except (ValueError, AttributeError):
-        detail = None
-    ok = isinstance(detail, str) or _fastapi_list(detail)
-    case.judge(observe_http(r, behaviour=ok, note=f"detail={str(detail)[:160]!r}"))
+    _judge_422_shape(case, r)
 
 
 # --------------------------------------------------------------------------- extensions
@@ -230,7 +230,7 @@ def _result_end_ms(surface: str, message: dict[str, Any]) -> int | None:
     return None
 
 
-@pytest.mark.parametrize("surface", _per(STREAM, "velma/end-of-stream"))
+@pytest.mark.parametrize("surface", surface_params("velma/end-of-stream", STREAM))
 def test_empty_text_frame_ends_stream(case, surface):
     seconds = 1.2
     result = case.stream(surface, RAW16, chunks(speech16(seconds)), audio_seconds=seconds)
@@ -260,7 +260,7 @@ def test_empty_text_frame_ends_stream(case, surface):
     )
 
 
-@pytest.mark.parametrize("surface", _per(STREAM, "velma/empty-binary-not-eos"))
+@pytest.mark.parametrize("surface", surface_params("velma/empty-binary-not-eos", STREAM))
 def test_empty_binary_frame_is_not_end(case, surface):
     half = 0.6
     case.charge(surface, 2 * half)

@@ -31,8 +31,9 @@ from typing import Any
 import httpx
 
 from harness.contract.tables import VELMA_HTTP_AUTH_HEADER, VELMA_PATHS, VELMA_WS_AUTH_QUERY
-from harness.load.judge import Attempt, _step_record, classify, verdict
+from harness.load.judge import Attempt, classify, probe_conclusion, step_record
 
+from .control import fault_header
 from .evidence import Recorder
 from .ws import open_session
 
@@ -103,8 +104,8 @@ def discover_http(surface: str, send: Callable[[], Attempt], bound: int) -> Limi
         return Limit(surface, None, NOT_FOUND, f"a single request was not served ({why})")
     service_s = first.latency_s
     attempts = classify(burst(send, bound), service_s)
-    steps = [_step_record(1, [first]), _step_record(bound, attempts)]
-    found = verdict(steps, service_s, bound)
+    steps = [step_record(1, [first]), step_record(bound, attempts)]
+    found = probe_conclusion(steps, service_s, bound)
     records = _records(steps)
     at_once = steps[1]
     if found["mode"] == "none":
@@ -180,8 +181,8 @@ def discover_ws(
             closer()
     time.sleep(SETTLE_S)
     attempts = [a for a, _ in results]
-    steps = [_step_record(bound, attempts)]
-    found = verdict(steps, window_s, bound)
+    steps = [step_record(bound, attempts)]
+    found = probe_conclusion(steps, window_s, bound)
     records = _records(steps)
     step = steps[0]
     if not step["rejected"]:
@@ -240,7 +241,7 @@ def find(target: Target, surface: str, bound: int = DEFAULT_BOUND) -> Limit:
     target.charge(surface, entry.duration_s * (bound + 1))
     headers = {VELMA_HTTP_AUTH_HEADER: target.key}
     if target.on_emulator:
-        headers["X-Emulator-Fault"] = f"latency={EMULATOR_HOLD_S:g}"
+        headers.update(fault_header("latency", EMULATOR_HOLD_S))
     name = path.name
     timeout = httpx.Timeout(target.timeout_s, connect=min(target.timeout_s, 5.0))
     with httpx.Client(base_url=target.base_url, timeout=timeout) as client:

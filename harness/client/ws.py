@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class WsResult:
 
     url: str
     handshake_status: int | None = None  # HTTP status when the upgrade was refused
+    handshake_body: bytes = b""  # the body of that refusal (empty when accepted)
     messages: list[dict[str, Any]] = field(default_factory=list)  # parsed JSON text frames
     raw_text: list[str] = field(default_factory=list)  # text frames that were not JSON
     binary: list[bytes] = field(default_factory=list)
@@ -40,6 +42,14 @@ class WsResult:
     closed_by: str | None = None  # "server" | "client" | None (still open / timed out)
     timed_out: bool = False
     exchange: int | None = None  # the recorder index of this session (see evidence.exchange_of)
+
+    @property
+    def handshake_json(self) -> Any:
+        """The refused upgrade's body parsed as JSON (None: accepted, empty or not JSON)."""
+        try:
+            return json.loads(self.handshake_body) if self.handshake_body else None
+        except ValueError:
+            return None
 
     @property
     def types(self) -> list[str]:
@@ -74,8 +84,8 @@ class WsSession:
     """One connection; use :func:`open_session`.
 
     ``headers`` go on the upgrade request; ``service`` names the profile section the
-    URL comes from (velma or kugel), for reproducers. Subclasses that need the body of
-    a refused upgrade override :meth:`_refused`.
+    URL comes from (velma or kugel), for reproducers. A refused upgrade leaves its
+    status and body in :attr:`result` (``handshake_status``, ``handshake_body``).
     """
 
     def __init__(
@@ -110,7 +120,7 @@ class WsSession:
             self._conn = conn.__enter__()  # we close it ourselves in close()
         except InvalidStatus as exc:
             self.result.handshake_status = exc.response.status_code
-            self._refused(exc)
+            self.result.handshake_body = exc.response.body or b""
         except InvalidHandshake as exc:  # not a WebSocket server at all
             self._record()
             raise ConnectionError(f"WebSocket handshake failed: {exc}") from exc
@@ -119,12 +129,24 @@ class WsSession:
             raise
         self._t0 = time.monotonic()
 
-    def _refused(self, exc: InvalidStatus) -> None:
-        """The upgrade was answered with an HTTP status (``exc.response``)."""
-
     @property
     def open(self) -> bool:
         return self._conn is not None and self.result.close_code is None
+
+    @property
+    def timeout_s(self) -> float:
+        """How long a read waits by default (the session's timeout)."""
+        return self._timeout
+
+    def drop(self) -> None:
+        """End the TCP connection without a WebSocket close frame (an unclean disconnect)."""
+        if self._conn is None:
+            raise ConnectionError("no connection to drop (the upgrade was refused or closed)")
+        sock = self._conn.socket
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            sock.close()
 
     def send_bytes(self, data: bytes) -> bool:
         """Send one binary frame; False if the server had already closed."""
@@ -309,8 +331,8 @@ def open_session(
     path: str,
     query: Mapping[str, Any],
     recorder: Recorder,
-    *,
     timeout_s: float,
+    *,
     headers: Mapping[str, str] | None = None,
     service: str = "velma",
 ) -> WsSession:
