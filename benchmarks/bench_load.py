@@ -30,8 +30,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from harness.emulator.child import start_child  # noqa: E402
 from harness.load.common import multipart  # noqa: E402
-from harness.load.emu import load_config, spawn  # noqa: E402
+from harness.load.emu import scenario_emulator_data  # noqa: E402
 
 GEN_CPU, EMU_CPU = 1, 0
 
@@ -85,7 +86,7 @@ def bench_backoff(tmp: Path) -> None:
 
 
 def bench_streams(tmp: Path, counts: list[int]) -> None:
-    child = spawn(load_config(concurrency=100_000), cpu=EMU_CPU)
+    child = start_child(scenario_emulator_data(concurrency=100_000), cpu=EMU_CPU)
     try:
         prof = profile_for(child, tmp)
         best = 0
@@ -108,7 +109,7 @@ def bench_streams(tmp: Path, counts: list[int]) -> None:
 
 
 def bench_http(tmp: Path, seconds: int = 8) -> None:
-    child = spawn(load_config(), cpu=EMU_CPU)
+    child = start_child(scenario_emulator_data(), cpu=EMU_CPU)
     try:
         prof = profile_for(child, tmp)
         r = locust("http_rps", tmp, 64, f"{seconds}s", "--target-profile", str(prof))

@@ -3,7 +3,8 @@
 A profile is a TOML file. Any string value may hold ``${NAME}`` references, filled
 from the environment and from a ``.env`` file (the profile's folder first, then the
 current directory; the real environment wins). A bad profile raises
-:class:`ProfileError` naming the field and what was expected.
+:class:`ProfileError` naming the field and what was expected, in the wording of
+:mod:`harness.configio` (the harness's one typed reader).
 
 Starting the embedded emulator is not this module's job (see ``harness.embedded``):
 this module only reads and checks profiles.
@@ -36,6 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from harness import configio as cio
+from harness.configio import FieldError
 
 VELMA_ROLES = ("valid", "no_model_access", "quota_exhausted", "invalid")
 KUGEL_ROLES = ("valid", "no_credits", "forbidden", "rate_limited", "invalid")
@@ -158,42 +162,23 @@ def environment_for(profile_path: Path | None) -> dict[str, str]:
 
 
 class _Reader:
-    """Typed access to a TOML table with error messages that name the field."""
+    """A profile's ``${ENV}`` strings and URLs, on top of :mod:`harness.configio`."""
 
     def __init__(self, source: str, env: Mapping[str, str]) -> None:
         self.source = source
         self.env = env
 
-    def fail(self, where: str, expected: str, got: object = None) -> ProfileError:
-        got_text = "" if got is None else f", got {_kind(got)}"
-        return ProfileError(f"{self.source}: {where}: expected {expected}{got_text}")
-
-    def table(self, t: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
-        value = t.get(name, {})
-        if not isinstance(value, Mapping):
-            raise self.fail(_join(where, name), "a table", value)
-        return value
-
-    def known(self, t: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
-        for name in t:
-            if name not in allowed:
-                raise ProfileError(
-                    f"{self.source}: {_join(where, name)}: unknown field; "
-                    f"allowed: {', '.join(allowed)}"
-                )
-
     def string(self, t: Mapping[str, Any], name: str, where: str) -> tuple[str, str | None] | None:
+        """The expanded value and the ``${ENV}`` name it came from (``None``: absent)."""
         if name not in t:
             return None
-        value = t[name]
-        if not isinstance(value, str):
-            raise self.fail(_join(where, name), "a string", value)
+        path = cio.join(where, name)
+        value = cio.string(t[name], path)
         refs = _REF.findall(value)
         missing = [r for r in refs if r not in self.env]
         if missing:
-            raise ProfileError(
-                f"{self.source}: {_join(where, name)}: environment variable "
-                f"{', '.join(missing)} is not set (nor in a .env file)"
+            raise FieldError(
+                path, f"environment variable {', '.join(missing)} is not set (nor in a .env file)"
             )
         expanded = _REF.sub(lambda m: self.env[m.group(1)], value)
         env_name = refs[0] if len(refs) == 1 and value.strip() == f"${{{refs[0]}}}" else None
@@ -204,41 +189,25 @@ class _Reader:
     ) -> str | None:
         want = f"a URL starting with {' or '.join(s + '://' for s in schemes)}"
         if name in t and not isinstance(t[name], str):
-            raise self.fail(_join(where, name), want, t[name])
+            raise FieldError.expected(cio.join(where, name), want, t[name])
         got = self.string(t, name, where)
         if got is None:
             return None
         value = got[0].rstrip("/")
         parts = urlsplit(value)
         if parts.scheme not in schemes or not parts.hostname:
-            raise self.fail(_join(where, name), want, value)
+            raise FieldError.expected(cio.join(where, name), want, value)
         return value
 
-    def number(self, t: Mapping[str, Any], name: str, where: str, minimum: float) -> float | None:
-        if name not in t:
-            return None
-        value = t[name]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-            raise self.fail(_join(where, name), f"a number >= {minimum}", value)
-        return float(value)
+
+def _section(top: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+    t = cio.table(top.get(name, {}), name)
+    cio.known(t, allowed, name)
+    return t
 
 
-def _join(where: str, name: str) -> str:
-    return f"{where}.{name}" if where else name
-
-
-def _kind(v: object) -> str:
-    if isinstance(v, str):
-        return repr(v) if len(v) < 60 else "a long string"
-    if isinstance(v, bool):
-        return "a boolean"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, Mapping):
-        return "a table"
-    if isinstance(v, list):
-        return "an array"
-    return type(v).__name__
+def _number(t: Mapping[str, Any], name: str, where: str, minimum: float) -> float | None:
+    return cio.number(t[name], cio.join(where, name), minimum=minimum) if name in t else None
 
 
 def _service(
@@ -249,13 +218,12 @@ def _service(
     *,
     ws: bool,
 ) -> Service:
-    t = r.table(top, name, "")
     allowed = (
         ("base_url", "ws_base_url", "keys", "limits") if ws else ("base_url", "keys", "limits")
     )
     if name == "platform":
         allowed = ("base_url", *PLATFORM_FIELDS)
-    r.known(t, allowed, name)
+    t = _section(top, name, allowed)
     base = r.url(t, "base_url", name, ("http", "https"))
     ws_base = r.url(t, "ws_base_url", name, ("ws", "wss")) if ws else None
     if ws and base and not ws_base:
@@ -267,13 +235,13 @@ def _service(
             if got is not None:
                 keys[f] = Secret(*got)
         return Service(base, None, keys, {})
-    kt = r.table(t, "keys", name)
-    r.known(kt, roles, f"{name}.keys")
+    kt = cio.table(t.get("keys", {}), f"{name}.keys")
+    cio.known(kt, roles, f"{name}.keys")
     for role in roles:
         got = r.string(kt, role, f"{name}.keys")
         if got is not None:
             keys[role] = Secret(*got)
-    limits = dict(r.table(t, "limits", name))
+    limits = dict(cio.table(t.get("limits", {}), f"{name}.limits"))
     return Service(base, ws_base, keys, limits)
 
 
@@ -296,34 +264,33 @@ def load_profile(path: str | Path, env: Mapping[str, str] | None = None) -> Prof
 def profile_from_dict(
     data: Mapping[str, Any], *, source: str = "<profile>", env: Mapping[str, str] | None = None
 ) -> Profile:
-    r = _Reader(source, env if env is not None else dict(os.environ))
-    r.known(
-        data,
-        ("name", "kind", "velma", "platform", "kugel", "expect", "run", "safety", "emulator"),
-        "",
-    )
+    try:
+        return _profile(_Reader(source, env if env is not None else dict(os.environ)), data)
+    except FieldError as exc:
+        raise ProfileError(f"{source}: {exc}") from None
+
+
+_TOP = ("name", "kind", "velma", "platform", "kugel", "expect", "run", "safety", "emulator")
+
+
+def _profile(r: _Reader, data: Mapping[str, Any]) -> Profile:
+    source = r.source
+    cio.known(data, _TOP, "")
     name = (r.string(data, "name", "") or ("unnamed target", None))[0]
-    kind = (r.string(data, "kind", "") or ("live", None))[0]
-    if kind not in KINDS:
-        raise r.fail("kind", f"one of {', '.join(KINDS)}", kind)
+    kind = cio.choice((r.string(data, "kind", "") or ("live", None))[0], "kind", KINDS)
     velma = _service(r, data, "velma", VELMA_ROLES, ws=True)
     platform = _service(r, data, "platform", (), ws=False)
     kugel = _service(r, data, "kugel", KUGEL_ROLES, ws=True)
     if not (velma.base_url or platform.base_url or kugel.base_url):
-        raise ProfileError(
-            f"{source}: expected at least one of velma.base_url, platform.base_url, kugel.base_url"
+        raise FieldError(
+            "", "expected at least one of velma.base_url, platform.base_url, kugel.base_url"
         )
-    expect = _expectations(r, r.table(data, "expect", ""))
-    run = r.table(data, "run", "")
-    r.known(run, ("timeout_s",), "run")
-    timeout = r.number(run, "timeout_s", "run", 0.1) or DEFAULT_TIMEOUT_S
-    safety = r.table(data, "safety", "")
-    r.known(safety, ("max_cost_usd",), "safety")
-    max_cost = r.number(safety, "max_cost_usd", "safety", 0.0)
-    emu = r.table(data, "emulator", "")
+    expect = _expectations(cio.table(data.get("expect", {}), "expect"))
+    timeout = _number(_section(data, "run", ("timeout_s",)), "timeout_s", "run", 0.1)
+    max_cost = _number(_section(data, "safety", ("max_cost_usd",)), "max_cost_usd", "safety", 0)
+    emu = _section(data, "emulator", ("control_url", "control_token"))
     control = None
     if emu:
-        r.known(emu, ("control_url", "control_token"), "emulator")
         url = r.url(emu, "control_url", "emulator", ("http", "https"))
         token = r.string(emu, "control_token", "emulator")
         if url and token:
@@ -335,14 +302,14 @@ def profile_from_dict(
         platform=platform,
         kugel=kugel,
         expect=expect,
-        timeout_s=timeout,
+        timeout_s=timeout or DEFAULT_TIMEOUT_S,
         max_cost_usd=max_cost,
         emulator=control,
         source=source,
     )
 
 
-def _expectations(r: _Reader, t: Mapping[str, Any]) -> dict[str, str]:
+def _expectations(t: Mapping[str, Any]) -> dict[str, str]:
     from harness.contract import UnknownClauseError, get
 
     out: dict[str, str] = {}
@@ -351,14 +318,12 @@ def _expectations(r: _Reader, t: Mapping[str, Any]) -> dict[str, str]:
         try:
             clause = get(clause_id)
         except UnknownClauseError as exc:
-            raise ProfileError(f"{r.source}: {where}: {exc}") from None
+            raise FieldError(where, str(exc)) from None
         if not clause.disputed:
-            raise ProfileError(
-                f"{r.source}: {where}: the documents agree on this clause; "
-                "only disputed clauses take an expectation (see `harness contract list --disputed`)"
+            raise FieldError(
+                where,
+                "the documents agree on this clause; only disputed clauses take an expectation "
+                "(see `harness contract list --disputed`)",
             )
-        keys = [a.key for a in clause.alternatives]
-        if not isinstance(key, str) or key not in keys:
-            raise r.fail(where, f"one of {', '.join(keys)}", key)
-        out[clause_id] = key
+        out[clause_id] = cio.choice(key, where, [a.key for a in clause.alternatives])
     return out

@@ -41,6 +41,18 @@ def test_contract_show_prints_requirement_sources_and_alternatives(capsys):
     assert f"preferred: {clause.preferred}" in out
 
 
+def test_contract_show_names_the_file_and_line_of_the_clause(capsys):
+    from harness.contract import get
+
+    clause = get("stt-batch/missing-key")  # stamped out per surface, ID not literal
+    assert main(["contract", "show", clause.id]) == 0
+    out = capsys.readouterr().out
+    assert f"defined at: {clause.defined_at}" in out
+    assert clause.defined_at and clause.defined_at.startswith("harness/contract/clauses/")
+    assert main(["contract", "show", clause.id, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["defined_at"] == clause.defined_at
+
+
 def test_unknown_clause_is_a_usage_error(capsys):
     assert main(["contract", "show", "svd-batch/too-shor"]) == 2
     err = capsys.readouterr().err

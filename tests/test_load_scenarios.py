@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -19,13 +20,14 @@ REPO = Path(__file__).resolve().parents[1]
 KEY = "load-valid-key"
 
 
-def locust(scenario: str, out: Path, *args: str, users: int = 1, run_time: str = "30s",
-           timeout: float = 60) -> tuple[int, dict]:  # fmt: skip
+def locust(
+    scenario: str, out: Path, *args: str, users: int = 1, run_time: str = "30s", timeout: float = 60
+) -> tuple[int, dict]:
     results = out / "results.json"
-    cmd = [sys.executable, "-m", "locust", "-f", str(REPO / "loadtests" / f"{scenario}.py"),
-           "--headless", "-u", str(users), "-r", str(users), "--run-time", run_time,
-           "--only-summary", "--results-file", str(results), "--json-file", str(out / "locust"),
-           *args]  # fmt: skip
+    cmd = [sys.executable, "-m", "locust", "-f", str(REPO / "loadtests" / f"{scenario}.py")]
+    cmd += ["--headless", "-u", str(users), "-r", str(users), "--run-time", run_time]
+    cmd += ["--only-summary", "--results-file", str(results), "--json-file", str(out / "locust")]
+    cmd += args
     env = dict(os.environ, PYTHONPATH=str(REPO))
     p = subprocess.run(cmd, cwd=out, env=env, capture_output=True, text=True, timeout=timeout)
     assert results.exists(), p.stderr[-3000:]
@@ -47,16 +49,16 @@ def test_probe_reports_exactly_3_and_immediate(tmp_path: Path) -> None:
 
 
 def test_probe_reports_queued_with_the_deviation(tmp_path: Path) -> None:
-    rc, r = locust("concurrency_probe", tmp_path, "--probe-limit", "3", "--hold-s", "0.25",
-                   "--deviation", "queue-instead-of-reject")  # fmt: skip
+    args = shlex.split("--probe-limit 3 --hold-s 0.25 --deviation queue-instead-of-reject")
+    rc, r = locust("concurrency_probe", tmp_path, *args)
     assert rc == 0
     assert (r["http"]["observed_limit"], r["http"]["mode"]) == (3, "queued")
     assert (r["ws"]["observed_limit"], r["ws"]["mode"]) == (3, "queued")
 
 
 def test_backoff_attempts_follow_the_documented_bounds(tmp_path: Path) -> None:
-    rc, r = locust("backoff", tmp_path, "--wait-scale", "0.05", "--block-s", "0.6",
-                   "--clients", "3", "--max-deviation-ms", "1000")  # fmt: skip
+    args = shlex.split("--wait-scale 0.05 --block-s 0.6 --clients 3 --max-deviation-ms 1000")
+    rc, r = locust("backoff", tmp_path, *args)
     doc, imm = r["documented"], r["immediate"]
     assert doc["successes"] == 3 and imm["successes"] == 3
     assert doc["low_violations"] == 0
@@ -84,12 +86,12 @@ def test_streaming_fixed_and_open_model(tmp_path: Path) -> None:
     assert r["close_codes"].get("1000", 0) >= 5
     assert r["ttfr_ms"]["n"] >= 5 and r["result_lag_ms"]["n"] >= 5
     names = {e["name"] for e in json.loads((tmp_path / "locust.json").read_text())}
-    assert {"ws svd-stream connect", "ws svd-stream first-result", "ws svd-stream result",
-            "ws svd-stream done", "ws svd-stream close 1000"} <= names  # fmt: skip
+    events = ("connect", "first-result", "result", "done", "close 1000")
+    assert {f"ws svd-stream {e}" for e in events} <= names
     open_dir = tmp_path / "open"
     open_dir.mkdir()
-    rc, r = locust("streaming", open_dir, "--stream-seconds", "1", "--arrival-rate", "10",
-                   users=2, run_time="3s")  # fmt: skip
+    args = shlex.split("--stream-seconds 1 --arrival-rate 10")
+    rc, r = locust("streaming", open_dir, *args, users=2, run_time="3s")
     assert r["started"] >= 5
     assert "late_sessions" in r
 
@@ -103,16 +105,14 @@ def test_tts_runs_or_skips_cleanly(tmp_path: Path) -> None:
 def test_harness_load_writes_reports_without_the_key(tmp_path: Path) -> None:
     out = tmp_path / "rep"
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    p = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "load", "backoff", "--report-dir", str(out),
-         "--duration", "20", "--locust-args",
-         "--wait-scale 0.05 --block-s 0.3 --clients 2 --max-deviation-ms 1000"],
-        env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    cmd = [sys.executable, "-m", "harness.cli", "load", "backoff", "--report-dir", str(out)]
+    cmd += ["--duration", "20", "--locust-args"]
+    cmd += ["--wait-scale 0.05 --block-s 0.3 --clients 2 --max-deviation-ms 1000"]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stdout + p.stderr
     files = {f.name for f in out.iterdir()}
-    assert {"locust.json", "locust_stats.csv", "locust.html", "results.json",
-            "capacity.html"} <= files  # fmt: skip
+    wanted = shlex.split("locust.json locust_stats.csv locust.html results.json capacity.html")
+    assert set(wanted) <= files
     for f in out.iterdir():
         assert KEY not in f.read_text(errors="replace"), f.name
     assert "data:image/png;base64" in (out / "capacity.html").read_text()
@@ -121,9 +121,10 @@ def test_harness_load_writes_reports_without_the_key(tmp_path: Path) -> None:
 
 @pytest.fixture
 def emulator_profile(tmp_path: Path):
-    from harness.load.emu import load_config, spawn
+    from harness.emulator.child import start_child
+    from harness.load.emu import scenario_emulator_data
 
-    child = spawn(load_config(concurrency=1000))
+    child = start_child(scenario_emulator_data(concurrency=1000))
     path = tmp_path / "target.toml"
     path.write_text(
         f'name = "emu"\nkind = "emulator"\n[velma]\nbase_url = "{child.base_url}"\n'
@@ -142,33 +143,29 @@ def test_master_and_two_workers_on_loopback(tmp_path: Path, emulator_profile) ->
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = str(s.getsockname()[1])
+    locust_f = [sys.executable, "-m", "locust", "-f", f]
+    master_args = shlex.split(
+        f"--master --headless --expect-workers 2 --master-bind-host 127.0.0.1 "
+        f"--master-bind-port {port} -u 4 -r 4 --run-time 4s --only-summary"
+    )
+    master_args += ["--json-file", str(tmp_path / "locust"), "--csv", str(tmp_path / "locust")]
     master = subprocess.Popen(
-        [sys.executable, "-m", "locust", "-f", f, "--master", "--headless", "--expect-workers",
-         "2", "--master-bind-host", "127.0.0.1", "--master-bind-port", port, "-u", "4", "-r",
-         "4", "--run-time", "4s", "--only-summary", "--json-file", str(tmp_path / "locust"),
-         "--csv", str(tmp_path / "locust"), *common],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [*locust_f, *master_args, *common],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    worker_args = shlex.split(f"--worker --master-host 127.0.0.1 --master-port {port}")
     workers = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "locust",
-                "-f",
-                f,
-                "--worker",
-                "--master-host",
-                "127.0.0.1",
-                "--master-port",
-                port,
-                *common,
-            ],
+            [*locust_f, *worker_args, *common],
             cwd=tmp_path,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         for _ in range(2)
     ]
     try:

@@ -9,23 +9,29 @@ import pytest
 from harness.cli import main
 from harness.contract.tables import DOCUMENTED_BACKOFF
 from harness.load import common as C
-from harness.load.judge import analyse, scheduled_wait, verdict
+from harness.load.judge import analyse_backoff, probe_conclusion, scheduled_wait
 
 
 def _step(n, served, rejected=0, queued=0, rej_s=(), signals=()):
-    return {"n": n, "served": served, "rejected": rejected, "queued": queued,
-            "rejection_latencies_s": list(rej_s), "signals": list(signals)}  # fmt: skip
+    return {
+        "n": n,
+        "served": served,
+        "rejected": rejected,
+        "queued": queued,
+        "rejection_latencies_s": list(rej_s),
+        "signals": list(signals),
+    }
 
 
 def test_probe_verdict_immediate_and_queued() -> None:
     steps = [_step(1, 1), _step(2, 2), _step(3, 3), _step(4, 3, 1, rej_s=[0.01], signals=["429"])]
-    v = verdict(steps, 0.4, 12)
+    v = probe_conclusion(steps, 0.4, 12)
     assert (v["observed_limit"], v["mode"], v["signal"]) == (3, "immediate", ["429"])
-    v = verdict([_step(1, 1), _step(2, 2), _step(3, 2, 1, rej_s=[0.39])], 0.4, 12)
+    v = probe_conclusion([_step(1, 1), _step(2, 2), _step(3, 2, 1, rej_s=[0.39])], 0.4, 12)
     assert v["mode"] == "rejected-slowly"
-    v = verdict([_step(1, 1), _step(2, 1, queued=1)], 0.4, 12)
+    v = probe_conclusion([_step(1, 1), _step(2, 1, queued=1)], 0.4, 12)
     assert (v["observed_limit"], v["mode"]) == (1, "queued")
-    assert verdict([_step(1, 1)], 0.4, 1)["mode"] == "none"
+    assert probe_conclusion([_step(1, 1)], 0.4, 1)["mode"] == "none"
 
 
 def test_scheduled_wait_follows_the_documented_formula() -> None:
@@ -39,11 +45,27 @@ def test_scheduled_wait_follows_the_documented_formula() -> None:
 
 def test_backoff_analysis_counts_low_violations() -> None:
     docs = [
-        {"client": 0, "attempt": 0, "t": 0.0, "end": 0.01, "status": 429, "scheduled_wait": 1.2, "low_bound": 1.0},
-        {"client": 0, "attempt": 1, "t": 1.215, "end": 1.22, "status": 429, "scheduled_wait": 2.5, "low_bound": 2.0},
+        {
+            "client": 0,
+            "attempt": 0,
+            "t": 0.0,
+            "end": 0.01,
+            "status": 429,
+            "scheduled_wait": 1.2,
+            "low_bound": 1.0,
+        },
+        {
+            "client": 0,
+            "attempt": 1,
+            "t": 1.215,
+            "end": 1.22,
+            "status": 429,
+            "scheduled_wait": 2.5,
+            "low_bound": 2.0,
+        },
         {"client": 0, "attempt": 2, "t": 2.5, "end": 2.51, "status": 200},
-    ]  # fmt: skip
-    r = analyse(docs, [], 0.0, 2.0, 1.0)
+    ]
+    r = analyse_backoff(docs, [], 0.0, 2.0, 1.0)
     assert r["documented"]["attempts"] == 3
     assert r["documented"]["low_violations"] == 1  # 1.28 s after the second answer < 2 s
     assert r["documented"]["judged"]["n"] == 2
@@ -51,9 +73,9 @@ def test_backoff_analysis_counts_low_violations() -> None:
 
 def test_thresholds() -> None:
     res = {"a": {"p99": 5.0}, "b": 0.5}
-    assert C.Threshold("a.p99", 10).judge(res)["ok"]
-    assert not C.Threshold("b", 0.1).judge(res)["ok"]
-    assert not C.Threshold("missing.x", 1).judge(res)["ok"]  # no value: not kept
+    assert C.Threshold("a.p99", 10).check(res)["ok"]
+    assert not C.Threshold("b", 0.1).check(res)["ok"]
+    assert not C.Threshold("missing.x", 1).check(res)["ok"]  # no value: not kept
 
 
 def test_live_target_needs_allow_live_and_max_cost(tmp_path, capsys) -> None:

@@ -138,7 +138,8 @@ def test_plugin_records_reason_and_cause_and_counts_our_outcomes(tmp_path):
 
 
 def test_serve_config_names_a_bad_field():
-    with pytest.raises(ConfigError, match=r"serve\.disabled: 'stt-streaming' is not a surface"):
+    bad_name = r"serve\.disabled\[0\]: expected one of .*, got 'stt-streaming'"
+    with pytest.raises(ConfigError, match=bad_name):
         load_config_dict({"serve": {"disabled": ["stt-streaming"]}})
     with pytest.raises(ConfigError, match=r"serve\.websocket: expected true or false"):
         load_config_dict({"serve": {"websocket": "no"}})

@@ -183,10 +183,10 @@ def test_a_canary_key_appears_nowhere_under_the_report_directory(tmp_path):
         f'[orgs.demo]\nconcurrency = 5\nquota_audio_hours = 3.0\n[[orgs.demo.keys]]\nkey = "{canary}"\nrole = "valid"\n',
         encoding="utf-8",
     )
-    from harness.emulator.config import load_config
+    from harness.emulator.config import load_emulator_config
     from harness.emulator.server import start
 
-    running = start(load_config(config))
+    running = start(load_emulator_config(config))
     try:
         ws = "ws" + running.base_url[len("http") :]
         profile = tmp_path / "canary.toml"

@@ -2,10 +2,10 @@
 
 | module | what |
 |---|---|
-| ``common`` | options, target (profile or emulator child), safety, cost, thresholds, events |
-| ``emu`` | the emulator as a child process (Locust's gevent cannot host uvicorn) |
+| ``common`` | options, target (profile or emulator child), safety, cost, thresholds, events; the run's state (``LoadRun``) on ``environment.harness`` |
+| ``emu`` | the emulator config of a scenario without a profile (run by ``harness.emulator.child``) |
 | ``wsraw`` | a small gevent WebSocket client with one paced sender for many streams |
-| ``judge`` | pure judging: probe verdicts, backoff deviations (no Locust import) |
+| ``judge`` | pure judging: the probe's conclusion, backoff deviations (no Locust import) |
 | ``probe``, ``backoff``, ``streaming``, ``quota``, ``tts`` | the scenarios |
 | ``report`` | key sweep of every output file; ``capacity.html`` with plots |
 | ``runner`` | ``harness load NAME`` |

@@ -31,12 +31,12 @@ from typing import Any
 import gevent
 from locust import FastHttpUser, task
 
+from harness.client.control import fault_header
 from harness.contract import tables as T
 
 from . import common as C
-from .judge import POLICY, _retry_after, analyse, scheduled_wait
+from .judge import POLICY, analyse_backoff, retry_after, scheduled_wait
 
-RESULTS: dict[str, Any] = {}
 IMMEDIATE_CAP = 3000  # attempts per immediate client, whatever happens
 
 
@@ -45,15 +45,16 @@ def _arguments(parser: Any) -> None:
     parser.add_argument("--block-s", type=float, default=3.0, help="how long the limit holds")
     parser.add_argument("--clients", type=int, default=4, help="clients per policy")
     parser.add_argument("--wait-scale", type=float, default=1.0, help="x the documented waits")
-    parser.add_argument("--max-deviation-ms", type=float, default=10.0,
-                        help="threshold: p99 judged deviation")  # fmt: skip
+    parser.add_argument(
+        "--max-deviation-ms", type=float, default=10.0, help="threshold: p99 judged deviation"
+    )
     parser.add_argument("--seed", type=int, default=0)
 
 
 def _emulator_config(opts: Any) -> dict[str, Any]:
-    from .emu import load_config
+    from .emu import scenario_emulator_data
 
-    return load_config(per_model={opts.backoff_model: 1})
+    return scenario_emulator_data(per_model={opts.backoff_model: 1})
 
 
 class BackoffUser(FastHttpUser):
@@ -61,7 +62,7 @@ class BackoffUser(FastHttpUser):
     network_timeout = 30.0
 
     def on_start(self) -> None:
-        self.target = C.current_target()
+        self.target = C.current_target(self.environment)
         self.opts = self.environment.parsed_options
         self.body, self.ctype = C.multipart("backoff.wav", C.wav_bytes(0.6))
         self.path = T.VELMA_PATHS[self.opts.backoff_model]
@@ -70,13 +71,14 @@ class BackoffUser(FastHttpUser):
     def _post(
         self, name: str, extra: dict[str, str] | None = None
     ) -> tuple[int, float, float, Any]:
-        if not C.cost_guard().allow(self.model, 0.6):
+        if not C.cost_guard(self.environment).allow(self.model, 0.6):
             return 0, time.perf_counter(), time.perf_counter(), None
         headers = {T.VELMA_HTTP_AUTH_HEADER: self.target.key, "Content-Type": self.ctype}
         headers.update(extra or {})
         t0 = time.perf_counter()
-        with self.client.post(self.path, data=self.body, headers=headers, name=name,
-                              catch_response=True) as r:  # fmt: skip
+        with self.client.post(
+            self.path, data=self.body, headers=headers, name=name, catch_response=True
+        ) as r:
             t1 = time.perf_counter()
             status = r.status_code or 0
             if status in POLICY.retry_statuses or 200 <= status < 300:
@@ -96,7 +98,7 @@ class BackoffUser(FastHttpUser):
                 return
             if attempt == POLICY.max_retries:
                 break
-            ra = _retry_after(headers)
+            ra = retry_after(headers)
             wait = scheduled_wait(attempt, rng, self.opts.wait_scale, ra)
             entry["scheduled_wait"] = wait
             entry["retry_after"] = ra
@@ -124,7 +126,7 @@ class BackoffUser(FastHttpUser):
     def _phase(self, worker: Any) -> tuple[list[dict[str, Any]], float, float]:
         """Hold the limit for ``--block-s`` while ``--clients`` clients run ``worker``."""
         block_s = self.opts.block_s
-        fault = {"X-Emulator-Fault": f"latency={block_s:g}"} if self.target.is_emulator else {}
+        fault = fault_header("latency", block_s) if self.target.is_emulator else {}
         blocker = gevent.spawn(self._post, f"POST {self.model} blocker", fault)
         gevent.sleep(0.1)  # the blocker holds the slot
         t_start = time.perf_counter()
@@ -141,19 +143,22 @@ class BackoffUser(FastHttpUser):
         docs, t0, clear = self._phase(self._documented)
         gevent.sleep(0.2)
         imms, i0, iclear = self._phase(self._immediate)
-        RESULTS.update(analyse(docs, imms, t0, clear, self.opts.wait_scale, i0, iclear))
+        results = C.state(self.environment)
+        results.update(analyse_backoff(docs, imms, t0, clear, self.opts.wait_scale, i0, iclear))
 
 
 def _results(environment: Any) -> dict[str, Any]:
-    return dict(RESULTS)
+    return dict(C.state(environment))
 
 
-def _thresholds(opts: Any) -> list[C.Threshold]:
+def _thresholds(environment: Any) -> list[C.Threshold]:
+    opts = environment.parsed_options
     return [
         C.Threshold("documented.judged.p99", opts.max_deviation_ms),
         C.Threshold("documented.low_violations", 0),
     ]
 
 
-C.register(C.Scenario("backoff", _emulator_config, _results, _thresholds, _arguments,
-                      max_seconds=180.0))  # fmt: skip
+C.register(
+    C.Scenario("backoff", _emulator_config, _results, _thresholds, _arguments, max_seconds=180.0)
+)

@@ -1,15 +1,17 @@
 """What every load scenario shares: options, the target, safety bounds, cost, redaction,
 results and thresholds.
 
-A scenario module (``harness.load.probe`` ...) imports this module; importing it
-registers the Locust listeners below once per process:
+A scenario module (``harness.load.probe`` ...) describes itself as a :class:`Scenario` and
+calls :func:`register`, which adds these Locust listeners (one scenario per process):
 
 * ``init_command_line_parser`` adds the harness options (``--target-profile``,
   ``--allow-live``, ``--max-cost``, ``--results-file``, ``--max-seconds`` and the
   scenario's own ones, all with ``HARNESS_LOAD_*`` environment defaults);
-* ``init`` resolves the target: a profile (``--target-profile``), or, without one, an
-  emulator child process configured for the scenario (see :mod:`harness.load.emu`);
-  refuses a non-loopback target without ``--allow-live`` and ``--max-cost``; caps users;
+* ``init`` hangs a :class:`LoadRun` on ``environment.harness`` (the run's state: target,
+  cost, the scenario's measurements; nothing is kept in module globals) and resolves the
+  target: a profile (``--target-profile``), or, without one, an emulator child process
+  configured for the scenario (see :mod:`harness.load.emu`); refuses a non-loopback target
+  without ``--allow-live`` and ``--max-cost``; caps users;
 * ``test_start`` arms a hard stop after ``--max-seconds`` (even without ``--run-time``);
 * ``quitting`` evaluates the scenario's thresholds (exit code 1 on a breach), writes the
   results JSON, and stops the child emulator.
@@ -116,24 +118,22 @@ class LoadTarget:
     base_url: str
     ws_base_url: str
     key: str
-    control_url: str | None = None
-    control_token: str | None = None
+    live: bool = False
+    control: tuple[str, str] | None = None  # an emulator's control URL and token
     kugel_base_url: str | None = None
     kugel_key: str | None = None
-    live: bool = False
     child: Any = None  # a ChildEmulator we started (stopped at quit)
     secrets: list[str] = field(default_factory=list)
 
     @property
     def is_emulator(self) -> bool:
-        return self.control_url is not None
+        return self.control is not None
 
-    def control(self) -> Any:
+    def control_client(self) -> Any:
+        """The emulator's control client (``None``: not an emulator)."""
         from harness.client.control import EmulatorControl
 
-        if self.control_url is None or self.control_token is None:
-            return None
-        return EmulatorControl(self.control_url, self.control_token)
+        return EmulatorControl(*self.control) if self.control is not None else None
 
     def redactor(self) -> Redactor:
         return Redactor(self.secrets)
@@ -160,8 +160,7 @@ def target_from_profile(path: str) -> LoadTarget:
         base_url=p.velma.base_url.rstrip("/"),
         ws_base_url=ws.rstrip("/"),
         key=key.value,
-        control_url=p.emulator.url if p.emulator else None,
-        control_token=p.emulator.token.value if p.emulator else None,
+        control=(p.emulator.url, p.emulator.token.value) if p.emulator else None,
         kugel_base_url=p.kugel.base_url,
         kugel_key=kugel_key.value if kugel_key else None,
         live=p.is_live or not is_loopback_url(p.velma.base_url),
@@ -170,15 +169,15 @@ def target_from_profile(path: str) -> LoadTarget:
 
 
 def target_from_child(config: Mapping[str, Any]) -> LoadTarget:
-    from .emu import spawn
+    from harness.emulator.child import start_child
+    from harness.emulator.wire import CONTROL_PREFIX
 
-    child = spawn(config)
+    child = start_child(config)
     return LoadTarget(
         base_url=child.base_url,
         ws_base_url=child.ws_base_url,
         key=child.key,
-        control_url=child.base_url + "/_emulator",
-        control_token=child.token,
+        control=(child.base_url + CONTROL_PREFIX, child.token),
         kugel_base_url=child.base_url,
         kugel_key=child.key,
         child=child,
@@ -224,7 +223,7 @@ class Threshold:
     metric: str
     limit: float
 
-    def judge(self, results: Mapping[str, Any]) -> dict[str, Any]:
+    def check(self, results: Mapping[str, Any]) -> dict[str, Any]:
         value: Any = results
         for part in self.metric.split("."):
             value = value.get(part) if isinstance(value, Mapping) else None
@@ -232,8 +231,10 @@ class Threshold:
         return {"metric": self.metric, "limit": self.limit, "value": value, "ok": ok}
 
 
-def judge(thresholds: Iterable[Threshold], results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [t.judge(results) for t in thresholds]
+def judge_thresholds(
+    thresholds: Iterable[Threshold], results: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    return [t.check(results) for t in thresholds]
 
 
 # --------------------------------------------------------------------------- the scenario
@@ -241,159 +242,226 @@ def judge(thresholds: Iterable[Threshold], results: Mapping[str, Any]) -> list[d
 
 @dataclass
 class Scenario:
-    """One scenario's hooks, registered by its module with :func:`register`."""
+    """One scenario's hooks, registered by its module with :func:`register`.
+
+    ``new_state`` makes the scenario's own measurements for one run (kept on the run, see
+    :class:`LoadRun`); ``results`` turns the environment (and so the run) into the results.
+    """
 
     name: str
     emulator_config: Callable[[Any], Mapping[str, Any]]  # options -> emulator TOML data
     results: Callable[[Any], dict[str, Any]]  # environment -> results (JSON-able)
-    thresholds: Callable[[Any], list[Threshold]] = lambda options: []
+    thresholds: Callable[[Any], list[Threshold]] = lambda environment: []
     arguments: Callable[[Any], None] = lambda parser: None
     max_seconds: float = DEFAULT_MAX_SECONDS
+    new_state: Callable[[], Any] = dict
 
 
-_SCENARIO: Scenario | None = None
-_STATE: dict[str, Any] = {}
+@dataclass
+class LoadRun:
+    """Everything one Locust run of a scenario keeps, hung on ``environment.harness``.
+
+    ``state`` is the scenario's own (``Scenario.new_state()``); ``target`` and ``cost`` are
+    set by the ``init`` listener on a worker (or a local run), never on the master.
+    """
+
+    scenario: Scenario
+    state: Any
+    target: LoadTarget | None = None
+    cost: CostGuard = field(default_factory=lambda: CostGuard(None, live=False))
+    init_failed: bool = False
+    stopper: Any = None  # the greenlet that ends the run after --max-seconds
+    sender: Any = None  # the process's one wsraw.PacedSender, made on first use
+    results: dict[str, Any] | None = None
 
 
-def current_target(timeout_s: float = 30.0) -> LoadTarget:
+def load_run(environment: Any) -> LoadRun:
+    """The run the ``init`` listener hung on ``environment``."""
+    run = getattr(environment, "harness", None)
+    if not isinstance(run, LoadRun):
+        raise RuntimeError("no load run on this Locust environment (was a scenario registered?)")
+    return run
+
+
+def state(environment: Any) -> Any:
+    """The scenario's own measurements for this run."""
+    return load_run(environment).state
+
+
+def current_target(environment: Any, timeout_s: float = 30.0) -> LoadTarget:
     """The target; on a worker, users may start while ``init`` still starts the emulator."""
     deadline = time.monotonic() + timeout_s
-    while _STATE.get("target") is None:
-        if time.monotonic() > deadline or _STATE.get("init_failed"):
+    while True:
+        run = getattr(environment, "harness", None)
+        if isinstance(run, LoadRun) and run.target is not None:
+            return run.target
+        if time.monotonic() > deadline or (isinstance(run, LoadRun) and run.init_failed):
             raise RuntimeError("no load target (the Locust init event did not resolve one)")
         import gevent
 
         gevent.sleep(0.05)
-    return _STATE["target"]
 
 
-def cost_guard() -> CostGuard:
-    return _STATE["cost"]
+def cost_guard(environment: Any) -> CostGuard:
+    return load_run(environment).cost
 
 
-def redact(text: str) -> str:
-    target = _STATE.get("target")
+def paced_sender(environment: Any) -> Any:
+    """The run's one :class:`~harness.load.wsraw.PacedSender` (made on first use)."""
+    run = load_run(environment)
+    if run.sender is None:
+        from .wsraw import PacedSender
+
+        run.sender = PacedSender()
+    return run.sender
+
+
+def redact(environment: Any, text: str) -> str:
+    run = getattr(environment, "harness", None)
+    target = run.target if isinstance(run, LoadRun) else None
     return target.redactor().text(text) if target else Redactor().text(text)
 
 
+def _add_arguments(parser: Any, scenario: Scenario) -> None:
+    env = os.environ.get
+    parser.add_argument(
+        "--target-profile",
+        default=env("HARNESS_LOAD_TARGET", ""),
+        help="target profile TOML (default: an emulator child process)",
+    )
+    parser.add_argument(
+        "--allow-live", action="store_true", default=env("HARNESS_LOAD_ALLOW_LIVE") == "1"
+    )
+    parser.add_argument("--max-cost", type=float, default=float(env("HARNESS_LOAD_MAX_COST") or -1))
+    parser.add_argument(
+        "--results-file",
+        default=env("HARNESS_LOAD_RESULTS", ""),
+        help="write the scenario's results JSON here",
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=float(env("HARNESS_LOAD_MAX_SECONDS") or 0),
+        help="hard stop after this long (default: the scenario's)",
+    )
+    scenario.arguments(parser)
+
+
+def _resolve_target(scenario: Scenario, opts: Any) -> LoadTarget:
+    if not opts.target_profile:
+        return target_from_child(scenario.emulator_config(opts))
+    target = target_from_profile(opts.target_profile)
+    env_key = os.environ.get(KEY_ENV)
+    if env_key:
+        target.key = env_key
+        target.secrets.append(env_key)
+    return target
+
+
+def _init(environment: Any, scenario: Scenario) -> None:
+    from locust.runners import MasterRunner
+
+    opts = environment.parsed_options
+    if opts is None:
+        return
+    if getattr(opts, "num_users", None) and opts.num_users > MAX_USERS:
+        raise LoadUsageError(f"--users {opts.num_users} is over the ceiling {MAX_USERS}")
+    existing = getattr(environment, "harness", None)
+    if isinstance(existing, LoadRun) and existing.scenario is not scenario:
+        raise LoadUsageError("one load scenario per Locust process")
+    run = LoadRun(scenario, scenario.new_state())
+    environment.harness = run
+    if isinstance(environment.runner, MasterRunner):
+        return  # the master sends nothing; workers resolve the target
+    target = _resolve_target(scenario, opts)
+    max_cost = opts.max_cost if opts.max_cost >= 0 else None
+    try:
+        check_safety(target, opts.allow_live, max_cost)
+    except LoadUsageError:
+        target.stop()
+        run.init_failed = True
+        raise
+    run.cost = CostGuard(max_cost, target.live)
+    run.target = target
+    environment.host = environment.host or target.base_url
+
+
+def _start(environment: Any) -> None:
+    import gevent
+
+    run = load_run(environment)
+    opts = environment.parsed_options
+    limit = (opts.max_seconds if opts and opts.max_seconds else 0) or run.scenario.max_seconds
+
+    def stop_later() -> None:
+        gevent.sleep(limit)
+        if environment.runner is not None:
+            environment.runner.quit()
+
+    run.stopper = gevent.spawn(stop_later)
+
+
+def _quit(environment: Any) -> None:
+    from locust.runners import MasterRunner
+
+    run = getattr(environment, "harness", None)
+    if not isinstance(run, LoadRun):
+        return
+    if run.stopper is not None:
+        run.stopper.kill(block=False)
+        run.stopper = None
+    target = run.target
+    if isinstance(environment.runner, MasterRunner) or target is None:
+        return
+    try:
+        results = run.scenario.results(environment)
+        verdicts = judge_thresholds(run.scenario.thresholds(environment), results)
+        results["thresholds"] = verdicts
+        results["scenario"] = run.scenario.name
+        results["target"] = {"base_url": target.base_url, "live": target.live}
+        results["cost_usd"] = round(run.cost.spent, 6)
+        if any(not v["ok"] for v in verdicts) and environment.process_exit_code in (None, 0):
+            environment.process_exit_code = 1
+        text = target.redactor().text(json.dumps(results, indent=2, default=str))
+        path = environment.parsed_options.results_file
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text + "\n")
+        else:
+            print(text)
+        run.results = results
+    finally:
+        target.stop()
+
+
 def register(scenario: Scenario) -> None:
-    """Install ``scenario``'s Locust listeners (one scenario per Locust process)."""
-    global _SCENARIO
+    """Install ``scenario``'s Locust listeners (one scenario per Locust process).
+
+    The listeners keep nothing here: the run's state lives on ``environment.harness``.
+    """
     from locust import events
 
-    first = _SCENARIO is None
-    _SCENARIO = scenario
-    if not first:
-        return
-
-    @events.init_command_line_parser.add_listener
-    def _args(parser: Any) -> None:
-        env = os.environ.get
-        parser.add_argument("--target-profile", default=env("HARNESS_LOAD_TARGET", ""),
-                            help="target profile TOML (default: an emulator child process)")  # fmt: skip
-        parser.add_argument("--allow-live", action="store_true",
-                            default=env("HARNESS_LOAD_ALLOW_LIVE") == "1")  # fmt: skip
-        parser.add_argument("--max-cost", type=float,
-                            default=float(env("HARNESS_LOAD_MAX_COST") or -1))  # fmt: skip
-        parser.add_argument("--results-file", default=env("HARNESS_LOAD_RESULTS", ""),
-                            help="write the scenario's results JSON here")  # fmt: skip
-        parser.add_argument("--max-seconds", type=float,
-                            default=float(env("HARNESS_LOAD_MAX_SECONDS") or 0),
-                            help="hard stop after this long (default: the scenario's)")  # fmt: skip
-        assert _SCENARIO is not None
-        _SCENARIO.arguments(parser)
-
-    @events.init.add_listener
-    def _init(environment: Any, **_: Any) -> None:
-        from locust.runners import MasterRunner
-
-        assert _SCENARIO is not None
-        opts = environment.parsed_options
-        if opts is None:
-            return
-        if getattr(opts, "num_users", None) and opts.num_users > MAX_USERS:
-            raise LoadUsageError(f"--users {opts.num_users} is over the ceiling {MAX_USERS}")
-        _STATE["results"] = None
-        if isinstance(environment.runner, MasterRunner):
-            return  # the master sends nothing; workers resolve the target
-        if opts.target_profile:
-            target = target_from_profile(opts.target_profile)
-            env_key = os.environ.get(KEY_ENV)
-            if env_key:
-                target.key = env_key
-                target.secrets.append(env_key)
-        else:
-            target = target_from_child(_SCENARIO.emulator_config(opts))
-        max_cost = opts.max_cost if opts.max_cost >= 0 else None
-        try:
-            check_safety(target, opts.allow_live, max_cost)
-        except LoadUsageError:
-            target.stop()
-            _STATE["init_failed"] = True
-            raise
-        _STATE["target"] = target
-        _STATE["cost"] = CostGuard(max_cost, target.live)
-        environment.host = environment.host or target.base_url
-
-    @events.test_start.add_listener
-    def _start(environment: Any, **_: Any) -> None:
-        import gevent
-
-        assert _SCENARIO is not None
-        opts = environment.parsed_options
-        limit = (opts.max_seconds if opts and opts.max_seconds else 0) or _SCENARIO.max_seconds
-
-        def stop_later() -> None:
-            gevent.sleep(limit)
-            if environment.runner is not None:
-                environment.runner.quit()
-
-        _STATE["stopper"] = gevent.spawn(stop_later)
-        _STATE["t_start"] = time.time()
-
-    @events.quitting.add_listener
-    def _quit(environment: Any, **_: Any) -> None:
-        from locust.runners import MasterRunner
-
-        assert _SCENARIO is not None
-        stopper = _STATE.pop("stopper", None)
-        if stopper is not None:
-            stopper.kill(block=False)
-        target = _STATE.get("target")
-        if isinstance(environment.runner, MasterRunner) or target is None:
-            return
-        try:
-            results = _SCENARIO.results(environment)
-            verdicts = judge(_SCENARIO.thresholds(environment.parsed_options), results)
-            results["thresholds"] = verdicts
-            results["scenario"] = _SCENARIO.name
-            results["target"] = {"base_url": target.base_url, "live": target.live}
-            results["cost_usd"] = round(_STATE["cost"].spent, 6)
-            if any(not v["ok"] for v in verdicts) and environment.process_exit_code in (None, 0):
-                environment.process_exit_code = 1
-            text = target.redactor().text(json.dumps(results, indent=2, default=str))
-            path = environment.parsed_options.results_file
-            if path:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-                Path(path).write_text(text + "\n")
-            else:
-                print(text)
-            _STATE["results"] = results
-        finally:
-            target.stop()
+    events.init_command_line_parser.add_listener(
+        lambda parser, **_: _add_arguments(parser, scenario)
+    )
+    events.init.add_listener(lambda environment, **_: _init(environment, scenario))
+    events.test_start.add_listener(lambda environment, **_: _start(environment))
+    events.quitting.add_listener(lambda environment, **_: _quit(environment))
 
 
-def last_results() -> dict[str, Any] | None:
-    return _STATE.get("results")
-
-
-def fire(environment: Any, request_type: str, name: str, elapsed_s: float,
-         length: int = 0, exception: BaseException | str | None = None) -> None:  # fmt: skip
+def fire(
+    environment: Any,
+    request_type: str,
+    name: str,
+    elapsed_s: float,
+    length: int = 0,
+    exception: BaseException | str | None = None,
+) -> None:
     """One Locust request event (times in seconds; Locust wants ms)."""
     if isinstance(exception, str):
-        exception = LoadFailure(redact(exception))
+        exception = LoadFailure(redact(environment, exception))
     elif exception is not None:
-        exception = LoadFailure(redact(f"{type(exception).__name__}: {exception}"))
+        exception = LoadFailure(redact(environment, f"{type(exception).__name__}: {exception}"))
     environment.events.request.fire(
         request_type=request_type,
         name=name,

@@ -17,8 +17,6 @@ from harness.contract import tables as T
 
 from . import common as C
 
-M: dict[str, int] = {"ok": 0}
-
 
 def _arguments(parser: Any) -> None:
     parser.add_argument("--rps-model", default="vfast-batch")
@@ -26,9 +24,9 @@ def _arguments(parser: Any) -> None:
 
 
 def _emulator_config(opts: Any) -> dict[str, Any]:
-    from .emu import load_config
+    from .emu import scenario_emulator_data
 
-    return load_config()
+    return scenario_emulator_data()
 
 
 class RpsUser(FastHttpUser):
@@ -40,24 +38,41 @@ class RpsUser(FastHttpUser):
         self.body, ctype = C.multipart("rps.wav", b"RIFF0000WAVE")
         self.headers = {T.VELMA_HTTP_AUTH_HEADER: "rps-not-a-key", "Content-Type": ctype}
         self.path = T.VELMA_PATHS[self.opts.rps_model]
-        C.current_target()
+        C.current_target(self.environment)
 
     @task
     def post(self) -> None:
-        with self.client.post(self.path, data=self.body, headers=self.headers,
-                              name=f"POST {self.opts.rps_model}", catch_response=True) as r:  # fmt: skip
+        with self.client.post(
+            self.path,
+            data=self.body,
+            headers=self.headers,
+            name=f"POST {self.opts.rps_model}",
+            catch_response=True,
+        ) as r:
             if r.status_code == self.opts.rps_expect:
                 r.success()
-                M["ok"] += 1
+                C.state(self.environment)["ok"] += 1
             else:
                 r.failure(f"HTTP {r.status_code}")
 
 
 def _results(environment: Any) -> dict[str, Any]:
     s = environment.stats.total
-    return {"requests": s.num_requests, "failures": s.num_failures, "expected": M["ok"],
-            "rps": s.total_rps}  # fmt: skip
+    return {
+        "requests": s.num_requests,
+        "failures": s.num_failures,
+        "expected": C.state(environment)["ok"],
+        "rps": s.total_rps,
+    }
 
 
-C.register(C.Scenario("http-rps", _emulator_config, _results, lambda o: [], _arguments,
-                      max_seconds=120.0))  # fmt: skip
+C.register(
+    C.Scenario(
+        "http-rps",
+        _emulator_config,
+        _results,
+        arguments=_arguments,
+        max_seconds=120.0,
+        new_state=lambda: {"ok": 0},
+    )
+)

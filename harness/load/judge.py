@@ -34,7 +34,7 @@ def classify(attempts: list[Attempt], service_s: float) -> list[Attempt]:
     return attempts
 
 
-def verdict(steps: list[dict[str, Any]], service_s: float, max_n: int) -> dict[str, Any]:
+def probe_conclusion(steps: list[dict[str, Any]], service_s: float, max_n: int) -> dict[str, Any]:
     """The probe's conclusion from its steps (pure; tested directly)."""
     for step in steps:
         if step["rejected"] or step["queued"]:
@@ -56,11 +56,17 @@ def verdict(steps: list[dict[str, Any]], service_s: float, max_n: int) -> dict[s
                 "rejection_p50_ms": None if rej_p50 is None else round(rej_p50 * 1000, 2),
                 "service_ms": round(service_s * 1000, 2),
             }
-    return {"observed_limit": None, "mode": "none", "at_step": max_n, "signal": [],
-            "rejection_p50_ms": None, "service_ms": round(service_s * 1000, 2)}  # fmt: skip
+    return {
+        "observed_limit": None,
+        "mode": "none",
+        "at_step": max_n,
+        "signal": [],
+        "rejection_p50_ms": None,
+        "service_ms": round(service_s * 1000, 2),
+    }
 
 
-def _step_record(n: int, attempts: list[Attempt]) -> dict[str, Any]:
+def step_record(n: int, attempts: list[Attempt]) -> dict[str, Any]:
     return {
         "n": n,
         "served": sum(a.outcome == "served" for a in attempts),
@@ -76,8 +82,9 @@ def _step_record(n: int, attempts: list[Attempt]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- backoff
 
 
-def scheduled_wait(attempt: int, rng: random.Random, scale: float = 1.0,
-                   retry_after: float | None = None) -> float:  # fmt: skip
+def scheduled_wait(
+    attempt: int, rng: random.Random, scale: float = 1.0, retry_after: float | None = None
+) -> float:
     """The documented wait after failed ``attempt`` (scaled), honouring ``Retry-After``."""
     low, high = POLICY.wait_bounds(attempt)
     wait = (low + rng.uniform(0.0, high - low)) * scale
@@ -86,7 +93,7 @@ def scheduled_wait(attempt: int, rng: random.Random, scale: float = 1.0,
     return wait
 
 
-def _retry_after(headers: Any) -> float | None:
+def retry_after(headers: Any) -> float | None:
     value = headers.get(T.KUGEL_RETRY_AFTER_HEADER) if headers is not None else None
     try:
         return float(value) if value is not None else None
@@ -94,9 +101,15 @@ def _retry_after(headers: Any) -> float | None:
         return None  # an HTTP date: not used by either vendor
 
 
-def analyse(docs: list[dict[str, Any]], imms: list[dict[str, Any]], t_start: float,
-            t_clear: float, scale: float, i_start: float | None = None,
-            i_clear: float | None = None) -> dict[str, Any]:  # fmt: skip
+def analyse_backoff(
+    docs: list[dict[str, Any]],
+    imms: list[dict[str, Any]],
+    t_start: float,
+    t_clear: float,
+    scale: float,
+    i_start: float | None = None,
+    i_clear: float | None = None,
+) -> dict[str, Any]:
     """Judge the attempt logs (pure; times are perf_counter seconds)."""
     by_client: dict[int, list[dict[str, Any]]] = {}
     for e in docs:
@@ -107,9 +120,15 @@ def analyse(docs: list[dict[str, Any]], imms: list[dict[str, Any]], t_start: flo
         for prev, nxt in zip(entries, entries[1:], strict=False):
             actual = nxt["t"] - prev["end"]
             deviations.append(actual - prev["scheduled_wait"])
-            waits.append({"client": prev["client"], "attempt": prev["attempt"],
-                          "actual_s": actual, "scheduled_s": prev["scheduled_wait"],
-                          "low_bound_s": prev["low_bound"]})  # fmt: skip
+            waits.append(
+                {
+                    "client": prev["client"],
+                    "attempt": prev["attempt"],
+                    "actual_s": actual,
+                    "scheduled_s": prev["scheduled_wait"],
+                    "low_bound_s": prev["low_bound"],
+                }
+            )
             if actual < prev["low_bound"]:
                 lows += 1
 
@@ -146,7 +165,7 @@ def analyse(docs: list[dict[str, Any]], imms: list[dict[str, Any]], t_start: flo
             "judged": {
                 **summary_ms(abs(d) for d in deviations),
                 "signed_p50_ms": None if not deviations else round(pct(deviations, 0.5) * 1000, 3),
-            },  # fmt: skip
+            },
             "low_violations": lows,
             "waits": waits,
             "recovery": recovery(docs, t_clear),

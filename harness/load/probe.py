@@ -29,15 +29,15 @@ from typing import Any
 
 import gevent
 import gevent.pool
-from locust import FastHttpUser, events, task
+from locust import FastHttpUser, task
 
+from harness.client.control import fault_header
 from harness.contract import tables as T
 
 from . import common as C
 from . import wsraw
-from .judge import Attempt, _step_record, classify, verdict
+from .judge import Attempt, classify, probe_conclusion, step_record
 
-RESULTS: dict[str, Any] = {}
 WS_WINDOW_S = 1.0  # a stream step holds its admitted streams open this long
 
 
@@ -47,17 +47,22 @@ def _arguments(parser: Any) -> None:
     parser.add_argument("--probe-what", default="both", choices=("http", "ws", "both"))
     parser.add_argument("--probe-max", type=int, default=12, help="highest step")
     parser.add_argument("--hold-s", type=float, default=0.4, help="service time (emulator)")
-    parser.add_argument("--probe-limit", type=int, default=3,
-                        help="the child emulator's limit for both models")  # fmt: skip
-    parser.add_argument("--deviation", action="append", default=[],
-                        help="child emulator deviation (e.g. queue-instead-of-reject)")  # fmt: skip
+    parser.add_argument(
+        "--probe-limit", type=int, default=3, help="the child emulator's limit for both models"
+    )
+    parser.add_argument(
+        "--deviation",
+        action="append",
+        default=[],
+        help="child emulator deviation (e.g. queue-instead-of-reject)",
+    )
 
 
 def _emulator_config(opts: Any) -> dict[str, Any]:
-    from .emu import load_config
+    from .emu import scenario_emulator_data
 
     limit = opts.probe_limit
-    return load_config(
+    return scenario_emulator_data(
         per_model={opts.probe_model: limit, opts.probe_stream_model: limit},
         deviations=tuple(opts.deviation),
     )
@@ -71,7 +76,7 @@ class ProbeUser(FastHttpUser):
     connection_timeout = 10.0
 
     def on_start(self) -> None:
-        self.target = C.current_target()
+        self.target = C.current_target(self.environment)
         self.opts = self.environment.parsed_options
         self.audio = C.wav_bytes(1.0)
         self.body, self.ctype = C.multipart("probe.wav", self.audio)
@@ -81,22 +86,27 @@ class ProbeUser(FastHttpUser):
     def _headers(self) -> dict[str, str]:
         h = {T.VELMA_HTTP_AUTH_HEADER: self.target.key, "Content-Type": self.ctype}
         if self.target.is_emulator:
-            h["X-Emulator-Fault"] = f"latency={self.opts.hold_s:g}"
+            h.update(fault_header("latency", self.opts.hold_s))
         return h
 
     def _one_http(self, n: int) -> Attempt:
         model = self.opts.probe_model
-        if not C.cost_guard().allow(model, 1.0):
+        if not C.cost_guard(self.environment).allow(model, 1.0):
             return Attempt("error", 0.0, "cost cap")
         t = time.perf_counter()
-        with self.client.post(T.VELMA_PATHS[model], data=self.body, headers=self._headers(),
-                              name=f"POST {model} n={n:02d}", catch_response=True) as r:  # fmt: skip
+        with self.client.post(
+            T.VELMA_PATHS[model],
+            data=self.body,
+            headers=self._headers(),
+            name=f"POST {model} n={n:02d}",
+            catch_response=True,
+        ) as r:
             dt = time.perf_counter() - t
             if 200 <= (r.status_code or 0) < 300:
                 r.success()
                 return Attempt("served", dt)
             if not r.status_code:
-                r.failure(C.redact(str(r.error)))
+                r.failure(C.redact(self.environment, str(r.error)))
                 return Attempt("error", dt, "no response")
             r.success()  # a rejection is what the probe measures
             return Attempt("rejected", dt, str(r.status_code))
@@ -138,7 +148,7 @@ class ProbeUser(FastHttpUser):
         frame = wsraw.masked_frame(wsraw.OP_BINARY, pcm)
 
         def one() -> tuple[Attempt, Any]:
-            if not C.cost_guard().allow(model, 1.0):
+            if not C.cost_guard(self.environment).allow(model, 1.0):
                 return Attempt("error", 0.0, "cost cap"), None
             got: dict[str, float] = {}
             t = time.perf_counter()
@@ -195,14 +205,14 @@ class ProbeUser(FastHttpUser):
         first = step(1)
         if service_s is None:
             service_s = first[0].latency_s if first and first[0].outcome == "served" else 1.0
-        steps.append(_step_record(1, classify(first, service_s)))
+        steps.append(step_record(1, classify(first, service_s)))
         for n in range(2, max_n + 1):
             gevent.sleep(0.1)  # the previous step's slots are free again
-            record = _step_record(n, classify(step(n), service_s))
+            record = step_record(n, classify(step(n), service_s))
             steps.append(record)
             if record["rejected"] or record["queued"]:
                 break
-        out = verdict(steps, service_s, max_n)
+        out = probe_conclusion(steps, service_s, max_n)
         out["steps"] = steps
         return out
 
@@ -219,8 +229,11 @@ class ProbeUser(FastHttpUser):
             if all(a.outcome in ("served", "queued") for a in attempts) and not any(
                 a.outcome == "queued" for a in attempts
             ):
-                return {"slots_released": True, "released_after_s": round(time.perf_counter() - t, 3),
-                        "tries": tries}  # fmt: skip
+                return {
+                    "slots_released": True,
+                    "released_after_s": round(time.perf_counter() - t, 3),
+                    "tries": tries,
+                }
             gevent.sleep(0.1)
         return {"slots_released": False, "released_after_s": None, "tries": tries}
 
@@ -234,7 +247,7 @@ class ProbeUser(FastHttpUser):
                 r["model"] = self.opts.probe_model
                 if r["observed_limit"]:
                     r.update(self._released(self._drop_http, self._http_step, r["observed_limit"]))
-                RESULTS["http"] = r
+                C.state(self.environment)["http"] = r
             if what in ("ws", "both"):
                 r = self._climb(self._ws_step, max_n, WS_WINDOW_S)  # a stream holds its slot
                 r["model"] = self.opts.probe_stream_model
@@ -247,24 +260,26 @@ class ProbeUser(FastHttpUser):
 
                 if r["observed_limit"]:
                     r.update(self._released(drop_ws, self._ws_step, r["observed_limit"]))
-                RESULTS["ws"] = r
+                C.state(self.environment)["ws"] = r
         finally:
             gevent.spawn_later(0, self.environment.runner.quit)
             gevent.sleep(5)
 
 
 def _results(environment: Any) -> dict[str, Any]:
-    out = {k: dict(v) for k, v in RESULTS.items()}
+    out = {k: dict(v) for k, v in C.state(environment).items()}
     for v in out.values():
         for s in v.get("steps", []):
             s["rejection_ms"] = C.summary_ms(s.pop("rejection_latencies_s", []))
     return out
 
 
-def _thresholds(opts: Any) -> list[C.Threshold]:
+def _thresholds(environment: Any) -> list[C.Threshold]:
     return []
 
 
-C.register(C.Scenario("concurrency-probe", _emulator_config, _results, _thresholds,
-                      _arguments, max_seconds=120.0))  # fmt: skip
-_ = events  # Locust's events are used through harness.load.common
+C.register(
+    C.Scenario(
+        "concurrency-probe", _emulator_config, _results, _thresholds, _arguments, max_seconds=120.0
+    )
+)

@@ -24,7 +24,6 @@ from harness.contract import tables as T
 from . import common as C
 from .judge import POLICY, scheduled_wait
 
-RESULTS: dict[str, Any] = {}
 MAX_BEFORE = 500  # requests before giving up on exhausting the quota
 
 
@@ -37,9 +36,9 @@ def _arguments(parser: Any) -> None:
 
 
 def _emulator_config(opts: Any) -> dict[str, Any]:
-    from .emu import load_config
+    from .emu import scenario_emulator_data
 
-    return load_config(quota_audio_hours=opts.quota_seconds / 3600.0)
+    return scenario_emulator_data(quota_audio_hours=opts.quota_seconds / 3600.0)
 
 
 def documented_rejection(model: str) -> set[int]:
@@ -63,17 +62,22 @@ class QuotaUser(FastHttpUser):
     network_timeout = 30.0
 
     def on_start(self) -> None:
-        self.target = C.current_target()
+        self.target = C.current_target(self.environment)
         self.opts = self.environment.parsed_options
         self.model = self.opts.quota_model
         self.body, self.ctype = C.multipart("quota.wav", C.wav_bytes(self.opts.clip_s))
 
     def _post(self, name: str) -> int:
-        if not C.cost_guard().allow(self.model, self.opts.clip_s):
+        if not C.cost_guard(self.environment).allow(self.model, self.opts.clip_s):
             return 0
         headers = {T.VELMA_HTTP_AUTH_HEADER: self.target.key, "Content-Type": self.ctype}
-        with self.client.post(T.VELMA_PATHS[self.model], data=self.body, headers=headers,
-                              name=name, catch_response=True) as r:  # fmt: skip
+        with self.client.post(
+            T.VELMA_PATHS[self.model],
+            data=self.body,
+            headers=headers,
+            name=name,
+            catch_response=True,
+        ) as r:
             status = r.status_code or 0
             r.success()  # judged below, against the documented statuses
             return status
@@ -108,9 +112,14 @@ class QuotaUser(FastHttpUser):
                 attempt += 1
         bad = [s for s in after + retries if s not in allowed]
         for s in bad:
-            C.fire(self.environment, "QUOTA", f"{self.model} not rejected as documented", 0.0,
-                   exception=f"HTTP {s}")  # fmt: skip
-        RESULTS.update(
+            C.fire(
+                self.environment,
+                "QUOTA",
+                f"{self.model} not rejected as documented",
+                0.0,
+                exception=f"HTTP {s}",
+            )
+        C.state(self.environment).update(
             {
                 "model": self.model,
                 "documented_statuses": sorted(allowed),
@@ -127,15 +136,16 @@ class QuotaUser(FastHttpUser):
 
 
 def _results(environment: Any) -> dict[str, Any]:
-    return dict(RESULTS)
+    return dict(C.state(environment))
 
 
-def _thresholds(opts: Any) -> list[C.Threshold]:
+def _thresholds(environment: Any) -> list[C.Threshold]:
     return [
         C.Threshold("accepted_after_exhaustion", 0),
         C.Threshold("undocumented_after_exhaustion", 0),
     ]
 
 
-C.register(C.Scenario("quota", _emulator_config, _results, _thresholds, _arguments,
-                      max_seconds=120.0))  # fmt: skip
+C.register(
+    C.Scenario("quota", _emulator_config, _results, _thresholds, _arguments, max_seconds=120.0)
+)

@@ -84,16 +84,25 @@ def backoff_figures(results: dict[str, Any]) -> list[tuple[str, str]]:
     if not timeline:
         return []
     fig, axes = plt.subplots(2, 1, figsize=(10, 5), sharex=False)
-    for ax, policy, clear in zip(axes, ("documented", "immediate"),
-                                 (results.get("limit_cleared_at_s"),
-                                  results.get("immediate_limit_cleared_at_s")), strict=True):  # fmt: skip
+    for ax, policy, clear in zip(
+        axes,
+        ("documented", "immediate"),
+        (results.get("limit_cleared_at_s"), results.get("immediate_limit_cleared_at_s")),
+        strict=True,
+    ):
         pts = [e for e in timeline if e["policy"] == policy]
         ok = [e for e in pts if 200 <= e["status"] < 300]
         bad = [e for e in pts if not 200 <= e["status"] < 300]
-        ax.scatter([e["t_s"] for e in bad], [e["client"] for e in bad], marker="x", c="C3",
-                   label="rejected")  # fmt: skip
-        ax.scatter([e["t_s"] for e in ok], [e["client"] for e in ok], marker="o", c="C2",
-                   label="succeeded")  # fmt: skip
+        ax.scatter(
+            [e["t_s"] for e in bad],
+            [e["client"] for e in bad],
+            marker="x",
+            c="C3",
+            label="rejected",
+        )
+        ax.scatter(
+            [e["t_s"] for e in ok], [e["client"] for e in ok], marker="o", c="C2", label="succeeded"
+        )
         if clear is not None:
             ax.axvline(clear, color="k", linestyle="--", label="limit cleared")
         ax.set_ylabel(f"{policy}\nclient")

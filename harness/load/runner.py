@@ -72,12 +72,11 @@ def command(o: LoadOptions, out: Path) -> list[str]:
         raise LoadError(f"--users must be 1..{MAX_USERS}, got {users}")
     if not 0 < duration <= MAX_DURATION_S:
         raise LoadError(f"--duration must be > 0 and <= {MAX_DURATION_S:g} s, got {duration}")
-    cmd = [sys.executable, "-m", "locust", "-f", str(locustfile(o.name)), "--headless",
-           "-u", str(users), "-r", str(max(1, users)), "--run-time", f"{int(duration) or 1}s",
-           "--only-summary", "--csv", str(out / "locust"),
-           "--html", str(out / "locust.html"), "--json-file", str(out / "locust"),
-           "--results-file", str(out / "results.json"),
-           "--max-seconds", str(duration + 30)]  # fmt: skip
+    cmd = [sys.executable, "-m", "locust", "-f", str(locustfile(o.name)), "--headless"]
+    cmd += ["-u", str(users), "-r", str(max(1, users)), "--run-time", f"{int(duration) or 1}s"]
+    cmd += ["--only-summary", "--csv", str(out / "locust"), "--html", str(out / "locust.html")]
+    cmd += ["--json-file", str(out / "locust"), "--results-file", str(out / "results.json")]
+    cmd += ["--max-seconds", str(duration + 30)]
     if o.target:
         cmd += ["--target-profile", o.target]
     if o.allow_live:
@@ -129,8 +128,10 @@ def headline(r: dict) -> list[str]:
             f"pacing lag p99 {r['pacing_lag_ms']['p99']} ms",
         ]
     if name == "quota":
-        return [f"accepted after exhaustion: {r.get('accepted_after_exhaustion')}; "
-                f"answers after: {r.get('after')}"]  # fmt: skip
+        return [
+            f"accepted after exhaustion: {r.get('accepted_after_exhaustion')}; "
+            f"answers after: {r.get('after')}"
+        ]
     if name == "tts" and r.get("skipped"):
         return [f"skipped: {r['skipped']}"]
     return []
@@ -158,8 +159,10 @@ def run_load(o: LoadOptions) -> int:
     redact_outputs(out, _secrets(o))
     results_path = out / "results.json"
     if not results_path.exists():
-        print(f"harness: load scenario {o.name} wrote no results (locust exit {proc.returncode})",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"harness: load scenario {o.name} wrote no results (locust exit {proc.returncode})",
+            file=sys.stderr,
+        )
         return 3 if proc.returncode not in (0, 1, 2) else max(proc.returncode, 1)
     results = json.loads(results_path.read_text())
     page = write_capacity_page(out, results)

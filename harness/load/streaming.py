@@ -23,6 +23,9 @@ import json
 import math
 import random
 import time
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import gevent
@@ -37,24 +40,32 @@ RATE = 16000
 CLIPS = 4
 GAP_MS = 300.0  # the emulator's MIN_GAP_S: an STT utterance is final after this pause
 
-M: dict[str, Any] = {}  # this process's measurements
 
+@dataclass
+class StreamMetrics:
+    """This process's measurements for one run (kept on ``environment.harness.state``)."""
 
-def reset_metrics() -> None:
-    M.clear()
-    M.update(ttfr=[], lag=[], done=[], connect=[], late=0, sessions=0, started=0,
-             close_codes={}, errors=0)  # fmt: skip
-
-
-reset_metrics()
+    ttfr: list[float] = field(default_factory=list)  # first chunk sent -> first result (s)
+    lag: list[float] = field(default_factory=list)  # result lag (s)
+    done: list[float] = field(default_factory=list)  # end of stream sent -> done (s)
+    connect: list[float] = field(default_factory=list)  # handshake time (s)
+    late: int = 0
+    sessions: int = 0
+    started: int = 0
+    close_codes: Counter[str] = field(default_factory=Counter)  # "1000", "HTTP 429" ...
+    errors: int = 0
 
 
 def _arguments(parser: Any) -> None:
     parser.add_argument("--stream-model", default="svd-stream")
     parser.add_argument("--chunk-ms", type=int, default=100)
     parser.add_argument("--stream-seconds", type=float, default=10.0, help="audio per session")
-    parser.add_argument("--arrival-rate", type=float, default=0.0,
-                        help="open model: sessions per second in total (0: fixed users)")  # fmt: skip
+    parser.add_argument(
+        "--arrival-rate",
+        type=float,
+        default=0.0,
+        help="open model: sessions per second in total (0: fixed users)",
+    )
     parser.add_argument("--late-ms", type=float, default=50.0)
     parser.add_argument("--ttfr-p95-ms", type=float, default=3000.0)
     parser.add_argument("--max-error-ratio", type=float, default=0.01)
@@ -62,40 +73,38 @@ def _arguments(parser: Any) -> None:
 
 
 def _emulator_config(opts: Any) -> dict[str, Any]:
-    from .emu import load_config
+    from .emu import scenario_emulator_data
 
-    return load_config(concurrency=10_000)
-
-
-_FRAMES: dict[tuple[int, float], list[list[bytes]]] = {}
+    return scenario_emulator_data(concurrency=10_000)
 
 
-def clip_frames(chunk_ms: int, seconds: float) -> list[list[bytes]]:
+@lru_cache(maxsize=4)
+def clip_frames(chunk_ms: int, seconds: float) -> tuple[tuple[bytes, ...], ...]:
     """Pre-masked binary frames of :data:`CLIPS` speech-like s16le clips (built once)."""
-    key = (chunk_ms, seconds)
-    if key not in _FRAMES:
-        from harness.audio import encode_raw
-        from harness.audio.signals import speech_bursts
+    from harness.audio import encode_raw
+    from harness.audio.signals import speech_bursts
 
-        step = int(RATE * chunk_ms / 1000) * 2
-        out = []
-        for s in range(CLIPS):
-            pcm = encode_raw(speech_bursts(seconds, RATE, 1, seed=s).samples, "s16le")
-            out.append([wsraw.masked_frame(wsraw.OP_BINARY, pcm[k : k + step])
-                        for k in range(0, len(pcm), step)])  # fmt: skip
-        _FRAMES[key] = out
-    return _FRAMES[key]
+    step = int(RATE * chunk_ms / 1000) * 2
+    out = []
+    for s in range(CLIPS):
+        pcm = encode_raw(speech_bursts(seconds, RATE, 1, seed=s).samples, "s16le")
+        frames = (pcm[k : k + step] for k in range(0, len(pcm), step))
+        out.append(tuple(wsraw.masked_frame(wsraw.OP_BINARY, f) for f in frames))
+    return tuple(out)
 
 
 class StreamUser(User):
     """One real-time stream at a time (fixed users), or a Poisson source (open model)."""
 
     def on_start(self) -> None:
-        self.target = C.current_target()
+        self.target = C.current_target(self.environment)
+        self.m: StreamMetrics = C.state(self.environment)
         self.opts = self.environment.parsed_options
         self.model = self.opts.stream_model
-        q = (f"{T.VELMA_WS_AUTH_QUERY}={self.target.key}&audio_format=s16le"
-             f"&sample_rate={RATE}&num_channels=1")  # fmt: skip
+        q = (
+            f"{T.VELMA_WS_AUTH_QUERY}={self.target.key}&audio_format=s16le"
+            f"&sample_rate={RATE}&num_channels=1"
+        )
         self.url = f"{self.target.ws_base_url}{T.VELMA_PATHS[self.model]}?{q}"
         self.frames = clip_frames(self.opts.chunk_ms, self.opts.stream_seconds)
         self.n = 0
@@ -104,14 +113,15 @@ class StreamUser(User):
         C.fire(self.environment, "WS", f"ws {self.model} {what}", seconds, exception=exc)
 
     def session(self, arrival: float | None = None) -> None:
-        env_cost = C.cost_guard()
+        env_cost = C.cost_guard(self.environment)
+        m = self.m
         if not env_cost.allow(self.model, self.opts.stream_seconds):
             gevent.sleep(1.0)
             return
         now = time.perf_counter
-        M["started"] += 1
+        m.started += 1
         if arrival is not None and now() - arrival > self.opts.late_ms / 1000.0:
-            M["late"] += 1
+            m.late += 1
         frames = self.frames[self.n % CLIPS]
         self.n += 1
         chunk_s = self.opts.chunk_ms / 1000.0
@@ -129,11 +139,11 @@ class StreamUser(User):
             elif kind == "done":
                 st["done"] = True
                 if st["eos"] is not None:
-                    M["done"].append(at - st["eos"])
+                    m.done.append(at - st["eos"])
                     self._fire("done", at - st["eos"])
                 return
             elif kind == "error":
-                M["errors"] += 1
+                m.errors += 1
                 self._fire("error", 0.0, "error message")
                 return
             else:
@@ -142,10 +152,10 @@ class StreamUser(User):
             sent = sent_at[k]
             if st["first"] is None and sent_at[0] is not None:
                 st["first"] = at - sent_at[0]
-                M["ttfr"].append(st["first"])
+                m.ttfr.append(st["first"])
                 self._fire("first-result", st["first"])
             if sent is not None:
-                M["lag"].append(at - sent)
+                m.lag.append(at - sent)
                 self._fire("result", at - sent)
 
         t = now()
@@ -153,16 +163,14 @@ class StreamUser(User):
             conn = wsraw.connect(self.url, on_text)
         except wsraw.HandshakeError as exc:
             self._fire("connect", now() - t, f"HTTP {exc.status}")
-            M["close_codes"][f"HTTP {exc.status}"] = (
-                M["close_codes"].get(f"HTTP {exc.status}", 0) + 1
-            )
+            m.close_codes[f"HTTP {exc.status}"] += 1
             gevent.sleep(0.5)
             return
         except OSError as exc:
             self._fire("connect", now() - t, f"{type(exc).__name__}")
             gevent.sleep(0.5)
             return
-        M["connect"].append(now() - t)
+        m.connect.append(now() - t)
         self._fire("connect", now() - t)
 
         def on_sent(k: int, lag: float, at: float) -> None:
@@ -171,13 +179,13 @@ class StreamUser(User):
             else:
                 st["eos"] = at
 
-        wsraw.sender().schedule(conn, frames, now() + 0.01, chunk_s, on_sent)
+        C.paced_sender(self.environment).schedule(conn, frames, now() + 0.01, chunk_s, on_sent)
         conn.closed.wait(self.opts.stream_seconds + 30.0)
         if not conn.closed.is_set():
             conn.close()
         code = conn.close_code
-        M["sessions"] += 1
-        M["close_codes"][str(code)] = M["close_codes"].get(str(code), 0) + 1
+        m.sessions += 1
+        m.close_codes[str(code)] += 1
         self._fire(f"close {code}", 0.0, None if code == 1000 else f"close {code}")
 
     @task
@@ -199,25 +207,26 @@ class StreamUser(User):
 
 @events.test_stopping.add_listener
 def _stopping(environment: Any, **_: Any) -> None:
-    if wsraw._SENDER is not None:
-        wsraw._SENDER.measuring = False  # stopping kills users: not the generator's pace
+    run = getattr(environment, "harness", None)
+    if isinstance(run, C.LoadRun) and run.sender is not None:
+        run.sender.measuring = False  # stopping kills users: not the generator's pace
 
 
 def _results(environment: Any) -> dict[str, Any]:
-    sender = wsraw._SENDER
+    sender = C.load_run(environment).sender
+    m: StreamMetrics = C.state(environment)
     pacing = sender.lags if sender is not None else []
-    results_n = len(M["lag"])
-    failures = sum(v for k, v in M["close_codes"].items() if k != "1000") + M["errors"]
-    events = max(1, M["sessions"] + results_n)
+    failures = sum(v for k, v in m.close_codes.items() if k != "1000") + m.errors
+    events = max(1, m.sessions + len(m.lag))
     return {
-        "sessions": M["sessions"],
-        "started": M["started"],
-        "late_sessions": M["late"],
-        "close_codes": dict(M["close_codes"]),
-        "connect_ms": C.summary_ms(M["connect"]),
-        "ttfr_ms": C.summary_ms(M["ttfr"]),
-        "result_lag_ms": C.summary_ms(M["lag"]),
-        "done_ms": C.summary_ms(M["done"]),
+        "sessions": m.sessions,
+        "started": m.started,
+        "late_sessions": m.late,
+        "close_codes": dict(m.close_codes),
+        "connect_ms": C.summary_ms(m.connect),
+        "ttfr_ms": C.summary_ms(m.ttfr),
+        "result_lag_ms": C.summary_ms(m.lag),
+        "done_ms": C.summary_ms(m.done),
         "pacing_lag_ms": C.summary_ms(pacing),
         "error_ratio": failures / events,
         "chunks_sent": len(pacing),
@@ -233,7 +242,8 @@ def _results(environment: Any) -> dict[str, Any]:
     }
 
 
-def _thresholds(opts: Any) -> list[C.Threshold]:
+def _thresholds(environment: Any) -> list[C.Threshold]:
+    opts = environment.parsed_options
     return [
         C.Threshold("ttfr_ms.p95", opts.ttfr_p95_ms),
         C.Threshold("error_ratio", opts.max_error_ratio),
@@ -241,5 +251,14 @@ def _thresholds(opts: Any) -> list[C.Threshold]:
     ]
 
 
-C.register(C.Scenario("streaming", _emulator_config, _results, _thresholds, _arguments,
-                      max_seconds=600.0))  # fmt: skip
+C.register(
+    C.Scenario(
+        "streaming",
+        _emulator_config,
+        _results,
+        _thresholds,
+        _arguments,
+        max_seconds=600.0,
+        new_state=StreamMetrics,
+    )
+)

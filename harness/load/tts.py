@@ -11,17 +11,29 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import gevent
 from locust import FastHttpUser, task
 
 from . import common as C
-from .judge import POLICY, _retry_after, scheduled_wait
+from .judge import POLICY, retry_after, scheduled_wait
 
 PATH = "/v1/tts/generate"
 RATE_PER_S = 20  # the emulator child's request-rate limit for its rate-limited KugelAudio key
-M: dict[str, Any] = {"skipped": None, "latency": [], "retries": 0, "honoured": 0, "status": {}}
+
+
+@dataclass
+class TtsMetrics:
+    """This process's measurements for one run (kept on ``environment.harness.state``)."""
+
+    skipped: str | None = None  # why the scenario did not run, if it did not
+    latency: list[float] = field(default_factory=list)  # of 2xx answers (s)
+    retries: int = 0
+    honoured: int = 0  # 429s that carried Retry-After
+    status: Counter[str] = field(default_factory=Counter)
 
 
 def _arguments(parser: Any) -> None:
@@ -30,9 +42,9 @@ def _arguments(parser: Any) -> None:
 
 
 def _emulator_config(opts: Any) -> dict[str, Any]:
-    from .emu import load_config
+    from .emu import scenario_emulator_data
 
-    data = load_config()
+    data = scenario_emulator_data()
     data["kugel"] = {"rate_window_s": 1.0, "rate_limit": {"rate_limited": RATE_PER_S}}
     return data
 
@@ -41,7 +53,8 @@ class TtsUser(FastHttpUser):
     network_timeout = 30.0
 
     def on_start(self) -> None:
-        self.target = C.current_target()
+        self.target = C.current_target(self.environment)
+        self.m: TtsMetrics = C.state(self.environment)
         self.rng = random.Random()
         if self.target.child is not None:  # our emulator child: its rate-limited Kugel key
             from harness.emulator.kugel.config import DEFAULT_KEYS
@@ -51,19 +64,20 @@ class TtsUser(FastHttpUser):
         if not self.target.kugel_base_url or not self.target.kugel_key:
             self._skip("the target has no KugelAudio base URL or key")
             return
-        with self.client.post(self.target.kugel_base_url + PATH, json={}, name="POST tts probe",
-                              catch_response=True) as r:  # fmt: skip
+        with self.client.post(
+            self.target.kugel_base_url + PATH, json={}, name="POST tts probe", catch_response=True
+        ) as r:
             r.success()  # an empty body: any answer but 404/405 says the route exists
             if r.status_code in (0, 404, 405):
                 self._skip(f"no {PATH} on the target (HTTP {r.status_code})")
 
     def _skip(self, why: str) -> None:
-        M["skipped"] = why
+        self.m.skipped = why
         gevent.spawn_later(0, self.environment.runner.quit)
 
     @task
     def generate(self) -> None:
-        if M["skipped"]:
+        if self.m.skipped:
             gevent.sleep(1)
             return
         headers = {"Authorization": f"Bearer {self.target.kugel_key}"}
@@ -71,35 +85,56 @@ class TtsUser(FastHttpUser):
         for attempt in range(POLICY.max_retries + 1):
             name = "POST tts generate" if attempt == 0 else "POST tts generate retry"
             t = time.perf_counter()
-            with self.client.post(self.target.kugel_base_url + PATH, json=body, headers=headers,
-                                  name=name, catch_response=True) as r:  # fmt: skip
+            with self.client.post(
+                self.target.kugel_base_url + PATH,
+                json=body,
+                headers=headers,
+                name=name,
+                catch_response=True,
+            ) as r:
                 status = r.status_code or 0
-                M["status"][str(status)] = M["status"].get(str(status), 0) + 1
+                self.m.status[str(status)] += 1
                 if status == 429:
                     r.success()
-                    ra = _retry_after(r.headers)
-                    M["honoured"] += ra is not None
-                    M["retries"] += 1
+                    ra = retry_after(r.headers)
+                    self.m.honoured += ra is not None
+                    self.m.retries += 1
                     wait = ra if ra is not None else scheduled_wait(attempt, self.rng)
                     gevent.sleep(wait)
                     continue
                 if 200 <= status < 300:
-                    M["latency"].append(time.perf_counter() - t)
+                    self.m.latency.append(time.perf_counter() - t)
                 else:
                     r.failure(f"HTTP {status}")
                 return
 
 
 def _results(environment: Any) -> dict[str, Any]:
-    if M["skipped"]:
-        return {"skipped": M["skipped"]}
-    return {"latency_ms": C.summary_ms(M["latency"]), "retries": M["retries"],
-            "retry_after_honoured": M["honoured"], "status": dict(M["status"])}  # fmt: skip
+    m: TtsMetrics = C.state(environment)
+    if m.skipped:
+        return {"skipped": m.skipped}
+    return {
+        "latency_ms": C.summary_ms(m.latency),
+        "retries": m.retries,
+        "retry_after_honoured": m.honoured,
+        "status": dict(m.status),
+    }
 
 
-def _thresholds(opts: Any) -> list[C.Threshold]:
-    return [] if M["skipped"] else [C.Threshold("latency_ms.p95", opts.tts_p95_ms)]
+def _thresholds(environment: Any) -> list[C.Threshold]:
+    if C.state(environment).skipped:
+        return []
+    return [C.Threshold("latency_ms.p95", environment.parsed_options.tts_p95_ms)]
 
 
-C.register(C.Scenario("tts", _emulator_config, _results, _thresholds, _arguments,
-                      max_seconds=300.0))  # fmt: skip
+C.register(
+    C.Scenario(
+        "tts",
+        _emulator_config,
+        _results,
+        _thresholds,
+        _arguments,
+        max_seconds=300.0,
+        new_state=TtsMetrics,
+    )
+)

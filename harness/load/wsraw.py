@@ -22,7 +22,7 @@ import itertools
 import socket as _socket
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -186,8 +186,14 @@ class PacedSender:
         self.when: list[float] = []  # scheduled time of each lag
         self.measuring = True  # off while the run is being stopped (users are killed)
 
-    def schedule(self, conn: Connection, frames: list[bytes], t0: float, chunk_s: float,
-                 on_sent: Callable[[int, float, float], None]) -> None:  # fmt: skip
+    def schedule(
+        self,
+        conn: Connection,
+        frames: Sequence[bytes],
+        t0: float,
+        chunk_s: float,
+        on_sent: Callable[[int, float, float], None],
+    ) -> None:
         job = [conn, frames, t0, chunk_s, on_sent, 0]
         heapq.heappush(self._heap, (t0, next(self._seq), job))
         self._wake.set()
@@ -222,14 +228,3 @@ class PacedSender:
                 on_sent(-1, 0.0, now())
             if len(self._heap) % 64 == 0:
                 gevent.idle()  # let readers run under a heavy schedule
-
-
-_SENDER: PacedSender | None = None
-
-
-def sender() -> PacedSender:
-    """The process's one paced sender."""
-    global _SENDER
-    if _SENDER is None:
-        _SENDER = PacedSender()
-    return _SENDER
