@@ -13,7 +13,9 @@ from harness.contract.tables import (
     MIN_CHANNELS,
     MIN_SVD_DURATION_S,
     RAW_FORMATS,
+    REST_SURFACES,
     SAMPLE_RATES,
+    STREAM_SURFACES,
     SVD_WINDOW_S,
 )
 
@@ -105,19 +107,16 @@ LONG_S = 62.0  # over the 60 s batch processing limit, with a second to spare
 UNDOCUMENTED_RATE = 12345
 INVALID_CHANNELS = (MIN_CHANNELS - 1, MAX_CHANNELS + 1)
 
-_BATCH = ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")
-_STREAM = ("stt-stream", "svd-stream", "pii-stream")
-
 
 def _each(surfaces: tuple[str, ...], clause: str) -> tuple[str, ...]:
     return tuple(f"{s}/{clause}" for s in surfaces)
 
 
-EMPTY = _each(_BATCH, "empty-file")
-UNSUPPORTED = _each(_BATCH, "unsupported-format")
-UNDECODABLE = _each(_BATCH, "undecodable") + _each(_STREAM, "undecodable")
-BAD_QUERY = _each(_STREAM, "bad-query-params")
-MISMATCH = _each(_STREAM, "format-mismatch")
+EMPTY = _each(REST_SURFACES, "empty-file")
+UNSUPPORTED = _each(REST_SURFACES, "unsupported-format")
+UNDECODABLE = _each(REST_SURFACES, "undecodable") + _each(STREAM_SURFACES, "undecodable")
+BAD_QUERY = _each(STREAM_SURFACES, "bad-query-params")
+MISMATCH = _each(STREAM_SURFACES, "format-mismatch")
 SPEECH_TIMING = (
     "stt-batch/utterance-timing",
     "pii-batch/redaction-ranges",
@@ -137,7 +136,7 @@ def _dur(seconds: float) -> str:
 
 
 def _container_clauses(fmt: str) -> tuple[str, ...]:
-    out = tuple(f"{s}/container-formats" for s in _BATCH if fmt in CONTAINER_FORMATS[s])
+    out = tuple(f"{s}/container-formats" for s in REST_SURFACES if fmt in CONTAINER_FORMATS[s])
     if fmt in CONTAINER_FORMATS["svd-stream"]:
         out += ("svd-stream/container-input",)
     return out
