@@ -359,6 +359,12 @@ def _cmd_load(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
 
 
+def _cmd_audit_client(args: argparse.Namespace) -> int:
+    from .audit.cli import audit
+
+    return audit(args)
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -474,6 +480,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra scenario / Locust options in one string, e.g. '--probe-what http'",
     )
     ld.set_defaults(func=_cmd_load)
+
+    au = sub.add_parser(
+        "audit-client",
+        help="judge a client program's retries/backoff/concurrency on the wire",
+        usage="harness audit-client [--list] SCENARIO... [--report-dir DIR] [--timeout S] [--strict] -- CMD...",
+    )
+    au.add_argument("--list", action="store_true", help="list the scenarios, one a line")
+    au.add_argument("--report-dir", default=None, help="write JSON, JUnit and HTML reports here")
+    au.add_argument("--timeout", type=float, default=None, help="seconds per scenario (60)")
+    au.add_argument("--scenarios", default=None, help="a TOML file of more scenarios")
+    au.add_argument(
+        "--strict",
+        action="store_true",
+        help="a documented recommendation (SHOULD) the client misses fails the audit (exit 1)",
+    )
+    au.add_argument("rest", nargs=argparse.REMAINDER, help="SCENARIO... -- CMD [ARGS...]")
+    au.set_defaults(func=_cmd_audit_client)
     return p
 
 

@@ -16,6 +16,7 @@ from harness.contract import tables as T
 from . import control, kugel, platform
 from .benign import BenignMiddleware
 from .config import EmulatorConfig, default_config
+from .record import RecordMiddleware
 from .serving import served_routes
 from .state import EmulatorState
 from .surfaces import SURFACE_MODULES
@@ -47,6 +48,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     routes = served_routes(routes, websocket=serve.websocket, disabled=serve.disabled)
     benign = state.config.benign  # [benign] variants: one layer around every surface
     middleware = [Middleware(BenignMiddleware, benign=benign)] if benign.enabled else []
+    middleware.insert(0, Middleware(RecordMiddleware, log=state.record))  # outermost
     app = Starlette(
         routes=routes, middleware=middleware, exception_handlers={Exception: _internal_error}
     )

@@ -1,7 +1,8 @@
 """``/_emulator/...``: the control endpoint, for tests and load probes (one for every family).
 
 Answers only to loopback clients that send the start-up token in
-``X-Emulator-Token``. ``GET state`` reports in-flight counts and usage (Velma-2 and,
+``X-Emulator-Token``. ``GET record`` lists every request and connection (:mod:`.record`), ``POST script`` sets
+its refusal script; ``GET state`` reports in-flight counts and usage (Velma-2 and,
 under ``kugel``, KugelAudio); ``POST reset`` puts usage, the KugelAudio store and the
 switches back to the configured start; ``POST switches`` (JSON ``{"faults": [...],
 "deviations": [...]}``, faults of any family) turns faults and deviations on for every
@@ -22,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 from .deviations import DEVIATIONS, check_deviation_names
 from .faults import parse_fault_list
 from .kugel.store import KugelStore
+from .record import Script
 from .state import EmulatorState
 from .wire import CONTROL_PREFIX, FAULT_FAMILIES, TOKEN_HEADER
 
@@ -101,9 +103,29 @@ async def _switches(request: Request, state: EmulatorState) -> Response:
     return JSONResponse(_snapshot(state))
 
 
+async def _record(request: Request, state: EmulatorState) -> Response:
+    log = state.record
+    return JSONResponse(
+        {"entries": log.entries(), "dropped": log.dropped, "script": log.script_json()}
+    )
+
+
+async def _script(request: Request, state: EmulatorState) -> Response:
+    try:
+        data = json.loads(await request.body() or b"{}")
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object (see harness.emulator.record.Script)")
+        state.record.set_script(Script.from_json(data))
+    except (ValueError, TypeError) as exc:
+        return JSONResponse({"detail": str(exc)}, 400)
+    return JSONResponse({"script": state.record.script_json()})
+
+
 def routes(state: EmulatorState) -> list[BaseRoute]:
     return [
         Route(f"{CONTROL_PREFIX}/state", _guarded(_state, state), methods=["GET"]),
         Route(f"{CONTROL_PREFIX}/reset", _guarded(_reset, state), methods=["POST"]),
         Route(f"{CONTROL_PREFIX}/switches", _guarded(_switches, state), methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}/record", _guarded(_record, state), methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}/script", _guarded(_script, state), methods=["POST"]),
     ]

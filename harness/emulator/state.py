@@ -22,6 +22,7 @@ from .deviations import parse_deviation_header
 from .faults import FaultPlan, FaultSpec, parse_fault_header, parse_fault_list
 from .kugel.store import KugelStore
 from .processing import ProcessingModel
+from .record import RequestLog
 from .wire import DEVIATION_HEADER, FAULT_HEADER
 
 
@@ -53,12 +54,14 @@ class EmulatorState:
         self.switches = RuntimeSwitches()  # faults + deviations of every family, until reset
         self.kugel = KugelStore(config.kugel)  # KugelAudio voices, dictionaries, usage
         self.kugel_faults = parse_fault_list(config.kugel.faults)  # [kugel] faults
+        self.record = RequestLog()  # every request/connection (GET /_emulator/record)
 
     def reset(self) -> None:
         """Usage, switches and the KugelAudio store back to the configured start."""
         self.admission.reset()
         self.switches.set((), frozenset())
         self.kugel.reset()
+        self.record.reset()
 
 
 class OverrideError(ValueError):

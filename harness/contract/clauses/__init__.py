@@ -12,6 +12,7 @@ from ..model import Clause
 from . import (
     batch_access,
     batch_uploads,
+    client,
     kugel,
     pii_batch,
     pii_stream,
@@ -47,4 +48,5 @@ ALL_CLAUSES: tuple[Clause, ...] = (
     *pii_stream.CLAUSES,
     *platform.CLAUSES,
     *kugel.CLAUSES,
+    *client.CLAUSES,
 )
