@@ -112,7 +112,10 @@ class CaseContext:
         if isinstance(value, Mapping):
             value = value.get(surface or self.surface)
         if value is None:
-            pytest.skip(f"the profile states no velma.limits.{name} for {surface or self.surface}")
+            not_tested(
+                "missing-limit",
+                f"the profile states no velma.limits.{name} for {surface or self.surface}",
+            )
         return value
 
     def concurrency_limit(self, surface: str) -> Any:
@@ -140,7 +143,7 @@ class CaseContext:
 
         velma = self.hs.profile.velma
         if not velma.base_url:
-            pytest.skip("the profile has no velma.base_url")
+            not_tested("missing-surface", "the profile has no velma.base_url")
         return Target(
             base_url=velma.base_url,
             ws_base_url=velma.ws_base_url,
