@@ -222,3 +222,144 @@ def test_a_check_the_scenario_never_provoked_is_an_error_not_a_pass() -> None:
     got = {v.clause: v for v in verdicts(builtin("kugel-429-retry-after"), run)}
     v = got["kugel/client-honours-retry-after"]
     assert v.outcome == Outcome.ERROR and "never got a 429" in v.message
+
+
+# ---------------------------------------------------------------- streams and KugelAudio
+
+
+def _ws(t: float, end: float, close: int, upload: str | None = None, **kw: object) -> dict:
+    return {
+        "kind": "ws",
+        "path": "/api/velma-2-stt-streaming",
+        "method": "GET",
+        "key": "abc123abc123",
+        "file": None,
+        "upload": upload,
+        "t": t,
+        "end": end,
+        "closed_at": end,
+        "closed_by": "server",
+        "status": 101,
+        "close_code": close,
+        "result": close == 1000,
+        **kw,
+    }
+
+
+def _run(name: str, entries: list[dict], files: int = 2, exit_code: int = 0) -> ClientRun:
+    names = [f"{i}.wav" for i in range(files)]
+    return ClientRun(name, ["x"], exit_code, False, 1.0, "", "", 0.0, entries, names)
+
+
+def test_concurrent_first_connections_are_not_taken_for_quick_retries() -> None:
+    # two streams refused at connect at once, each retried 1.2 s later: on schedule
+    entries = [
+        _ws(0.000, 0.001, 4029),
+        _ws(0.002, 0.003, 4029),
+        _ws(1.2, 1.5, 1000, "aaa"),
+        _ws(1.3, 1.6, 1000, "bbb"),
+    ]
+    (v,) = verdicts(builtin("velma-stream-4029-connect"), _run("s", entries))
+    assert v.outcome == Outcome.PASSED, v.message
+    # the same, retried at once: too soon
+    quick = [*entries[:2], _ws(0.004, 0.3, 1000, "aaa"), _ws(0.005, 0.3, 1000, "bbb")]
+    (v,) = verdicts(builtin("velma-stream-4029-connect"), _run("s", quick))
+    assert v.outcome == Outcome.NON_STRICT and "too soon" in v.message
+
+
+def test_a_midstream_refusal_is_followed_by_the_same_stream() -> None:
+    entries = [_ws(0.0, 0.01, 1011, "aaa"), _ws(0.02, 0.3, 1000, "bbb"), _ws(1.1, 1.4, 1000, "aaa")]
+    (v,) = verdicts(builtin("velma-stream-1011-midstream"), _run("s", entries))
+    assert v.outcome == Outcome.PASSED, v.message  # bbb, a first attempt, is not the retry
+
+
+@pytest.mark.parametrize(("exit_code", "expected"), [(1, Outcome.PASSED), (0, Outcome.NON_STRICT)])
+def test_a_stream_given_up_after_1011_must_be_reported(exit_code: int, expected: Outcome) -> None:
+    entries = [_ws(0.0, 0.01, 1011, "aaa"), _ws(0.0, 0.3, 1000, "bbb")]
+    (v,) = verdicts(builtin("velma-stream-1011-midstream"), _run("s", entries, 2, exit_code))
+    assert v.outcome == expected, v.message
+
+
+def test_stream_no_retry_counts_reconnections_per_stream() -> None:
+    entries = [_ws(0.01 * i, 0.01 * i + 0.001, 4001) for i in range(8)]  # 2 streams x 4
+    (v,) = verdicts(builtin("velma-stream-4001-invalid-key"), _run("s", entries))
+    assert v.outcome == Outcome.NON_STRICT and "3 further attempt" in v.message
+
+
+def test_every_verdict_carries_the_exchanges_it_judged_with_key_fingerprints() -> None:
+    entries = [_ws(10.0, 10.001, 4029), _ws(11.5, 11.8, 1000, "aaa", frames_in=3)]
+    (v,) = verdicts(builtin("velma-stream-4029-connect"), _run("s", entries, files=1))
+    assert len(v.exchanges) == 2
+    assert "close 4029 by server" in v.exchanges[0] and "key#abc123abc123" in v.exchanges[0]
+    assert "+11.500s WS /api/velma-2-stt-streaming" in v.exchanges[1]
+
+
+def test_ws_script_fields_are_checked() -> None:
+    from harness.emulator.record import Script
+
+    s = Script.from_json({"ws_close": 4029, "ws_when": "first-binary"})
+    assert s.error_message() == {"type": "error", "error": s.detail}
+    with pytest.raises(ValueError, match="ws_when"):
+        Script.from_json({"ws_close": 4029, "ws_when": "later"})
+    with pytest.raises(ValueError, match="ws_close"):
+        Script.from_json({"ws_close": 99})
+
+
+# A KugelAudio client over /v1/tts/generate: DECIDE picks what to retry (by error_code or by
+# the error text), WAIT the seconds before a retry.
+KUGEL_POLICY = textwrap.dedent(
+    """
+    import json, os, time, urllib.error, urllib.request
+    BASE = os.environ["KUGEL_API_BASE"]; KEY = os.environ["KUGEL_API_KEY"]
+    failed = 0
+    for text in ("Hello there.", "Second line."):
+        for attempt in range(4):
+            req = urllib.request.Request(BASE + "/v1/tts/generate", method="POST",
+                data=json.dumps({{"text": text}}).encode(),
+                headers={{"Authorization": "Bearer " + KEY, "Content-Type": "application/json"}})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    break
+            except urllib.error.HTTPError as e:
+                body = json.loads(e.read() or b"{{}}")
+                if not ({DECIDE}):
+                    failed += 1
+                    break
+                time.sleep({WAIT})
+    raise SystemExit(1 if failed else 0)
+    """
+)
+BY_CODE = "body.get('error_code') in ('RATE_LIMITED', 'MODEL_UNAVAILABLE')"
+BY_TEXT = "'rate limit' in body.get('error', '').lower() or 'overloaded' in body.get('error', '')"
+BACKOFF = "2 ** attempt"
+
+
+def _kugel(tmp_path: Path, decide: str, wait: str) -> list[str]:
+    path = tmp_path / "kugel_client.py"
+    path.write_text(KUGEL_POLICY.format(DECIDE=decide, WAIT=wait), encoding="utf-8")
+    return [sys.executable, str(path)]
+
+
+def test_kugel_error_text_keyed_client_misbehaves(tmp_path: Path) -> None:
+    clause = "kugel/client-keys-off-error-code"
+    good = _outcomes("kugel-unusual-error-text", _kugel(tmp_path, BY_CODE, BACKOFF))
+    assert good[clause] == Outcome.PASSED
+    bad = _outcomes("kugel-unusual-error-text", _kugel(tmp_path, BY_TEXT, BACKOFF))
+    assert bad[clause] == Outcome.NON_STRICT
+
+
+def test_kugel_429_without_retry_after_needs_a_backoff(tmp_path: Path) -> None:
+    clause = "kugel/client-backs-off"
+    assert _outcomes("kugel-429-backoff", _kugel(tmp_path, BY_CODE, BACKOFF))[clause] == (
+        Outcome.PASSED
+    )
+    quick = _outcomes("kugel-429-backoff", _kugel(tmp_path, BY_CODE, "0.01"))
+    assert quick[clause] == Outcome.NON_STRICT
+
+
+def test_kugel_402_is_not_retried(tmp_path: Path) -> None:
+    clause = "kugel/client-no-retry"
+    good = _outcomes("kugel-402-insufficient-credits", _kugel(tmp_path, BY_CODE, "0.01"))
+    assert good[clause] == Outcome.PASSED
+    bad = _outcomes("kugel-402-insufficient-credits", _kugel(tmp_path, "True", "0.01"))
+    assert bad[clause] == Outcome.NON_STRICT

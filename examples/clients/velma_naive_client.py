@@ -4,7 +4,9 @@ Same job as ``velma_policy_client.py``: transcribe every file in ``$HARNESS_AUDI
 ``POST {MODULATE_API_BASE}/api/velma-2-stt-batch``. But it sends every file at once (no bound on
 requests in flight), retries any answer other than 200 immediately (no wait), up to 10 times, and
 retries 401/403 as well, which can never succeed. ``harness audit-client`` should fail it on the
-backoff, concurrency and non-retryable clauses.
+backoff, concurrency and non-retryable clauses. With ``--stream`` it streams every file at once
+over ``{MODULATE_WS_BASE}/api/velma-2-stt-streaming`` and reconnects at once after any close
+other than a normal one after ``done`` (4001 and 4003 included), up to 10 times.
 
 Prints the same lines as the policy client (one per file, then ``summary``). Exit 0 when every
 file got a transcript, 1 otherwise, 2 when the environment is incomplete. stdlib + httpx only.
@@ -20,6 +22,7 @@ from pathlib import Path
 import httpx
 
 PATH = "/api/velma-2-stt-batch"
+STREAM_PATH = "/api/velma-2-stt-streaming"
 MAX_RETRIES = 10
 
 
@@ -57,21 +60,56 @@ async def transcribe(
     return False, 1 + MAX_RETRIES, f"{detail}, gave up"
 
 
-async def run() -> int:
+async def stream(url: str, path: Path, tally: Tally) -> tuple[bool, int, str]:
+    import websockets
+
+    data = path.read_bytes()
+    detail = ""
+    for attempt in range(1 + MAX_RETRIES):
+        tally.in_flight += 1
+        tally.attempts += 1
+        tally.max_in_flight = max(tally.max_in_flight, tally.in_flight)
+        done = False
+        try:
+            async with websockets.connect(url, max_size=None) as ws:
+                try:
+                    await ws.send(data)
+                    await ws.send("")
+                    async for message in ws:
+                        done = done or (isinstance(message, str) and '"done"' in message)
+                except websockets.ConnectionClosed:
+                    pass
+            detail = f"close {ws.close_code}"
+        except (OSError, ValueError) as exc:
+            detail = f"transport error: {exc!r}"
+        finally:
+            tally.in_flight -= 1
+        if done:
+            return True, attempt + 1, "done"
+        # anything else: reconnect at once, whatever it was
+    return False, 1 + MAX_RETRIES, f"{detail}, gave up"
+
+
+async def run(streaming: bool) -> int:
     try:
         base = os.environ["MODULATE_API_BASE"].rstrip("/")
         key = os.environ["MODULATE_API_KEY"]
         audio_dir = Path(os.environ["HARNESS_AUDIO_DIR"])
+        ws_base = os.environ["MODULATE_WS_BASE"].rstrip("/") if streaming else ""
     except KeyError as exc:
         print(f"missing environment variable {exc.args[0]}", file=sys.stderr)
         return 2
     files = sorted(p for p in audio_dir.iterdir() if p.is_file() and not p.name.startswith("."))
     tally = Tally()
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-    async with httpx.AsyncClient(timeout=120.0, limits=limits) as client:
-        results = await asyncio.gather(
-            *(transcribe(client, base + PATH, key, f, tally) for f in files)
-        )
+    if streaming:
+        url = f"{ws_base}{STREAM_PATH}?api_key={key}"
+        results = await asyncio.gather(*(stream(url, f, tally) for f in files))
+    else:
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+        async with httpx.AsyncClient(timeout=120.0, limits=limits) as client:
+            results = await asyncio.gather(
+                *(transcribe(client, base + PATH, key, f, tally) for f in files)
+            )
     for f, (ok, attempts, detail) in zip(files, results, strict=True):
         print(f"{'ok' if ok else 'failed'} {f.name} attempts={attempts} {detail}")
     done = sum(ok for ok, _, _ in results)
@@ -83,4 +121,4 @@ async def run() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(run()))
+    sys.exit(asyncio.run(run("--stream" in sys.argv[1:])))

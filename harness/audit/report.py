@@ -1,6 +1,8 @@
 """The audit's report files: ``conformance.json`` (the format of ``harness run``, one case
-per scenario and clause), ``junit.xml``, ``index.html`` (the run page) and
-``timeline.html`` (one attempt-timeline plot per scenario, matplotlib)."""
+per scenario and clause, its evidence the checks' figures, the record's exchanges it judged
+and the client's exit code and output with its keys replaced by their variable names),
+``junit.xml``, ``index.html`` (the run page, with an "Attempt timelines" section) and
+``timeline.html`` (the timelines alone: one attempt-timeline plot per scenario, matplotlib)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from harness.contract import catalog
-from harness.report import ReportWriter, Run, write_html
+from harness.report import ReportWriter, Run
+from harness.report.html import render_html
 from harness.report.model import Case
 
-from .judge import AuditVerdict
+from .judge import AuditVerdict, chains, code_of, refusal_end
 from .runner import ClientRun
 
 
@@ -33,14 +36,15 @@ def case_of(v: AuditVerdict, run: ClientRun) -> Case:
         actual=v.message,
         message=v.message,
         evidence=[{"check": k.name, "kept": k.kept, **k.evidence} for k in v.checks]
+        + [{"exchanges": v.exchanges, "t0": run.t0}]
         + [
             {
                 "client": {
                     "command": run.command,
                     "exit_code": run.exit_code,
                     "duration_s": run.duration_s,
-                    "stdout": run.stdout[-2000:],
-                    "stderr": run.stderr[-2000:],
+                    "stdout": run.redacted(run.stdout[-2000:]),
+                    "stderr": run.redacted(run.stderr[-2000:]),
                 }
             }
         ],
@@ -62,8 +66,9 @@ def write_junit(cases: list[Case], path: Path) -> None:
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def timeline_png(run: ClientRun, path_filter: str) -> str | None:
-    """Attempts per file over time, coloured by status; a data URL, or None."""
+def timeline_png(run: ClientRun, scenario: Any) -> str | None:
+    """Attempts per chain (file or stream) over time, coloured by outcome and labelled with
+    the status or close code; a data URL, or None without matplotlib."""
     try:
         os.environ.setdefault("MPLBACKEND", "Agg")
         import matplotlib
@@ -74,29 +79,59 @@ def timeline_png(run: ClientRun, path_filter: str) -> str | None:
         from harness.report.html import _png
     except Exception:  # noqa: BLE001 - plots are a garnish
         return None
-    entries = [e for e in run.entries if e["path"] == path_filter] or run.entries
-    files = sorted({e.get("file") or "?" for e in entries})
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(files) + 1.5))
-    colours = {2: "tab:green", 4: "tab:red", 5: "tab:orange"}
-    span = max((e["end"] - run.t0 for e in entries), default=1.0)
-    for e in entries:
-        y = files.index(e.get("file") or "?")
-        status = e.get("status") or 0
-        ax.barh(
-            y,
-            max(e["end"] - e["t"], span / 150),
-            left=e["t"] - run.t0,
-            color=colours.get(status // 100, "tab:grey"),
-            height=0.5,
+    by_chain = chains(scenario, run) or {"?": list(run.entries)}
+    rows = sorted(by_chain)
+    entries = [(rows.index(k), e) for k, v in by_chain.items() for e in v]
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.5))
+    span = max((refusal_end(e) - run.t0 for _, e in entries), default=1.0)
+    for y, e in entries:
+        code = code_of(e)
+        colour = (
+            "tab:green"
+            if 200 <= code < 300 or code == 1000
+            else "tab:orange"
+            if code >= 500 and code < 600 or code in (1011, 4500)
+            else "tab:red"
         )
-        ax.text(e["t"] - run.t0, y + 0.3, str(status), fontsize=7)
+        end = refusal_end(e)
+        ax.barh(y, max(end - e["t"], span / 150), left=e["t"] - run.t0, color=colour, height=0.5)
+        label = str(e.get("status")) if e["kind"] == "http" else f"ws {e.get('close_code')}"
+        ax.text(e["t"] - run.t0, y + 0.3, label, fontsize=7)
     ax.set_xlim(left=0)
-    ax.set_yticks(range(len(files)), files)
+    ax.set_yticks(range(len(rows)), rows)
     ax.set_xlabel("seconds since the client started")
-    ax.set_title(f"{run.scenario}: attempts (green 2xx, red 4xx, orange 5xx)")
+    ax.set_title(
+        f"{run.scenario}: attempts (green served, red 4xx / 4xxx close, orange 5xx / 1011)"
+    )
     data = _png(fig)
     plt.close(fig)
     return data
+
+
+def timeline_sections(results: list[tuple[Any, ClientRun, list[AuditVerdict]]]) -> str:
+    """One section per scenario: its verdicts, its attempt timeline, the client's exit."""
+    parts = []
+    for scenario, run, vs in results:
+        parts.append(
+            f"<h3>{html.escape(scenario.name)}</h3><p>{html.escape(scenario.description)}</p>"
+        )
+        parts.append(
+            "<ul>"
+            + "".join(
+                f"<li><b>{v.outcome}</b> {html.escape(v.clause)}: {html.escape(v.message)}</li>"
+                for v in vs
+            )
+            + "</ul>"
+        )
+        png = timeline_png(run, scenario)
+        if png:
+            parts.append(
+                f"<img alt='attempt timeline of {html.escape(scenario.name)}' src='{png}'>"
+            )
+        else:
+            parts.append("<p>(no plot: matplotlib is not installed)</p>")
+        parts.append(f"<p>exit code {run.exit_code}, {run.duration_s} s</p>")
+    return "\n".join(parts)
 
 
 def write_reports(
@@ -113,24 +148,15 @@ def write_reports(
             cases.append(writer.add_case(case_of(v, run)))
     run_ = writer.finish()
     write_junit(cases, report_dir / "junit.xml")
-    write_html(run_, report_dir / "index.html")
-    parts = ["<html><head><meta charset='utf-8'><title>audit-client timelines</title></head><body>"]
-    for scenario, run, vs in results:
-        parts.append(
-            f"<h2>{html.escape(scenario.name)}</h2><p>{html.escape(scenario.description)}</p>"
-        )
-        parts.append(
-            "<ul>"
-            + "".join(
-                f"<li><b>{v.outcome}</b> {html.escape(v.clause)}: {html.escape(v.message)}</li>"
-                for v in vs
-            )
-            + "</ul>"
-        )
-        png = timeline_png(run, scenario.path)
-        if png:
-            parts.append(f"<img alt='attempt timeline' src='{png}'>")
-        parts.append(f"<p>exit code {run.exit_code}, {run.duration_s} s</p>")
-    parts.append("</body></html>")
-    (report_dir / "timeline.html").write_text("\n".join(parts), encoding="utf-8")
+    sections = timeline_sections(results)
+    page = render_html(run_)
+    block = f"<section id='attempt-timelines'><h2>Attempt timelines</h2>{sections}</section>"
+    page = page.replace("</body>", block + "</body>", 1) if "</body>" in page else page + block
+    (report_dir / "index.html").write_text(page, encoding="utf-8")
+    (report_dir / "timeline.html").write_text(
+        "<html><head><meta charset='utf-8'><title>audit-client timelines</title></head><body>"
+        + sections
+        + "</body></html>",
+        encoding="utf-8",
+    )
     return run_

@@ -46,6 +46,14 @@ class ClientRun:
     t0: float  # wall clock when the command started
     entries: list[dict[str, Any]] = field(default_factory=list)  # the emulator's record
     files: list[str] = field(default_factory=list)  # what HARNESS_AUDIO_DIR held
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)  # env name -> key given
+
+    def redacted(self, text: str) -> str:
+        """``text`` with every key the client was given replaced by its variable's name."""
+        for name, value in self.secrets.items():
+            if value:
+                text = text.replace(value, "${" + name + "}")
+        return text
 
 
 def _control(child: ChildEmulator, method: str, name: str, body: Any = None) -> dict[str, Any]:
@@ -147,6 +155,7 @@ def run_client(scenario: Scenario, command: list[str], timeout_s: float) -> Clie
             t0=t0,
             entries=entries,
             files=files,
+            secrets={"MODULATE_API_KEY": key, "KUGEL_API_KEY": kugel_key},
         )
     finally:
         child.stop()
@@ -155,7 +164,7 @@ def run_client(scenario: Scenario, command: list[str], timeout_s: float) -> Clie
 
 def usable(run: ClientRun, timeout_s: float) -> None:
     """Raise :class:`CouldNotAudit` when the run gives nothing to judge."""
-    tail = (run.stderr.strip().splitlines() or [""])[-1][:300]
+    tail = run.redacted((run.stderr.strip().splitlines() or [""])[-1][:300])
     if run.timed_out:
         raise CouldNotAudit(
             f"{run.scenario}: the command did not finish within {timeout_s:g} s"

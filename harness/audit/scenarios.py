@@ -22,10 +22,24 @@ from types import MappingProxyType
 from typing import Any
 
 from harness.contract import tables as T
+from harness.emulator.responses import DETAIL_CONCURRENCY
 
 STT_BATCH_PATH = T.VELMA_PATHS["stt-batch"]
+STT_STREAM_PATH = T.VELMA_PATHS["stt-stream"]
 KUGEL_TTS_PATH = "/v1/tts/generate"
-KUGEL_RATE_LIMITED = {"error": "Rate limit exceeded", "error_code": "RATE_LIMITED", "code": 429}
+KUGEL_WS_PATH = "/ws/tts"
+
+
+def kugel_body(status: int, error_code: str, text: str | None = None) -> dict[str, Any]:
+    """A KugelAudio error body from the documented table (``text`` replaces the message)."""
+    row = next(r for r in T.KUGEL_ERRORS if r.status == status and r.error_code == error_code)
+    return {"error": text if text is not None else row.message, "error_code": error_code,
+            "code": status}  # fmt: skip
+
+
+KUGEL_RATE_LIMITED = kugel_body(429, "RATE_LIMITED")
+#: an ``error`` text that reads like another row (402's): a client parsing it misbehaves
+UNUSUAL_ERROR_TEXT = next(r.message for r in T.KUGEL_ERRORS if r.status == 402)
 
 #: check name -> the catalog clause it decides
 CHECK_CLAUSES: Mapping[str, str] = MappingProxyType(
@@ -35,7 +49,16 @@ CHECK_CLAUSES: Mapping[str, str] = MappingProxyType(
         "all-served": "velma/client-retry-statuses",  # 429/503 retried until served
         "no-retry": "velma/client-retry-statuses",
         "concurrency": "velma/client-semaphore",
+        "reconnect-4029": "velma/client-concurrency-retry",  # waits after 4029
+        "stream-served": "velma/client-concurrency-retry",  # every stream got its result
+        "reconnect-1011": "velma/client-stream-internal-error",
+        "served-or-reported": "velma/client-stream-internal-error",
+        "stream-no-retry": "velma/client-stream-no-retry",
         "retry-after": "kugel/client-honours-retry-after",
+        "kugel-backoff": "kugel/client-backs-off",
+        "kugel-served": "kugel/client-backs-off",
+        "kugel-no-retry": "kugel/client-no-retry",
+        "text-independent": "kugel/client-keys-off-error-code",
     }
 )
 
@@ -48,10 +71,11 @@ class Scenario:
     script: Mapping[str, Any] | None = None  # POST /_emulator/script
     emulator: Mapping[str, Any] = field(default_factory=dict)  # emulator TOML data
     key_role: str = "valid"  # MODULATE_API_KEY: this role's key
-    path: str = STT_BATCH_PATH  # the surface judged
+    path: str = STT_BATCH_PATH  # the surface judged (an HTTP route or a WebSocket path)
     files: int = 2  # fixture files in HARNESS_AUDIO_DIR
     limit: int | None = None  # concurrency limit (the "concurrency" check)
     kugel_role: str = "valid"  # KUGEL_API_KEY: this role's key
+    also_paths: tuple[str, ...] = ()  # more paths judged (e.g. both KugelAudio transports)
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.checks if c not in CHECK_CLAUSES]
@@ -69,6 +93,17 @@ def _limited(n: int) -> dict[str, Any]:
     """Emulator data whose ``valid`` organisation may run ``n`` uploads at once."""
     org = {"models": ["stt-batch"], "concurrency": n}
     return {"orgs": {"audit": {**org, "keys": [{"key": "audit-valid-key", "role": "valid"}]}}}
+
+
+def _ws(close: int, when: str, reject_first: int, detail: str) -> dict[str, Any]:
+    """A script for Velma-2 STT streaming: ``error`` + ``close`` at ``when``."""
+    return {"reject_first": reject_first, "ws_close": close, "ws_when": when,
+            "path_prefix": STT_STREAM_PATH, "detail": detail}  # fmt: skip
+
+
+def _kugel(status: int, body: dict[str, Any], reject_first: int = 1) -> dict[str, Any]:
+    return {"reject_first": reject_first, "status": status, "path_prefix": KUGEL_TTS_PATH,
+            "body": body}  # fmt: skip
 
 
 BUILTIN: tuple[Scenario, ...] = (
@@ -110,16 +145,118 @@ BUILTIN: tuple[Scenario, ...] = (
         limit=2,
     ),
     Scenario(
+        name="velma-stream-4029-connect",
+        description="STT streaming: the first 2 connections get error + close 4029 on "
+        "connecting (rate limit), then streams are served",
+        checks=("reconnect-4029", "stream-served"),
+        script=_ws(4029, "connect", 2, DETAIL_CONCURRENCY),
+        path=STT_STREAM_PATH,
+    ),
+    Scenario(
+        name="velma-stream-4029-midstream",
+        description="STT streaming: each stream's first attempt gets error + close 4029 on "
+        "its first audio frame, then it is served",
+        checks=("reconnect-4029", "stream-served"),
+        script=_ws(4029, "first-binary", 1, DETAIL_CONCURRENCY),
+        path=STT_STREAM_PATH,
+    ),
+    Scenario(
+        name="velma-stream-1011-midstream",
+        description="STT streaming: each stream's first attempt gets error + close 1011 "
+        "(internal error) on its first audio frame, then it is served",
+        checks=("reconnect-1011", "served-or-reported"),
+        script=_ws(1011, "first-binary", 1, T.DETAIL_INTERNAL),
+        path=STT_STREAM_PATH,
+    ),
+    Scenario(
+        name="velma-stream-4001-invalid-key",
+        description="STT streaming with an invalid key (close 4001): reconnecting cannot succeed",
+        checks=("stream-no-retry",),
+        key_role="invalid",
+        path=STT_STREAM_PATH,
+    ),
+    Scenario(
+        name="velma-stream-4003-model-not-enabled",
+        description="STT streaming, model not enabled for the key (close 4003): reconnecting "
+        "cannot succeed",
+        checks=("stream-no-retry",),
+        key_role="no_model_access",
+        path=STT_STREAM_PATH,
+    ),
+    Scenario(
         name="kugel-429-retry-after",
         description="the first attempt of each KugelAudio synthesis gets 429 with Retry-After: 1.5",
         checks=("retry-after",),
         path=KUGEL_TTS_PATH,
+        script={**_kugel(429, KUGEL_RATE_LIMITED), "retry_after": 1.5},
+    ),
+    Scenario(
+        name="kugel-429-backoff",
+        description="the first 2 attempts of each KugelAudio synthesis get 429 RATE_LIMITED "
+        "without Retry-After",
+        checks=("kugel-backoff", "kugel-served"),
+        path=KUGEL_TTS_PATH,
+        script=_kugel(429, KUGEL_RATE_LIMITED, reject_first=2),
+    ),
+    Scenario(
+        name="kugel-503-overload",
+        description="the first attempt of each KugelAudio synthesis gets 503 MODEL_UNAVAILABLE",
+        checks=("kugel-backoff", "kugel-served"),
+        path=KUGEL_TTS_PATH,
+        script=_kugel(503, kugel_body(503, "MODEL_UNAVAILABLE")),
+    ),
+    Scenario(
+        name="kugel-402-insufficient-credits",
+        description="the KugelAudio key's organisation has no credits (402; on /ws/tts close "
+        "4003): retrying cannot succeed",
+        checks=("kugel-no-retry",),
+        path=KUGEL_TTS_PATH,
+        also_paths=(KUGEL_WS_PATH,),  # close 4003 there
+        kugel_role="no_credits",
+    ),
+    Scenario(
+        name="kugel-403-forbidden",
+        description="the KugelAudio key may not synthesise (403; on /ws/tts close 4001): "
+        "retrying cannot succeed",
+        checks=("kugel-no-retry",),
+        path=KUGEL_TTS_PATH,
+        also_paths=(KUGEL_WS_PATH,),  # close 4001 there
+        kugel_role="forbidden",
+    ),
+    Scenario(
+        name="kugel-unusual-error-text",
+        description=f"the first attempt of each synthesis gets 429 RATE_LIMITED whose `error` "
+        f"text says {UNUSUAL_ERROR_TEXT!r}",
+        checks=("text-independent",),
+        path=KUGEL_TTS_PATH,
+        script=_kugel(429, kugel_body(429, "RATE_LIMITED", UNUSUAL_ERROR_TEXT)),
+    ),
+    Scenario(
+        name="kugel-ws-4029",
+        description="/ws/tts: each connection's first request gets a RATE_LIMITED frame and "
+        "close 4029, then it is served",
+        checks=("kugel-backoff", "kugel-served"),
+        path=KUGEL_WS_PATH,
         script={
             "reject_first": 1,
-            "status": 429,
-            "path_prefix": KUGEL_TTS_PATH,
-            "retry_after": 1.5,
+            "ws_close": 4029,
+            "ws_when": "first-text",
+            "path_prefix": KUGEL_WS_PATH,
             "body": KUGEL_RATE_LIMITED,
+        },
+    ),
+    Scenario(
+        name="kugel-ws-4500",
+        description="/ws/tts: each connection's first request gets a MODEL_UNAVAILABLE frame and "
+        "close 4500 (overloaded), then it is served",
+        checks=("kugel-backoff", "kugel-served"),
+        path=KUGEL_WS_PATH,
+        script={
+            "reject_first": 1,
+            "ws_close": 4500,
+            "ws_when": "first-text",
+            "path_prefix": KUGEL_WS_PATH,
+            "body": kugel_body(503, "MODEL_UNAVAILABLE"),
         },
     ),
 )
@@ -153,6 +290,7 @@ def load_scenarios(path: str | Path) -> tuple[Scenario, ...]:
                     files=int(raw.get("files", 2)),
                     limit=raw.get("limit"),
                     kugel_role=str(raw.get("kugel_role", "valid")),
+                    also_paths=tuple(str(x) for x in raw.get("also_paths", ())),
                 )
             )
         except (KeyError, TypeError) as exc:
