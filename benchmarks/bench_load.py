@@ -1,6 +1,8 @@
 """Load-generator figures (prints them; never fails on timing).
 
-    python benchmarks/bench_load.py [--streams 250,500,1000,1500] [--skip-streams] [--skip-http]
+    python benchmarks/bench_load.py [--streams 250,500,1000] [--distributed-streams 1000]
+        [--skip-streams] [--skip-http] [--skip-probe] [--skip-backoff] [--skip-distributed]
+        [--skip-capacity]
 
 1. Concurrency probe against the emulator with a limit of 3 (and with the
    ``queue-instead-of-reject`` deviation): observed limit and mode.
@@ -11,6 +13,11 @@
    p99 <= 20 ms.
 4. HTTP generator: requests/s of the harness's FastHttpUser against ``wrk`` on the same
    emulator route (POST vfast-batch, answered 401 at admission), same run.
+5. Distributed: ``harness load streaming --workers 2`` with N streams in total against one
+   emulator; the merged figures (sessions started, pacing lag p99 over both workers) and
+   each worker's share (not pinned: the two workers and the emulator share the machine).
+6. Capacity search: wall time of ``harness load capacity --surface svd-stream`` with its
+   default levels against the emulator child (organisation limit 5), and what it found.
 
 The emulator runs in its own process pinned to CPU 0, generators on CPU 1 (2+ cores).
 """
@@ -139,9 +146,58 @@ def bench_http(tmp: Path, seconds: int = 8) -> None:
         child.stop()
 
 
+def _harness(*args: str, timeout: float = 900) -> tuple[float, subprocess.CompletedProcess]:
+    import time
+
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    t = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "harness.cli", *args], env=env,
+                       capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    return time.perf_counter() - t, p
+
+
+def bench_distributed(tmp: Path, total: int) -> None:
+    child = start_child(scenario_emulator_data(concurrency=100_000), cpu=EMU_CPU)
+    try:
+        prof = profile_for(child, tmp)
+        out = tmp / "distributed"
+        ramp = max(1, total // 4)
+        wall, p = _harness("load", "streaming", "--workers", "2", "--users", str(total),
+                           "--duration", str(int(total / ramp + 13)), "--target", str(prof),
+                           "--report-dir", str(out), "--", "-r", str(ramp),
+                           "--stream-seconds", "10")  # fmt: skip
+        r = json.loads((out / "results.json").read_text())
+        pl = r["pacing_lag_ms"]
+        print(f"  distributed: {total} streams on 2 workers: started={r['started']} "
+              f"sessions done={r['sessions']} merged pacing lag p50={pl['p50']} p99={pl['p99']} "
+              f"max={pl['max']} ms (n={pl['n']}); ttfr p95={r['ttfr_ms']['p95']} ms; "
+              f"exit {p.returncode}; wall {wall:.1f} s")  # fmt: skip
+        for wid, w in sorted(r["workers"].items()):
+            print(f"    {wid}: started={w['started']} pacing lag p99={w['pacing_lag_ms']['p99']} ms "
+                  f"(n={w['pacing_lag_ms']['n']}) final report={w['final_report']}")  # fmt: skip
+        sums = r["started"] == sum(w["started"] for w in r["workers"].values())
+        print(f"  => merged streams with 2 workers: {r['started']} started "
+              f"(merged counts equal the sum of the workers': {sums})")  # fmt: skip
+    finally:
+        child.stop()
+
+
+def bench_capacity(tmp: Path) -> None:
+    out = tmp / "capacity"
+    wall, p = _harness("load", "capacity", "--surface", "svd-stream", "--report-dir", str(out))
+    c = json.loads((out / "results.json").read_text())["capacity"]
+    print(f"  capacity search (svd-stream, default levels, emulator limit 5): wall {wall:.1f} s, "
+          f"{len(c['steps'])} steps {[s['level'] for s in c['steps']]}; max_within_slo="
+          f"{c['max_within_slo']} first_breach={c['first_breach']} "
+          f"limiting_signal={c['limiting_signal']} (exit {p.returncode})")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--streams", default="250,500,1000,1500")
+    ap.add_argument("--streams", default="250,500,1000")
+    ap.add_argument("--distributed-streams", type=int, default=1000)
+    ap.add_argument("--skip-distributed", action="store_true")
+    ap.add_argument("--skip-capacity", action="store_true")
     ap.add_argument("--skip-streams", action="store_true")
     ap.add_argument("--skip-http", action="store_true")
     ap.add_argument("--skip-probe", action="store_true")
@@ -160,6 +216,10 @@ def main() -> None:
             bench_http(tmp)
         if not args.skip_streams:
             bench_streams(tmp, [int(x) for x in args.streams.split(",")])
+        if not args.skip_distributed:
+            bench_distributed(tmp, args.distributed_streams)
+        if not args.skip_capacity:
+            bench_capacity(tmp)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,10 @@ class ProcessingConfig:
     time_scale: float = setting(1.0, minimum=0)  # 0 = never sleep; 0.01: 60 s pass in 0.6 s
     timeout_s: float = setting(T.BATCH_PROCESSING_TIMEOUT_S, minimum=0)
     overload_latency_s: float = setting(0.0, minimum=0)  # modelled time before a 503
+    # latency that grows with load (streams): each message of a session waits knee_latency_s
+    # for every stream of its organisation and model in flight beyond knee_in_flight (0: off)
+    knee_in_flight: int = setting(0, minimum=0)
+    knee_latency_s: float = setting(0.0, minimum=0)
     max_upload_bytes: int = setting(T.MAX_BATCH_UPLOAD_BYTES, minimum=1)
 
 

@@ -34,6 +34,13 @@ class ProcessingModel:
     def __init__(self, cfg: ProcessingConfig) -> None:
         self.cfg = cfg
 
+    def load_delay(self, in_flight: int) -> float:
+        """The ``knee_*`` latency for ``in_flight`` requests of one organisation and model."""
+        cfg = self.cfg
+        if not cfg.knee_in_flight or in_flight <= cfg.knee_in_flight:
+            return 0.0
+        return (in_flight - cfg.knee_in_flight) * cfg.knee_latency_s
+
     def modelled_seconds(self, audio_s: float) -> float:
         return audio_s / self.cfg.speed + self.cfg.base_s
 

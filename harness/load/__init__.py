@@ -5,11 +5,17 @@
 | ``common`` | options, target (profile or emulator child), safety, cost, thresholds, events; the run's state (``LoadRun``) on ``environment.harness`` |
 | ``emu`` | the emulator config of a scenario without a profile (run by ``harness.emulator.child``) |
 | ``wsraw`` | a small gevent WebSocket client with one paced sender for many streams |
-| ``judge`` | pure judging: the probe's conclusion, backoff deviations (no Locust import) |
-| ``probe``, ``backoff``, ``streaming``, ``quota``, ``tts`` | the scenarios |
-| ``report`` | key sweep of every output file; ``capacity.html`` with plots |
+| ``judge`` | pure judging: the probe's conclusion, backoff deviations, the soak's lost results and memory growth, ``Measured`` thresholds (no Locust import) |
+| ``probe``, ``backoff``, ``streaming``, ``quota``, ``tts``, ``soak`` | the scenarios |
+| ``progress`` | a progress line on stderr during a run, and ``series.json`` (no Locust import until installed) |
+| ``report`` | key sweep of every output file; ``capacity.html`` (jinja2, ``templates/``) with plots; the end-of-run summary |
 | ``runner`` | ``harness load NAME`` |
+| ``metrics`` | mergeable log-bucketed histograms and tallies (no Locust import) |
+| ``tallies``, ``slo`` | the scenarios' mergeable states and figures; objectives and levels (no Locust) |
+| ``distributed``, ``cluster`` | Locust master/worker messages and merging; the processes of ``--workers N`` |
+| ``capacity`` | the stepped capacity search (``harness load capacity --surface ...``) |
 
 Importing a scenario module imports Locust, which monkey-patches the process with gevent:
-import only ``judge``, ``common``, ``report`` and ``runner`` from ordinary processes.
+import only ``judge``, ``common``, ``report``, ``runner``, ``metrics``, ``tallies``, ``slo``,
+``distributed`` and ``cluster`` from ordinary processes.
 """

@@ -13,8 +13,14 @@ calls :func:`register`, which adds these Locust listeners (one scenario per proc
   configured for the scenario (see :mod:`harness.load.emu`); refuses a non-loopback target
   without ``--allow-live`` and ``--max-cost``; caps users;
 * ``test_start`` arms a hard stop after ``--max-seconds`` (even without ``--run-time``);
+* ``test_stopping`` (on a Locust master) gathers every worker's final state;
 * ``quitting`` evaluates the scenario's thresholds (exit code 1 on a breach), writes the
   results JSON, and stops the child emulator.
+
+A scenario whose state is a :class:`~harness.load.metrics.Tally` (``Scenario.figures``)
+runs on Locust master and workers too: only the master (or a local run) judges and writes,
+from the workers' states merged (:mod:`harness.load.distributed`). The state is kept in
+windows (``LoadRun.windows``): one per capacity step, else just one.
 
 Request names never carry a key: names are fixed strings (``POST vfast-batch``,
 ``ws svd-stream first-result``); exception texts go through :class:`~harness.redact.Redactor`.
@@ -37,6 +43,8 @@ from urllib.parse import urlsplit
 
 from harness.contract import tables as T
 from harness.redact import Redactor
+
+from . import progress
 
 MAX_USERS = 5000  # a hard ceiling whatever the command line says
 DEFAULT_MAX_SECONDS = 300.0
@@ -123,11 +131,18 @@ class LoadTarget:
     kugel_base_url: str | None = None
     kugel_key: str | None = None
     child: Any = None  # a ChildEmulator we started (stopped at quit)
+    own_child: bool = False  # an emulator child of this run (here, or the master's)
     secrets: list[str] = field(default_factory=list)
 
     @property
     def is_emulator(self) -> bool:
         return self.control is not None
+
+    @property
+    def pid(self) -> int | None:
+        """The emulator child's process id (its memory is sampled by the soak), if we started it."""
+        proc = getattr(self.child, "proc", None)
+        return proc.pid if proc is not None else None
 
     def control_client(self) -> Any:
         """The emulator's control client (``None``: not an emulator)."""
@@ -181,6 +196,7 @@ def target_from_child(config: Mapping[str, Any]) -> LoadTarget:
         kugel_base_url=child.base_url,
         kugel_key=child.key,
         child=child,
+        own_child=True,
         secrets=[child.key, child.token],
     )
 
@@ -250,11 +266,19 @@ class Scenario:
 
     name: str
     emulator_config: Callable[[Any], Mapping[str, Any]]  # options -> emulator TOML data
-    results: Callable[[Any], dict[str, Any]]  # environment -> results (JSON-able)
+    # environment -> results (JSON-able); None: ``figures`` of the run's merged state
+    results: Callable[[Any], dict[str, Any]] | None
     thresholds: Callable[[Any], list[Threshold]] = lambda environment: []
     arguments: Callable[[Any], None] = lambda parser: None
     max_seconds: float = DEFAULT_MAX_SECONDS
     new_state: Callable[[], Any] = dict
+    # state -> figures; set when the state is a metrics.Tally: then the scenario can run
+    # on Locust workers (the master merges their states and judges once)
+    figures: Callable[[Any], dict[str, Any]] | None = None
+
+    @property
+    def distributable(self) -> bool:
+        return self.figures is not None
 
 
 @dataclass
@@ -266,13 +290,33 @@ class LoadRun:
     """
 
     scenario: Scenario
-    state: Any
+    state: Any  # the current window's state (what users record into)
     target: LoadTarget | None = None
     cost: CostGuard = field(default_factory=lambda: CostGuard(None, live=False))
     init_failed: bool = False
     stopper: Any = None  # the greenlet that ends the run after --max-seconds
     sender: Any = None  # the process's one wsraw.PacedSender, made on first use
     results: dict[str, Any] | None = None
+    role: str = "local"  # local | master | worker
+    started_at: float = 0.0  # perf_counter at test start
+    # windows of the state by step (0 unless a capacity search steps); state is windows[window]
+    windows: dict[int, Any] = field(default_factory=dict)
+    window: int = 0
+    # master: the latest state each worker reported ({"windows": {k: dict}, "final": bool})
+    workers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    replies: dict[int, set[str]] = field(default_factory=dict)  # request seq -> worker ids
+    seq: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)  # scenario-owned (e.g. capacity steps)
+
+    def __post_init__(self) -> None:
+        self.windows.setdefault(self.window, self.state)
+
+    def begin_window(self, k: int) -> None:
+        """Record from now on into window ``k`` (a capacity step)."""
+        self.window = k
+        if k not in self.windows:
+            self.windows[k] = self.scenario.new_state()
+        self.state = self.windows[k]
 
 
 def load_run(environment: Any) -> LoadRun:
@@ -286,6 +330,14 @@ def load_run(environment: Any) -> LoadRun:
 def state(environment: Any) -> Any:
     """The scenario's own measurements for this run."""
     return load_run(environment).state
+
+
+def overall(environment: Any) -> Any:
+    """The run's state merged over its windows (capacity steps); on the master, over every
+    worker too (see :mod:`harness.load.distributed`)."""
+    from .distributed import overall as _overall
+
+    return _overall(load_run(environment))
 
 
 def current_target(environment: Any, timeout_s: float = 30.0) -> LoadTarget:
@@ -344,6 +396,21 @@ def _add_arguments(parser: Any, scenario: Scenario) -> None:
         default=float(env("HARNESS_LOAD_MAX_SECONDS") or 0),
         help="hard stop after this long (default: the scenario's)",
     )
+    parser.add_argument(
+        "--stop-on-breach",
+        action="store_true",
+        help="stop the run (every worker) as soon as a threshold is breached",
+    )
+    parser.add_argument(
+        "--share-target",
+        action="store_true",
+        help="master: start the emulator child and send it to the workers (loopback only)",
+    )
+    parser.add_argument(
+        "--target-from-master",
+        action="store_true",
+        help="worker: take the target from the master (see --share-target)",
+    )
     scenario.arguments(parser)
 
 
@@ -359,7 +426,7 @@ def _resolve_target(scenario: Scenario, opts: Any) -> LoadTarget:
 
 
 def _init(environment: Any, scenario: Scenario) -> None:
-    from locust.runners import MasterRunner
+    from .distributed import install, role_of
 
     opts = environment.parsed_options
     if opts is None:
@@ -371,8 +438,15 @@ def _init(environment: Any, scenario: Scenario) -> None:
         raise LoadUsageError("one load scenario per Locust process")
     run = LoadRun(scenario, scenario.new_state())
     environment.harness = run
-    if isinstance(environment.runner, MasterRunner):
-        return  # the master sends nothing; workers resolve the target
+    role = role_of(environment.runner)
+    if environment.runner is not None:
+        install(environment)
+    if role == "master" and not (opts.share_target or opts.target_profile):
+        return  # the master sends nothing; each worker resolves its own target
+    if role == "worker" and opts.target_from_master:
+        return  # the master sends the target (distributed.MSG_TARGET)
+    if role == "master" and not scenario.distributable:
+        return
     target = _resolve_target(scenario, opts)
     max_cost = opts.max_cost if opts.max_cost >= 0 else None
     try:
@@ -389,40 +463,122 @@ def _init(environment: Any, scenario: Scenario) -> None:
 def _start(environment: Any) -> None:
     import gevent
 
+    from .distributed import MSG_SHARE, MSG_STOP, share_target
+
     run = load_run(environment)
+    run.started_at = time.perf_counter()
     opts = environment.parsed_options
     limit = (opts.max_seconds if opts and opts.max_seconds else 0) or run.scenario.max_seconds
+    if run.role == "master" and opts is not None and opts.share_target:
+        share_target(environment)
+    if run.role == "master":  # an open model's arrival rate is the total over the workers
+        environment.runner.send_message(MSG_SHARE, {"workers": len(environment.runner.clients)})
+    if run.role == "worker":
+        limit += 30.0  # the master stops the run; this is the worker's own safety net
 
     def stop_later() -> None:
         gevent.sleep(limit)
-        if environment.runner is not None:
-            environment.runner.quit()
+        runner = environment.runner
+        if runner is None:
+            return
+        if run.role == "worker":
+            runner.send_message(MSG_STOP, {"reason": "worker hard stop"})
+            gevent.sleep(5.0)
+        runner.quit()
 
     run.stopper = gevent.spawn(stop_later)
+    if opts is not None and opts.stop_on_breach and run.role != "worker":
+        run.extra["watcher"] = gevent.spawn(_watch_thresholds, environment)
+
+
+def _watch_thresholds(environment: Any, every_s: float = 2.0) -> None:
+    """``--stop-on-breach``: judge the (merged) figures every few seconds; stop on a breach."""
+    import gevent
+
+    from .distributed import breached_now
+
+    run = load_run(environment)
+    if not run.scenario.distributable:
+        return
+    while True:
+        gevent.sleep(every_s)
+        broken = breached_now(environment)
+        if broken and environment.runner is not None:
+            run.extra["stopped_on_breach"] = broken
+            print(f"harness: threshold breached ({', '.join(broken)}); stopping the run")
+            environment.runner.quit()
+            return
+
+
+def _stopping(environment: Any) -> None:
+    """The run is stopping: on the master, gather every worker's final state."""
+    from .distributed import finish_master
+
+    run = getattr(environment, "harness", None)
+    if not isinstance(run, LoadRun):
+        return
+    if run.sender is not None:
+        run.sender.measuring = False  # stopping kills users: not the generator's pace
+    if run.role == "master" and run.scenario.distributable and not run.extra.get("gathered"):
+        run.extra["gathered"] = True
+        finish_master(environment)
+
+
+def _results(environment: Any, run: LoadRun) -> dict[str, Any]:
+    from .distributed import per_worker, worker_target
+
+    scenario = run.scenario
+    if scenario.results is not None:
+        results = scenario.results(environment)
+    else:
+        assert scenario.figures is not None
+        results = scenario.figures(overall(environment))
+    target = run.target
+    if run.role == "master":
+        results["workers"] = per_worker(run)
+        results["distributed"] = {"role": "master", "workers": len(run.workers)}
+        t = worker_target(run) if target is None else None
+        if t is not None:
+            results["target"] = t
+    if target is not None:
+        results["target"] = {"base_url": target.base_url, "live": target.live}
+    results.setdefault("target", {"base_url": None, "live": None})
+    if run.extra.get("stopped_on_breach"):
+        results["stopped_on_breach"] = run.extra["stopped_on_breach"]
+    return results
 
 
 def _quit(environment: Any) -> None:
-    from locust.runners import MasterRunner
-
     run = getattr(environment, "harness", None)
     if not isinstance(run, LoadRun):
         return
     if run.stopper is not None:
         run.stopper.kill(block=False)
         run.stopper = None
+    watcher = run.extra.pop("watcher", None)
+    if watcher is not None:
+        watcher.kill(block=False)
     target = run.target
-    if isinstance(environment.runner, MasterRunner) or target is None:
+    if run.role == "worker":  # only the master (or a local run) writes results
+        if target is not None:
+            target.stop()
         return
+    if run.role == "master" and not run.scenario.distributable:
+        return
+    if run.role == "local" and target is None:
+        return
+    if run.role == "master" and not run.extra.get("gathered"):
+        _stopping(environment)  # stopped without test_stopping (e.g. the last worker quit)
     try:
-        results = run.scenario.results(environment)
+        results = _results(environment, run)
         verdicts = judge_thresholds(run.scenario.thresholds(environment), results)
         results["thresholds"] = verdicts
         results["scenario"] = run.scenario.name
-        results["target"] = {"base_url": target.base_url, "live": target.live}
         results["cost_usd"] = round(run.cost.spent, 6)
         if any(not v["ok"] for v in verdicts) and environment.process_exit_code in (None, 0):
             environment.process_exit_code = 1
-        text = target.redactor().text(json.dumps(results, indent=2, default=str))
+        redactor = target.redactor() if target is not None else Redactor()
+        text = redactor.text(json.dumps(results, indent=2, default=str))
         path = environment.parsed_options.results_file
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -431,22 +587,34 @@ def _quit(environment: Any) -> None:
             print(text)
         run.results = results
     finally:
-        target.stop()
+        if target is not None:
+            target.stop()
+
+
+# the scenarios registered in this process, in import order; the last one runs (a scenario
+# module may import another's users: the capacity search imports streaming and tts)
+_SCENARIOS: list[Scenario] = []
 
 
 def register(scenario: Scenario) -> None:
-    """Install ``scenario``'s Locust listeners (one scenario per Locust process).
+    """Install ``scenario``'s Locust listeners (one scenario per Locust process: when a
+    module registers after another, as the capacity search does, the last one runs).
 
     The listeners keep nothing here: the run's state lives on ``environment.harness``.
     """
     from locust import events
 
+    _SCENARIOS.append(scenario)
+    if len(_SCENARIOS) > 1:
+        return  # a module that builds on another scenario (capacity): the last one counts
     events.init_command_line_parser.add_listener(
-        lambda parser, **_: _add_arguments(parser, scenario)
+        lambda parser, **_: _add_arguments(parser, _SCENARIOS[-1])
     )
-    events.init.add_listener(lambda environment, **_: _init(environment, scenario))
+    events.init.add_listener(lambda environment, **_: _init(environment, _SCENARIOS[-1]))
     events.test_start.add_listener(lambda environment, **_: _start(environment))
+    events.test_stopping.add_listener(lambda environment, **_: _stopping(environment))
     events.quitting.add_listener(lambda environment, **_: _quit(environment))
+    progress.install(events)  # a progress line on stderr every few seconds, and series.json
 
 
 def fire(

@@ -9,6 +9,7 @@ route is cheap and the figure is the generator's; 401 is expected (not a failure
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from locust import FastHttpUser, constant, task
@@ -16,6 +17,12 @@ from locust import FastHttpUser, constant, task
 from harness.contract import tables as T
 
 from . import common as C
+from .metrics import Tally
+
+
+@dataclass
+class RpsTally(Tally):
+    ok: int = 0  # answers with the expected status
 
 
 def _arguments(parser: Any) -> None:
@@ -51,17 +58,22 @@ class RpsUser(FastHttpUser):
         ) as r:
             if r.status_code == self.opts.rps_expect:
                 r.success()
-                C.state(self.environment)["ok"] += 1
+                C.state(self.environment).ok += 1
             else:
                 r.failure(f"HTTP {r.status_code}")
 
 
+def figures(m: RpsTally) -> dict[str, Any]:
+    return {"expected": m.ok}
+
+
 def _results(environment: Any) -> dict[str, Any]:
+    """Locust's totals (merged by Locust itself on a master) and the expected answers."""
     s = environment.stats.total
     return {
         "requests": s.num_requests,
         "failures": s.num_failures,
-        "expected": C.state(environment)["ok"],
+        **figures(C.overall(environment)),
         "rps": s.total_rps,
     }
 
@@ -73,6 +85,7 @@ C.register(
         _results,
         arguments=_arguments,
         max_seconds=120.0,
-        new_state=lambda: {"ok": 0},
+        new_state=RpsTally,
+        figures=figures,
     )
 )

@@ -7,14 +7,30 @@ monkey-patches the importing process with gevent.
 from __future__ import annotations
 
 import random
+import statistics
 from dataclasses import dataclass
 from typing import Any
 
 from harness.contract import tables as T
 
-from .common import pct, summary_ms
+from .common import Threshold, pct, summary_ms
 
 POLICY = T.DOCUMENTED_BACKOFF
+
+
+# --------------------------------------------------------------------------- thresholds
+
+
+class Measured(Threshold):
+    """A threshold on a figure the run may not have measured (the target's memory when it
+    is not our emulator child, a limit the probe did not reach): without a value it is not
+    judged, ``ok`` with ``not_measured`` (could-not-test is never a breach)."""
+
+    def check(self, results: Any) -> dict[str, Any]:
+        out = super().check(results)
+        if out["value"] is None:
+            out.update(ok=True, not_measured=True)
+        return out
 
 
 # --------------------------------------------------------------------------- probe
@@ -181,3 +197,41 @@ def analyse_backoff(
         "immediate_limit_cleared_at_s": round(i_clear - i_start, 4),
         "timeline": timeline,
     }
+
+
+# --------------------------------------------------------------------------- soak
+
+
+def rss_mb(pid: int | None) -> float | None:
+    """Resident memory of ``pid`` in MB (VmRSS from ``/proc``); ``None`` if unknown."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024.0, 2)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def growth_mb(samples: list[tuple[float, float | None]]) -> tuple[float | None, str | None]:
+    """Memory growth over ``(t_s, mb)`` samples, or ``None`` and why it could not be had."""
+    pts = [(t, mb) for t, mb in samples if mb is not None]
+    if not pts:
+        return None, "not measured"
+    warmup = min(60.0, 0.1 * pts[-1][0])
+    after = [mb for t, mb in pts if t >= warmup]
+    if len(after) < 6:
+        return None, f"too few samples after the warm-up ({len(after)} < 6)"
+    return round(statistics.median(after[-3:]) - statistics.median(after[:3]), 2), None
+
+
+def answered(sent: list[float | None], chunk_ms: float, total_ms: float, covered_ms: float) -> int:
+    """How many sent chunks the results covered (chunk ``k`` ends at ``(k+1) * chunk_ms``)."""
+    return sum(
+        1
+        for k, at in enumerate(sent)
+        if at is not None and min((k + 1) * chunk_ms, total_ms) <= covered_ms + 1e-6
+    )

@@ -14,7 +14,13 @@ The first step with a rejection or a queued request ends the climb:
 * ``signal`` = the rejection statuses (``429``, ``403`` ...), or for streams the close codes
   (``4029``, ``4003``) or ``HTTP nnn`` when the handshake itself was refused;
 * ``slots_released``: ``limit`` requests (streams) are dropped without a clean close, and
-  ``limit`` new ones are tried until all are admitted: how long the slots stayed taken.
+  ``limit`` new ones are tried until all are admitted: how long the slots stayed taken
+  (threshold: ``http.released_after_s`` / ``ws.released_after_s`` <= ``--release-max-s``,
+  10 s; slots that never came back breach it; a part that found no limit is not judged).
+
+Each step records when it started and how long it took (``started_s``, ``duration_s``), for
+the capacity page's latency-over-time plot. Without a target profile the child emulator's
+limit is the demo organisation's (``harness emulate``: 5 per model; ``--probe-limit``).
 
 Every request is a Locust request event named ``POST <model> n=NN`` / ``ws <model> n=NN``.
 """
@@ -36,9 +42,16 @@ from harness.contract import tables as T
 
 from . import common as C
 from . import wsraw
-from .judge import Attempt, classify, probe_conclusion, step_record
+from .judge import Attempt, Measured, classify, probe_conclusion, step_record
 
 WS_WINDOW_S = 1.0  # a stream step holds its admitted streams open this long
+
+
+def _demo_limit() -> int:
+    """The demo organisation's per-model limit (what ``harness emulate`` serves)."""
+    from harness.emulator.config import OrgConfig
+
+    return int(OrgConfig.concurrency)
 
 
 def _arguments(parser: Any) -> None:
@@ -48,7 +61,16 @@ def _arguments(parser: Any) -> None:
     parser.add_argument("--probe-max", type=int, default=12, help="highest step")
     parser.add_argument("--hold-s", type=float, default=0.4, help="service time (emulator)")
     parser.add_argument(
-        "--probe-limit", type=int, default=3, help="the child emulator's limit for both models"
+        "--probe-limit",
+        type=int,
+        default=_demo_limit(),
+        help="the child emulator's limit for both models (default: the demo organisation's)",
+    )
+    parser.add_argument(
+        "--release-max-s",
+        type=float,
+        default=10.0,
+        help="threshold: seconds until slots held by unclean disconnects are free again",
     )
     parser.add_argument(
         "--deviation",
@@ -202,13 +224,25 @@ class ProbeUser(FastHttpUser):
     def _climb(self, step: Any, max_n: int, service_s: float | None = None) -> dict[str, Any]:
         """``service_s``: the reference service time (default: the one-request latency)."""
         steps: list[dict[str, Any]] = []
-        first = step(1)
+        t0 = time.perf_counter()
+
+        def timed(n: int) -> list[Attempt]:
+            self._step_started = time.perf_counter()
+            return step(n)
+
+        def record_of(n: int, attempts: list[Attempt]) -> dict[str, Any]:
+            record = step_record(n, attempts)
+            record["started_s"] = round(self._step_started - t0, 3)
+            record["duration_s"] = round(time.perf_counter() - self._step_started, 3)
+            return record
+
+        first = timed(1)
         if service_s is None:
             service_s = first[0].latency_s if first and first[0].outcome == "served" else 1.0
-        steps.append(step_record(1, classify(first, service_s)))
+        steps.append(record_of(1, classify(first, service_s)))
         for n in range(2, max_n + 1):
             gevent.sleep(0.1)  # the previous step's slots are free again
-            record = step_record(n, classify(step(n), service_s))
+            record = record_of(n, classify(timed(n), service_s))
             steps.append(record)
             if record["rejected"] or record["queued"]:
                 break
@@ -275,7 +309,15 @@ def _results(environment: Any) -> dict[str, Any]:
 
 
 def _thresholds(environment: Any) -> list[C.Threshold]:
-    return []
+    """Slots held by unclean disconnects come back within ``--release-max-s``: judged for
+    each part that found a limit (never released: a breach); not judged otherwise."""
+    limit = environment.parsed_options.release_max_s
+    out: list[C.Threshold] = []
+    for part, r in C.state(environment).items():
+        metric = f"{part}.released_after_s"
+        found = isinstance(r, dict) and r.get("observed_limit")
+        out.append(C.Threshold(metric, limit) if found else Measured(metric, limit))
+    return out
 
 
 C.register(

@@ -15,6 +15,11 @@ Every event is a Locust request event: ``ws <model> connect`` (handshake time),
 lag: receive time - send time of the chunk that completes the audio it covers),
 ``ws <model> done`` (end of stream sent -> ``done``), ``ws <model> close <code>`` (a failure
 unless 1000). Results: time to first result, result lag, pacing lag, late sessions, close codes.
+
+The figures are recorded into mergeable histograms (:class:`~harness.load.metrics.Tally`),
+so the scenario runs on Locust workers too (``harness load streaming --workers N``) and the
+master reports one merged result. ``--session-gap-ms`` pauses each user between sessions
+(the capacity search uses it: a server frees a stream's slot only after its close frame).
 """
 
 from __future__ import annotations
@@ -23,37 +28,22 @@ import json
 import math
 import random
 import time
-from collections import Counter
-from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import gevent
-from locust import User, events, task
+from locust import User, task
 
 from harness.contract import tables as T
 
 from . import common as C
 from . import wsraw
+from .tallies import StreamMetrics, failures, rejections
+from .tallies import stream_figures as figures
 
-RATE = 16000
-CLIPS = 4
+__all__ = ["StreamMetrics", "failures", "figures", "rejections"]
+
+RATE, CLIPS, clip_frames = wsraw.RATE, wsraw.CLIPS, wsraw.clip_frames
 GAP_MS = 300.0  # the emulator's MIN_GAP_S: an STT utterance is final after this pause
-
-
-@dataclass
-class StreamMetrics:
-    """This process's measurements for one run (kept on ``environment.harness.state``)."""
-
-    ttfr: list[float] = field(default_factory=list)  # first chunk sent -> first result (s)
-    lag: list[float] = field(default_factory=list)  # result lag (s)
-    done: list[float] = field(default_factory=list)  # end of stream sent -> done (s)
-    connect: list[float] = field(default_factory=list)  # handshake time (s)
-    late: int = 0
-    sessions: int = 0
-    started: int = 0
-    close_codes: Counter[str] = field(default_factory=Counter)  # "1000", "HTTP 429" ...
-    errors: int = 0
 
 
 def _arguments(parser: Any) -> None:
@@ -70,6 +60,9 @@ def _arguments(parser: Any) -> None:
     parser.add_argument("--ttfr-p95-ms", type=float, default=3000.0)
     parser.add_argument("--max-error-ratio", type=float, default=0.01)
     parser.add_argument("--pacing-p99-ms", type=float, default=20.0)
+    parser.add_argument(
+        "--session-gap-ms", type=float, default=0.0, help="pause between a user's sessions"
+    )
 
 
 def _emulator_config(opts: Any) -> dict[str, Any]:
@@ -78,29 +71,17 @@ def _emulator_config(opts: Any) -> dict[str, Any]:
     return scenario_emulator_data(concurrency=10_000)
 
 
-@lru_cache(maxsize=4)
-def clip_frames(chunk_ms: int, seconds: float) -> tuple[tuple[bytes, ...], ...]:
-    """Pre-masked binary frames of :data:`CLIPS` speech-like s16le clips (built once)."""
-    from harness.audio import encode_raw
-    from harness.audio.signals import speech_bursts
-
-    step = int(RATE * chunk_ms / 1000) * 2
-    out = []
-    for s in range(CLIPS):
-        pcm = encode_raw(speech_bursts(seconds, RATE, 1, seed=s).samples, "s16le")
-        frames = (pcm[k : k + step] for k in range(0, len(pcm), step))
-        out.append(tuple(wsraw.masked_frame(wsraw.OP_BINARY, f) for f in frames))
-    return tuple(out)
-
-
 class StreamUser(User):
     """One real-time stream at a time (fixed users), or a Poisson source (open model)."""
 
+    model_option = "stream_model"  # the option naming the streaming surface
+
     def on_start(self) -> None:
         self.target = C.current_target(self.environment)
-        self.m: StreamMetrics = C.state(self.environment)
         self.opts = self.environment.parsed_options
-        self.model = self.opts.stream_model
+        self.model = getattr(self.opts, self.model_option)
+        self.conns: dict[int, wsraw.Connection] = {}  # open streams (several: open model)
+        self.running: list[Any] = []  # the open model's session greenlets
         q = (
             f"{T.VELMA_WS_AUTH_QUERY}={self.target.key}&audio_format=s16le"
             f"&sample_rate={RATE}&num_channels=1"
@@ -112,6 +93,10 @@ class StreamUser(User):
     def _fire(self, what: str, seconds: float, exc: str | None = None) -> None:
         C.fire(self.environment, "WS", f"ws {self.model} {what}", seconds, exception=exc)
 
+    def m(self) -> StreamMetrics:
+        """The state to record into now (a capacity search changes it at each step)."""
+        return C.state(self.environment)
+
     def session(self, arrival: float | None = None) -> None:
         env_cost = C.cost_guard(self.environment)
         m = self.m
@@ -119,9 +104,9 @@ class StreamUser(User):
             gevent.sleep(1.0)
             return
         now = time.perf_counter
-        m.started += 1
+        m().started += 1
         if arrival is not None and now() - arrival > self.opts.late_ms / 1000.0:
-            m.late += 1
+            m().late += 1
         frames = self.frames[self.n % CLIPS]
         self.n += 1
         chunk_s = self.opts.chunk_ms / 1000.0
@@ -139,11 +124,11 @@ class StreamUser(User):
             elif kind == "done":
                 st["done"] = True
                 if st["eos"] is not None:
-                    m.done.append(at - st["eos"])
+                    m().done.record(at - st["eos"])
                     self._fire("done", at - st["eos"])
                 return
             elif kind == "error":
-                m.errors += 1
+                m().errors += 1
                 self._fire("error", 0.0, "error message")
                 return
             else:
@@ -152,10 +137,10 @@ class StreamUser(User):
             sent = sent_at[k]
             if st["first"] is None and sent_at[0] is not None:
                 st["first"] = at - sent_at[0]
-                m.ttfr.append(st["first"])
+                m().ttfr.record(st["first"])
                 self._fire("first-result", st["first"])
             if sent is not None:
-                m.lag.append(at - sent)
+                m().lag.record(at - sent)
                 self._fire("result", at - sent)
 
         t = now()
@@ -163,30 +148,54 @@ class StreamUser(User):
             conn = wsraw.connect(self.url, on_text)
         except wsraw.HandshakeError as exc:
             self._fire("connect", now() - t, f"HTTP {exc.status}")
-            m.close_codes[f"HTTP {exc.status}"] += 1
+            m().close_codes[f"HTTP {exc.status}"] += 1
             gevent.sleep(0.5)
             return
         except OSError as exc:
             self._fire("connect", now() - t, f"{type(exc).__name__}")
+            m().close_codes[type(exc).__name__] += 1
             gevent.sleep(0.5)
             return
-        m.connect.append(now() - t)
+        self.conns[id(conn)] = conn
+        m().connect.record(now() - t)
         self._fire("connect", now() - t)
+        sender = C.paced_sender(self.environment)
+        t0 = C.load_run(self.environment).started_at
 
         def on_sent(k: int, lag: float, at: float) -> None:
             if k >= 0:
                 sent_at[k] = at
+                if sender.measuring:
+                    state = m()
+                    state.pacing.record(lag)
+                    worst = state.worst_pacing
+                    if len(worst) < 10 or lag * 1000 > worst[-1][0]:
+                        worst.append([round(lag * 1000, 1), round(at - lag - t0, 3)])
+                        worst.sort(reverse=True)
+                        del worst[10:]
             else:
                 st["eos"] = at
 
-        C.paced_sender(self.environment).schedule(conn, frames, now() + 0.01, chunk_s, on_sent)
+        sender.schedule(conn, frames, now() + 0.01, chunk_s, on_sent)
         conn.closed.wait(self.opts.stream_seconds + 30.0)
         if not conn.closed.is_set():
             conn.close()
         code = conn.close_code
-        m.sessions += 1
-        m.close_codes[str(code)] += 1
+        self.conns.pop(id(conn), None)
+        m().sessions += 1
+        m().close_codes[str(code)] += 1
         self._fire(f"close {code}", 0.0, None if code == 1000 else f"close {code}")
+        if self.opts.session_gap_ms > 0:
+            gevent.sleep(self.opts.session_gap_ms / 1000.0)
+
+    def on_stop(self) -> None:
+        """A user stopped mid-session (fewer users, or the end): drop its stream at once,
+        so the server frees the slot."""
+        for g in getattr(self, "running", []):
+            g.kill(block=False)
+        for conn in list(getattr(self, "conns", {}).values()):
+            conn.abort()
+        self.conns = {}
 
     @task
     def stream(self) -> None:
@@ -195,51 +204,15 @@ class StreamUser(User):
             self.session()
             return
         users = max(1, self.environment.runner.user_count if self.environment.runner else 1)
+        users *= C.load_run(self.environment).extra.get("workers", 1)  # on a Locust worker
         rng = random.Random()
         nxt = time.perf_counter()
-        running: list[Any] = []
         while True:
+            rate = self.opts.arrival_rate or rate  # a capacity step may change it
             nxt += rng.expovariate(rate / users)
             gevent.sleep(max(0.0, nxt - time.perf_counter()))
-            running = [g for g in running if not g.dead]
-            running.append(gevent.spawn(self.session, nxt))
-
-
-@events.test_stopping.add_listener
-def _stopping(environment: Any, **_: Any) -> None:
-    run = getattr(environment, "harness", None)
-    if isinstance(run, C.LoadRun) and run.sender is not None:
-        run.sender.measuring = False  # stopping kills users: not the generator's pace
-
-
-def _results(environment: Any) -> dict[str, Any]:
-    sender = C.load_run(environment).sender
-    m: StreamMetrics = C.state(environment)
-    pacing = sender.lags if sender is not None else []
-    failures = sum(v for k, v in m.close_codes.items() if k != "1000") + m.errors
-    events = max(1, m.sessions + len(m.lag))
-    return {
-        "sessions": m.sessions,
-        "started": m.started,
-        "late_sessions": m.late,
-        "close_codes": dict(m.close_codes),
-        "connect_ms": C.summary_ms(m.connect),
-        "ttfr_ms": C.summary_ms(m.ttfr),
-        "result_lag_ms": C.summary_ms(m.lag),
-        "done_ms": C.summary_ms(m.done),
-        "pacing_lag_ms": C.summary_ms(pacing),
-        "error_ratio": failures / events,
-        "chunks_sent": len(pacing),
-        "worst_pacing": sorted(
-            (
-                (round(lag * 1000, 1), round(w - sender.when[0], 3))
-                for lag, w in zip(pacing, sender.when, strict=False)
-            ),
-            reverse=True,
-        )[:10]
-        if sender is not None and sender.when
-        else [],
-    }
+            self.running = [g for g in self.running if not g.dead]
+            self.running.append(gevent.spawn(self.session, nxt))
 
 
 def _thresholds(environment: Any) -> list[C.Threshold]:
@@ -255,10 +228,11 @@ C.register(
     C.Scenario(
         "streaming",
         _emulator_config,
-        _results,
+        None,
         _thresholds,
         _arguments,
         max_seconds=600.0,
         new_state=StreamMetrics,
+        figures=figures,
     )
 )

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import random
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 import gevent
@@ -20,20 +18,10 @@ from locust import FastHttpUser, task
 
 from . import common as C
 from .judge import POLICY, retry_after, scheduled_wait
+from .tallies import TtsMetrics, tts_figures
 
 PATH = "/v1/tts/generate"
 RATE_PER_S = 20  # the emulator child's request-rate limit for its rate-limited KugelAudio key
-
-
-@dataclass
-class TtsMetrics:
-    """This process's measurements for one run (kept on ``environment.harness.state``)."""
-
-    skipped: str | None = None  # why the scenario did not run, if it did not
-    latency: list[float] = field(default_factory=list)  # of 2xx answers (s)
-    retries: int = 0
-    honoured: int = 0  # 429s that carried Retry-After
-    status: Counter[str] = field(default_factory=Counter)
 
 
 def _arguments(parser: Any) -> None:
@@ -54,9 +42,8 @@ class TtsUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.target = C.current_target(self.environment)
-        self.m: TtsMetrics = C.state(self.environment)
         self.rng = random.Random()
-        if self.target.child is not None:  # our emulator child: its rate-limited Kugel key
+        if self.target.own_child:  # the run's emulator child: its rate-limited Kugel key
             from harness.emulator.kugel.config import DEFAULT_KEYS
 
             self.target.kugel_key = DEFAULT_KEYS["rate_limited"]
@@ -70,6 +57,11 @@ class TtsUser(FastHttpUser):
             r.success()  # an empty body: any answer but 404/405 says the route exists
             if r.status_code in (0, 404, 405):
                 self._skip(f"no {PATH} on the target (HTTP {r.status_code})")
+
+    @property
+    def m(self) -> TtsMetrics:
+        """The state to record into now (a capacity search changes it at each step)."""
+        return C.state(self.environment)
 
     def _skip(self, why: str) -> None:
         self.m.skipped = why
@@ -103,26 +95,14 @@ class TtsUser(FastHttpUser):
                     gevent.sleep(wait)
                     continue
                 if 200 <= status < 300:
-                    self.m.latency.append(time.perf_counter() - t)
+                    self.m.latency.record(time.perf_counter() - t)
                 else:
                     r.failure(f"HTTP {status}")
                 return
 
 
-def _results(environment: Any) -> dict[str, Any]:
-    m: TtsMetrics = C.state(environment)
-    if m.skipped:
-        return {"skipped": m.skipped}
-    return {
-        "latency_ms": C.summary_ms(m.latency),
-        "retries": m.retries,
-        "retry_after_honoured": m.honoured,
-        "status": dict(m.status),
-    }
-
-
 def _thresholds(environment: Any) -> list[C.Threshold]:
-    if C.state(environment).skipped:
+    if C.overall(environment).skipped:
         return []
     return [C.Threshold("latency_ms.p95", environment.parsed_options.tts_p95_ms)]
 
@@ -131,10 +111,11 @@ C.register(
     C.Scenario(
         "tts",
         _emulator_config,
-        _results,
+        None,
         _thresholds,
         _arguments,
         max_seconds=300.0,
         new_state=TtsMetrics,
+        figures=tts_figures,
     )
 )

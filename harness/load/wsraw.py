@@ -24,6 +24,7 @@ import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -228,3 +229,24 @@ class PacedSender:
                 on_sent(-1, 0.0, now())
             if len(self._heap) % 64 == 0:
                 gevent.idle()  # let readers run under a heavy schedule
+
+
+# --------------------------------------------------------------------------- audio frames
+
+RATE = 16000  # the streams' s16le mono sample rate
+CLIPS = 4  # distinct clips, so that not every stream sends the same bytes
+
+
+@lru_cache(maxsize=4)
+def clip_frames(chunk_ms: int, seconds: float) -> tuple[tuple[bytes, ...], ...]:
+    """Pre-masked binary frames of :data:`CLIPS` speech-like s16le clips (built once)."""
+    from harness.audio import encode_raw
+    from harness.audio.signals import speech_bursts
+
+    step = int(RATE * chunk_ms / 1000) * 2
+    out = []
+    for s in range(CLIPS):
+        pcm = encode_raw(speech_bursts(seconds, RATE, 1, seed=s).samples, "s16le")
+        frames = (pcm[k : k + step] for k in range(0, len(pcm), step))
+        out.append(tuple(masked_frame(OP_BINARY, f) for f in frames))
+    return tuple(out)

@@ -2,7 +2,9 @@
 
 Failures come first, each with its clause, Expected / Actual, fixture and reproducer (after
 h2spec and Schemathesis); then the other outcomes, the contradictions ledger, coverage and two
-small plots. Everything from the report is escaped by jinja2's autoescape.
+small plots. Everything from the report is escaped by jinja2's autoescape. The ``<head>``
+(the one stylesheet) and the page header come from ``templates/_layout.html.j2``, which the
+load pages (``capacity.html``, :mod:`harness.load.report`) share.
 """
 
 from __future__ import annotations
