@@ -297,7 +297,17 @@ def _run_options(args: argparse.Namespace) -> object:
         max_cost=args.max_cost,
         emulator_config=args.emulator_config,
         require_complete=bool(getattr(args, "require_complete", False)),
+        real_time=bool(getattr(args, "real_time", False)),
+        jobs=_jobs(getattr(args, "jobs", "auto")),
     )
+
+
+def _jobs(value: str) -> str:
+    """``--jobs``: ``auto`` or a whole number of at least 1 (checked here, before any run)."""
+    text = str(value).strip().lower()
+    if text != "auto" and not (text.isdigit() and int(text) >= 1):
+        raise UsageError(f"--jobs: expected a whole number of at least 1, or 'auto'; got {value!r}")
+    return text
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -327,9 +337,23 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--emulator-config", help="config TOML for the embedded emulator")
     p.add_argument(
+        "--real-time",
+        action="store_true",
+        help="an emulator target models processing at its config's own time_scale (real time "
+        "by default) instead of the run's fast one",
+    )
+    p.add_argument(
         "--require-complete",
         action="store_true",
         help="exit 3 when any selected case was skipped or could not be tested (release gates)",
+    )
+    p.add_argument(
+        "--jobs",
+        default="auto",
+        metavar="N",
+        help="cases run at once, kept within the target's concurrency limits; cases that need "
+        "the target to themselves run alone (default: auto, what the limits allow; 1: one "
+        "after another)",
     )
 
 
@@ -351,12 +375,38 @@ def _cmd_load(args: argparse.Namespace) -> int:
         report_dir=args.report_dir,
         allow_live=args.allow_live,
         max_cost=args.max_cost,
-        extra=shlex.split(args.locust_args or ""),
+        extra=[a for chunk in args.locust_args or [] for a in shlex.split(chunk)]
+        + list(args.locust_tail),
+        **_load_distributed(args),
     )
     try:
         return run_load(options)
     except LoadError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _load_distributed(args: argparse.Namespace) -> dict[str, object]:
+    """``harness load``: --workers / --master / --worker and the capacity search's options."""
+    if sum([bool(args.workers), args.master, args.worker]) > 1:
+        raise UsageError("--workers, --master and --worker: choose one")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    if args.worker and not args.master_host:
+        raise UsageError("--worker needs --master-host HOST (the machine running --master)")
+    if args.master_host and not args.worker:
+        raise UsageError("--master-host is for --worker")
+    search = {
+        k: getattr(args, k)
+        for k in ("surface", "start", "step", "max", "hold_s", "slo")
+        if getattr(args, k) not in (None, [])
+    }
+    return {
+        "workers": args.workers or (args.expect_workers if args.master else 0) or 0,
+        "role": "master" if args.master else "worker" if args.worker else "local",
+        "master_host": args.master_host or "127.0.0.1",
+        "master_port": args.master_port or 0,
+        "capacity": search,
+    }
 
 
 def _cmd_audit_client(args: argparse.Namespace) -> int:
@@ -466,7 +516,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ld = sub.add_parser("load", help="run one Locust load scenario, bounded, and report it")
     ld.add_argument(
-        "scenario", help="concurrency-probe, backoff, streaming, quota or tts (loadtests/)"
+        "scenario",
+        help="concurrency-probe, backoff, streaming, quota, tts, http-rps, soak or capacity",
     )
     ld.add_argument("--target", help="target profile TOML (default: an emulator child process)")
     ld.add_argument("--users", type=int, help="Locust users (bounded; default per scenario)")
@@ -476,10 +527,28 @@ def build_parser() -> argparse.ArgumentParser:
     ld.add_argument("--max-cost", type=float, help="cap (USD) on audio sent to a live target")
     ld.add_argument(
         "--locust-args",
-        default="",
-        help="extra scenario / Locust options in one string, e.g. '--probe-what http'",
+        action="append",
+        default=[],
+        help="extra scenario / Locust options, e.g. '--probe-what http' (repeatable; or put "
+        "them after `--`; '--help' lists them)",
     )
-    ld.set_defaults(func=_cmd_load)
+    dg = ld.add_argument_group("distributed (Locust master and workers; one merged result)")
+    dg.add_argument("--workers", type=int, help="a master and N local worker processes")
+    dg.add_argument("--master", action="store_true", help="only the master (remote workers)")
+    dg.add_argument("--expect-workers", type=int, default=1, help="--master: workers to wait for")
+    dg.add_argument("--worker", action="store_true", help="only a worker of --master-host")
+    dg.add_argument("--master-host", help="--worker: the master's host")
+    dg.add_argument("--master-port", type=int, help="the master's port (default 5557)")
+    cg = ld.add_argument_group("capacity search (scenario 'capacity')")
+    cg.add_argument("--surface", help="e.g. svd-stream, vfast-batch, kugel-tts")
+    cg.add_argument("--start", type=int, help="first level (users; default 2)")
+    cg.add_argument("--step", type=int, help="users added per step (default 2)")
+    cg.add_argument("--max", type=int, help="highest level (default 12)")
+    cg.add_argument("--hold-s", type=float, help="judged seconds per step (default 4)")
+    cg.add_argument(
+        "--slo", action="append", default=[], help="objective, e.g. 'ttfr_ms.p95<=1500' (repeat)"
+    )
+    ld.set_defaults(func=_cmd_load, locust_tail=[])
 
     au = sub.add_parser(
         "audit-client",
@@ -500,9 +569,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _load_argv(argv: list[str]) -> tuple[list[str], list[str]]:
+    """``harness load``: everything after ``--`` goes to Locust, and ``--locust-args X`` takes
+    ``X`` even when it looks like an option (``--locust-args "--help"``)."""
+    if not argv or argv[0] != "load":
+        return argv, []
+    tail: list[str] = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, tail = argv[:at], argv[at + 1 :]
+    out: list[str] = []
+    it = iter(argv)
+    for a in it:
+        out.append(a if a != "--locust-args" else f"--locust-args={next(it, '')}")
+    return out, tail
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    head, load_tail = _load_argv(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(head)
+    if load_tail:
+        args.locust_tail = load_tail
     try:
         return int(args.func(args))
     except UsageError as exc:

@@ -17,18 +17,26 @@ After the run, :func:`cost_report` sets that against what the cases actually cha
 target (admission cases send one request more than the limit) are planned at the
 emulator's limits; the budget still refuses audio past the cap during the run. Cases that stream to a surface
 picked at random are planned at the surfaces of the measured run (the seconds are the same).
+
+Beside it, :func:`wall_estimate` gives the expected wall time: the selected cases' requests
+at a round trip measured at the start (:func:`measure_round_trip`), plus the streamed audio
+at its duration.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.contract.tables import PRICE_PER_AUDIO_HOUR_USD, audio_cost_usd
+import httpx
+
+from harness.contract.tables import PRICE_PER_AUDIO_HOUR_USD, STREAM_SURFACES, audio_cost_usd
 
 AUDIO_MARK = "audio"
 MARKER_HELP = (
@@ -136,6 +144,87 @@ def estimate(items: Iterable[Any], manifest: Any, plan: Plan | None = None) -> E
     return est
 
 
+# --------------------------------------------------------------------------- wall time
+
+#: Requests a case makes, on average, each on the case's own connection (a full run against
+#: the emulator records 1.7 exchanges per case; admission cases send theirs at once).
+REQUESTS_PER_CASE = 2.0
+#: The harness's own work per case (judging, evidence, report), measured on loopback.
+LOCAL_S_PER_CASE = 0.03
+ROUND_TRIP_TRIES = 3
+
+
+@dataclass
+class WallEstimate:
+    """The expected wall time of a run, one case at a time: per case, its requests at the
+    measured round trip plus the harness's own work; streamed audio at its duration (a
+    real-time stream takes as long as its audio)."""
+
+    cases: int
+    round_trip_s: float
+    stream_s: float
+    stream_by_surface: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def requests_s(self) -> float:
+        return self.cases * REQUESTS_PER_CASE * self.round_trip_s
+
+    @property
+    def total_s(self) -> float:
+        return self.cases * LOCAL_S_PER_CASE + self.requests_s + self.stream_s
+
+    def with_jobs(self, jobs: int, caps: Mapping[str, int]) -> float:
+        """About how long with ``jobs`` cases at once: the serial time spread over the jobs,
+        but never less than the longest surface's streamed audio over its cap."""
+        floor = max(
+            (s / max(1, caps.get(surface, 1)) for surface, s in self.stream_by_surface.items()),
+            default=0.0,
+        )
+        return max(self.total_s / max(1, jobs), floor)
+
+    def describe(self, jobs: int = 1, caps: Mapping[str, int] | None = None) -> str:
+        at_once = ""
+        if jobs > 1:
+            at_once = f"; with --jobs {jobs} about {_span(self.with_jobs(jobs, caps or {}))}"
+        return (
+            f"expected wall time about {_span(self.total_s)} one case at a time{at_once}: "
+            f"{self.cases} cases x {REQUESTS_PER_CASE:g} requests x {self.round_trip_s:.3f} s "
+            f"round trip (measured) = {_span(self.requests_s)}, "
+            f"{self.stream_s:.0f} s of streamed audio at real time, "
+            f"{_span(self.cases * LOCAL_S_PER_CASE)} of the harness's own work"
+        )
+
+
+def _span(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def wall_estimate(cases: int, planned: Estimate, round_trip_s: float) -> WallEstimate:
+    """The wall time of ``cases`` cases that send ``planned`` audio, at ``round_trip_s``."""
+    by_surface = {s: v for s, v in planned.seconds.items() if s in STREAM_SURFACES}
+    return WallEstimate(cases, round_trip_s, sum(by_surface.values()), by_surface)
+
+
+def measure_round_trip(
+    url: str, *, tries: int = ROUND_TRIP_TRIES, timeout_s: float = 5.0
+) -> float | None:
+    """The median time of ``tries`` GET requests to ``url``, each on a new connection (as a
+    case opens its own), whatever the status; None when none was answered."""
+    times: list[float] = []
+    fresh = httpx.Limits(max_keepalive_connections=0)  # a new connection for every request
+    with httpx.Client(timeout=timeout_s, limits=fresh, trust_env=False) as client:
+        for _ in range(tries):
+            t0 = time.perf_counter()
+            try:
+                client.get(url)
+            except httpx.HTTPError:
+                continue
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times) if times else None
+
+
 def cost_report(
     planned: Estimate, spent_seconds: Mapping[str, float], cap_usd: float | None
 ) -> dict[str, Any]:
@@ -187,9 +276,12 @@ __all__ = [
     "MARKER_HELP",
     "PLAN_FILE",
     "Estimate",
+    "WallEstimate",
     "cost_report",
     "estimate",
     "item_audio",
     "load_plan",
+    "measure_round_trip",
     "plan_from_report",
+    "wall_estimate",
 ]

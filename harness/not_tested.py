@@ -6,12 +6,17 @@ two labels the report groups by: a ``reason`` (a key of
 :data:`harness.report.model.REASONS`) and a one-line ``cause``
 ("stt-stream: not served (HTTP 404 on upgrade)"). Cases raise these through
 :func:`not_tested` and :func:`setup_failed`, or the ``case`` fixture does it for them.
+
+A target that shows the same failure on several streams in a row (no ``done``, no close)
+is remembered per surface (:class:`FailurePatterns`); the surface's later cases that would
+wait for a stream's end are then not tested, with that pattern as their cause.
 """
 
 from __future__ import annotations
 
 import re
-from typing import NoReturn
+import threading
+from typing import Any, NoReturn
 
 import pytest
 
@@ -47,6 +52,90 @@ def setup_failed(step: str, what: str) -> NoReturn:
     raise CouldNotTest("set-up-failed", f"set-up failed: {step}: {what}")
 
 
+# --------------------------------------------------------------------------- repeated failures
+
+#: The same failure pattern on this many streams in a row of one surface: the surface's
+#: remaining cases that wait for a stream's end are not run (each would wait out its timeout).
+REPEATS_BEFORE_SHORTCUT = 3
+PATTERN_REASON = "target-stalled"  # the target stopped finishing a surface's streams
+
+
+class FailurePatterns:
+    """Per surface, the failure pattern of the last streams and how often it came in a row.
+
+    Thread-safe: cases may run on several threads. Once a pattern has been seen
+    ``threshold`` times in a row on a surface, :meth:`cause` names it (and stays set for
+    the rest of the run, so every later case of the surface carries the same cause).
+    """
+
+    def __init__(self, threshold: int = REPEATS_BEFORE_SHORTCUT) -> None:
+        self.threshold = threshold
+        self._lock = threading.Lock()
+        self._last: dict[str, tuple[str, int]] = {}  # surface -> (pattern, times in a row)
+        self._tripped: dict[str, str] = {}  # surface -> cause
+
+    def seen(self, surface: str, pattern: str | None) -> None:
+        """One stream of ``surface`` ended with ``pattern`` (None: it ended as it should)."""
+        with self._lock:
+            if surface in self._tripped:
+                return
+            if pattern is None:
+                self._last.pop(surface, None)
+                return
+            before, times = self._last.get(surface, (pattern, 0))
+            times = times + 1 if before == pattern else 1
+            self._last[surface] = (pattern, times)
+            if times >= self.threshold:
+                self._tripped[surface] = (
+                    f"{surface}: {pattern} on {times} streams in a row; "
+                    "the surface's later cases that wait for a stream's end were not run"
+                )
+
+    def cause(self, surface: str) -> str | None:
+        with self._lock:
+            return self._tripped.get(surface)
+
+
+def stream_end_pattern(result: Any) -> str | None:
+    """The failure pattern of a stream's end (a :class:`harness.client.ws.WsResult`), or
+    None when the target finished it (a close, whatever its code)."""
+    if not getattr(result, "timed_out", False) or result.close_code is not None:
+        return None
+    if "done" in result.types:
+        return "`done` but no close after the end of the stream"
+    return "no `done` and no close after the end of the stream"
+
+
+class EndOfStreamWatch:
+    """Tells :class:`FailurePatterns` how each stream of ``surface`` ended, and skips the
+    wait (``not_tested``) once the surface has shown the same stall too often."""
+
+    def __init__(self, patterns: FailurePatterns, surface: str) -> None:
+        self.patterns = patterns
+        self.surface = surface
+
+    def before(self) -> None:
+        cause = self.patterns.cause(self.surface)
+        if cause:
+            not_tested(PATTERN_REASON, cause)
+
+    def after(self, result: Any) -> None:
+        self.patterns.seen(self.surface, stream_end_pattern(result))
+
+
+PATTERNS: pytest.StashKey[FailurePatterns] = pytest.StashKey()
+_PATTERNS_LOCK = threading.Lock()
+
+
+def patterns_of(config: pytest.Config) -> FailurePatterns:
+    """The run's memory of failure patterns (one per pytest run, in ``config.stash``)."""
+    with _PATTERNS_LOCK:
+        found = config.stash.get(PATTERNS, None)
+        if found is None:
+            found = config.stash[PATTERNS] = FailurePatterns()
+        return found
+
+
 # Plain ``pytest.skip(text)`` in a case: the reason read from our own wording.
 _SKIP_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"^the profile has no \w+\.keys\.", "missing-role"),
@@ -77,10 +166,15 @@ def error_cause(exc: BaseException) -> str:
 
 __all__ = [
     "NOT_SERVED_STATUSES",
+    "REPEATS_BEFORE_SHORTCUT",
     "CouldNotTest",
+    "EndOfStreamWatch",
+    "FailurePatterns",
     "NotTested",
     "classify_skip",
     "error_cause",
     "not_tested",
+    "patterns_of",
     "setup_failed",
+    "stream_end_pattern",
 ]

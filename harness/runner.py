@@ -32,6 +32,8 @@ class RunOptions:
     emulator_config: str | None = None
     nodeids: list[str] = field(default_factory=list)  # replay: exact cases
     require_complete: bool = False  # any case skipped or not tested: exit 3
+    real_time: bool = False  # an emulator target processes at its config's speed, not fast
+    jobs: str = "auto"  # cases at once (auto: what the target's limits allow; 1: serial)
     quiet: bool = False
     extra: list[str] = field(default_factory=list)
 
@@ -72,6 +74,10 @@ def pytest_args(opts: RunOptions, run_dir: Path) -> list[str]:
         args += ["--max-cost", str(opts.max_cost)]
     if opts.require_complete:
         args.append("--require-complete")
+    if opts.jobs != "auto":
+        args += ["--jobs", str(opts.jobs)]
+    if opts.real_time:
+        args.append("--real-time")
     if opts.quiet:
         args.append("-qq")
     return args + list(opts.extra)

@@ -10,7 +10,10 @@ from harness.plugin.hooks import (  # noqa: F401 - pytest finds hooks and fixtur
     pytest_collection_modifyitems,
     pytest_configure,
     pytest_report_teststatus,
+    pytest_runtest_logreport,
     pytest_runtest_makereport,
+    pytest_runtest_protocol,
+    pytest_runtestloop,
     pytest_sessionfinish,
     pytest_unconfigure,
 )

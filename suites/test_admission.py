@@ -32,6 +32,8 @@ from harness.client.ws import WsResult
 from harness.contract.tables import DOCUMENTED_BACKOFF, REST_SURFACES, STREAM_SURFACES, VELMA_PATHS
 from harness.not_tested import CouldNotTest
 
+pytestmark = pytest.mark.alone("fills the organisation's concurrency limit")
+
 REST = REST_SURFACES
 STREAM = STREAM_SURFACES
 CLIP = "wav-pcm16-16000-1ch-2s"
@@ -186,6 +188,7 @@ def _saturate_once(case: Any, surface: str, hold_s: float, after: Any) -> Satura
         done = time.perf_counter()
         if after is not None:
             after()
+        after_done = time.perf_counter()
         held = [f.result() for f in futures]
     sat = Saturation(limit, found.describe(), held, extra, start, done)
     if not sat.held_ok:
@@ -200,6 +203,12 @@ def _saturate_once(case: Any, surface: str, hold_s: float, after: Any) -> Satura
             surface,
             f"could not hold {limit} slots: a held request ended before the extra was sent; "
             f"{sat.note()}",
+        )
+    if after is not None and sat.first_held_done <= after_done:
+        raise _SlotsNotHeld(  # what after() saw may be after a slot came free: not judged
+            surface,
+            f"could not hold {limit} slots: a held request ended before the checks made while "
+            f"held were over; {sat.note()}",
         )
     return sat
 

@@ -187,6 +187,7 @@ def _used(case: Any) -> float:
 
 
 @pytest.mark.clause("velma/quota-counts-audio-hours")
+@pytest.mark.alone("counts the organisation's quota spent, and resets it")
 def test_velma_quota_counts_audio_hours(case):
     """One 2 s WAV, four 0.5 s WAVs, one 2 s MP3 (under a quarter of the bytes): each
     group spends what its `duration_ms` add up to, and all three about the same."""

@@ -92,6 +92,7 @@ def test_overloaded_503(case, surface):
 
 
 @pytest.mark.clause("velma/overload-503")
+@pytest.mark.alone("switches overload on for every request")
 @pytest.mark.parametrize("surface", ["stt-batch", "vfast-batch"])
 def test_overload_is_transient(case, surface):
     """503 while the target is overloaded; the identical request succeeds once it is not.

@@ -68,6 +68,11 @@ class EmulatorControl:
             "POST", "switches", {"faults": faults or [], "deviations": deviations or []}
         )
 
+    def set_time_scale(self, time_scale: float) -> float:
+        """How fast modelled processing passes from now on (kept across resets); returns the
+        previous value."""
+        return float(self._call("POST", "processing", {"time_scale": time_scale})["previous"])
+
     def _changed(self, what: str) -> None:
         if self.on_change is not None:
             self.on_change(what)

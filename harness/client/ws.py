@@ -14,7 +14,7 @@ import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -80,12 +80,26 @@ class WsResult:
         return f"received [{msgs}] then {close}{detail}"
 
 
+class EndWatch(Protocol):
+    """Told about the wait for a stream's end after the client sent end-of-stream.
+
+    :meth:`before` may raise (e.g. to skip a case instead of waiting); :meth:`after` sees
+    how the wait ended (closed, or ``timed_out``), once per session.
+    """
+
+    def before(self) -> None: ...
+
+    def after(self, result: WsResult) -> None: ...
+
+
 class WsSession:
     """One connection; use :func:`open_session`.
 
     ``headers`` go on the upgrade request; ``service`` names the profile section the
     URL comes from (velma or kugel), for reproducers. A refused upgrade leaves its
     status and body in :attr:`result` (``handshake_status``, ``handshake_body``).
+    Every wait has a deadline (the session's ``timeout_s`` unless a call gives its own);
+    ``watch`` is told about the wait for the end after :meth:`end_of_stream`.
     """
 
     def __init__(
@@ -96,8 +110,11 @@ class WsSession:
         *,
         headers: Mapping[str, str] | None = None,
         service: str = "velma",
+        watch: EndWatch | None = None,
     ) -> None:
         self.result = WsResult(url=url)
+        self._watch = watch
+        self._ended = False  # the client sent end-of-stream; the next full wait is watched
         self._recorder = recorder
         self._timeout = timeout_s
         self._sent: list[str] = []
@@ -160,7 +177,9 @@ class WsSession:
 
     def end_of_stream(self) -> bool:
         """The documented end-of-stream signal: one empty text frame."""
-        return self.send_text("")
+        sent = self.send_text("")
+        self._ended = self._ended or sent
+        return sent
 
     def _send(self, data: bytes | str, note: str) -> bool:
         if not self.open:
@@ -198,8 +217,15 @@ class WsSession:
 
     def receive(self, *, until_close: bool = True, timeout_s: float | None = None) -> WsResult:
         """Read frames until the server closes (or, with ``until_close=False``, until quiet)."""
+        watch = self._watch if until_close and self._ended else None
+        if watch is not None:
+            self._watch = None  # one report per session
         if self._conn is None or self.result.close_code is not None:
+            if watch is not None:
+                watch.after(self.result)  # it had ended already
             return self.result
+        if watch is not None:
+            watch.before()
         deadline = time.monotonic() + (self._timeout if timeout_s is None else timeout_s)
         first = True
         got_one = False
@@ -224,6 +250,8 @@ class WsSession:
                 break
             self._take(frame)
             got_one = True
+        if watch is not None:
+            watch.after(self.result)
         return self.result
 
     def until_close(self, timeout_s: float | None = None) -> WsResult:
@@ -335,7 +363,13 @@ def open_session(
     *,
     headers: Mapping[str, str] | None = None,
     service: str = "velma",
+    watch: EndWatch | None = None,
 ) -> WsSession:
     return WsSession(
-        ws_url(base, path, query), recorder, timeout_s, headers=headers, service=service
+        ws_url(base, path, query),
+        recorder,
+        timeout_s,
+        headers=headers,
+        service=service,
+        watch=watch,
     )

@@ -6,7 +6,9 @@ its refusal script; ``GET state`` reports in-flight counts and usage (Velma-2 an
 under ``kugel``, KugelAudio); ``POST reset`` puts usage, the KugelAudio store and the
 switches back to the configured start; ``POST switches`` (JSON ``{"faults": [...],
 "deviations": [...]}``, faults of any family) turns faults and deviations on for every
-request until the next reset. The client is :class:`harness.client.control.EmulatorControl`.
+request until the next reset; ``POST processing`` (``{"time_scale": x}``) sets how
+fast modelled processing passes (kept across resets). The client is
+:class:`harness.client.control.EmulatorControl`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import ipaddress
 import json
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -72,6 +75,7 @@ def _snapshot(state: EmulatorState) -> dict[str, object]:
             "deviations": sorted(state.config.deviations),
             "alternatives": state.config.choices.as_dict(),
         },
+        "processing": {"time_scale": state.config.processing.time_scale},
         "known_faults": {name: sorted(fams) for name, fams in FAULT_FAMILIES.items()},
         "known_deviations": dict(DEVIATIONS),
     }
@@ -103,6 +107,23 @@ async def _switches(request: Request, state: EmulatorState) -> Response:
     return JSONResponse(_snapshot(state))
 
 
+async def _processing(request: Request, state: EmulatorState) -> Response:
+    """``{"time_scale": x}``: how fast modelled processing passes, until changed again (a
+    conformance run sets its own; ``reset`` keeps it). Answers the previous value."""
+    try:
+        data = json.loads(await request.body() or b"{}")
+        scale = data.get("time_scale") if isinstance(data, dict) else None
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 <= scale < 1e6:
+            raise ValueError(f'expected {{"time_scale": a number from 0 to 1e6}}, got {data!r}')
+    except ValueError as exc:
+        return JSONResponse({"detail": str(exc)}, 400)
+    previous = state.config.processing.time_scale
+    processing = replace(state.config.processing, time_scale=float(scale))
+    state.config = state.config.with_changes(processing=processing)
+    state.processing.cfg = processing
+    return JSONResponse({"time_scale": processing.time_scale, "previous": previous})
+
+
 async def _record(request: Request, state: EmulatorState) -> Response:
     log = state.record
     return JSONResponse(
@@ -126,6 +147,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         Route(f"{CONTROL_PREFIX}/state", _guarded(_state, state), methods=["GET"]),
         Route(f"{CONTROL_PREFIX}/reset", _guarded(_reset, state), methods=["POST"]),
         Route(f"{CONTROL_PREFIX}/switches", _guarded(_switches, state), methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}/processing", _guarded(_processing, state), methods=["POST"]),
         Route(f"{CONTROL_PREFIX}/record", _guarded(_record, state), methods=["GET"]),
         Route(f"{CONTROL_PREFIX}/script", _guarded(_script, state), methods=["POST"]),
     ]

@@ -22,6 +22,7 @@ CONSTANT_DURATION_MS = 2000  # what `constant-duration` reports, whatever the au
 # Streaming switches: declared here, implemented by the streaming surfaces.
 CLOSE_1000_INSTEAD_OF_4002 = "close-1000-instead-of-4002"
 OMIT_DONE = "omit-done"
+HANG_AFTER_END = "hang-after-end"
 NO_ERROR_BEFORE_CLOSE = "no-error-before-close"
 PARTIALS_WITHOUT_FLAG = "partials-without-flag"
 # KugelAudio switches: implemented by harness.emulator.kugel.
@@ -44,6 +45,7 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType(
         CONSTANT_DURATION: "report `duration_ms` 2000 in every REST 200, whatever the audio lasts",
         CLOSE_1000_INSTEAD_OF_4002: "close 1000 instead of 4002 for undecodable streamed audio",
         OMIT_DONE: "close a stream without sending the `done` message",
+        HANG_AFTER_END: "after the end of a stream send nothing more and never close it",
         NO_ERROR_BEFORE_CLOSE: "close with an error code without sending an `error` message first",
         PARTIALS_WITHOUT_FLAG: "send partial_utterance messages without partial_results=true",
         PLATFORM_NO_REALTIME_URL: "answer a realtime_websocket submission without `realtime_url`",
@@ -63,6 +65,7 @@ STREAM_DEVIATIONS: Mapping[str, str] = MappingProxyType(
         for n in (
             CLOSE_1000_INSTEAD_OF_4002,
             OMIT_DONE,
+            HANG_AFTER_END,
             NO_ERROR_BEFORE_CLOSE,
             PARTIALS_WITHOUT_FLAG,
         )

@@ -18,7 +18,7 @@ from harness.client.control import EmulatorControl
 from harness.client.ws import WsResult, WsSession, open_session
 from harness.contract import Clause, UnknownClauseError, get
 from harness.contract.tables import VELMA_PATHS
-from harness.not_tested import NOT_SERVED_STATUSES, not_tested
+from harness.not_tested import NOT_SERVED_STATUSES, EndOfStreamWatch, not_tested, patterns_of
 from harness.target import Profile
 
 from .reach import CONNECTIVITY_ERRORS, preflight
@@ -368,8 +368,9 @@ class CaseContext:
             q = {key_param: api_key, **q}
         try:
             session = open_session(
-                base, path, q, self.recorder, self.timeout_s, headers=headers, service=service
-            )
+                base, path, q, self.recorder, self.timeout_s, headers=headers, service=service,
+                watch=EndOfStreamWatch(patterns_of(self.item.config), name),
+            )  # fmt: skip
         except ConnectionRefusedError as exc:
             self.connection_refused(name, base, exc)
             raise

@@ -18,7 +18,7 @@ from harness.outcomes import ExitCode, Outcome, exit_code
 from harness.redact import Redactor
 from harness.target import ProfileError
 
-from . import allure, cost
+from . import allure, cost, parallel, schedule
 from .case import CASE, CaseContext, clause_id
 from .entries import case_record, expected_actual
 from .reach import CONNECTIVITY_ERRORS, preflight, preflight_services, services
@@ -46,6 +46,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only cases whose clause ID starts with this (repeatable), e.g. svd-batch/",
     )
     g.addoption(
+        "--real-time",
+        action="store_true",
+        help="an emulator target models processing at its config's own time_scale, "
+        "not x 0.002 (the default for every emulator target)",
+    )
+    g.addoption(
+        "--jobs",
+        default="auto",
+        help="cases run at once, within the target's limits (default: auto, what the limits "
+        "allow; 1: one after another, in collection order)",
+    )
+    g.addoption(
         "--require-complete",
         action="store_true",
         help="exit 3 when any selected case was skipped or could not be tested",
@@ -55,6 +67,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "clause(id): the contract clause this case checks")
     config.addinivalue_line("markers", MARKER_HELP)
+    for line in schedule.MARKERS:
+        config.addinivalue_line("markers", line)
+    jobs = parse_jobs(config.getoption("--jobs"))
     try:
         session = start_session(config)
     except ProfileError as exc:
@@ -65,6 +80,7 @@ def pytest_configure(config: pytest.Config) -> None:
             f"harness error while starting: {type(exc).__name__}: {exc}", ExitCode.COULD_NOT_TEST
         )
         return
+    session.jobs = jobs
     config.stash[SESSION] = session
     problems = preflight_services(session.profile)
     if problems and set(problems) >= services(session.profile):
@@ -78,6 +94,61 @@ def pytest_configure(config: pytest.Config) -> None:
         sys.stderr.write(f"harness: {problem}; its cases will not be tested\n")
 
 
+def parse_jobs(value: object) -> int | None:
+    """``--jobs``: a whole number of at least 1, or ``auto`` (None: decided from the limits)."""
+    text = str(value).strip().lower()
+    if text == "auto":
+        return None
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise pytest.UsageError(
+            f"--jobs: expected a whole number of at least 1, or 'auto'; got {value!r}"
+        )
+    return jobs
+
+
+def current_caps(hs: HarnessSession) -> dict[str, int]:
+    """The scheduler's per-surface caps now (limits discovered so far count too)."""
+    return schedule.current_caps(hs.profile, hs.limits_found)
+
+
+def resolve_jobs(hs: HarnessSession) -> tuple[int, dict[str, int]]:
+    """The jobs of this run (``--jobs``, or what the limits allow) and the caps at its start."""
+    caps = current_caps(hs)
+    jobs = hs.jobs if hs.jobs is not None else schedule.default_jobs(caps)
+    return jobs, caps
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """``--jobs`` above 1: run the cases on threads (see :mod:`.parallel`)."""
+    hs = current(session.config)
+    if hs is None or session.config.option.collectonly:
+        return None
+    if session.testsfailed and not session.config.option.continue_on_collection_errors:
+        return None  # pytest's own loop reports the collection errors
+    jobs, caps = resolve_jobs(hs)
+    if jobs <= 1 or len(session.items) <= 1:
+        return None
+    needs = [schedule.needs_of(item) for item in session.items]
+    if hs.writer is not None:  # the alone cases run last; the report keeps collection order
+        hs.writer.set_order([item.nodeid for item in session.items])
+    sys.stderr.write(f"harness: up to {jobs} cases at once; {schedule.describe(needs)}\n")
+    parallel.run_parallel(session, jobs, caps, needs, refresh_caps=lambda: current_caps(hs))
+    return True
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    if not parallel.in_worker():
+        return None
+    parallel.run_protocol(item)
+    return True
+
+
 def _fatal(message: str, code: ExitCode) -> None:
     sys.stderr.write(f"harness: {message}\n")
     pytest.exit(message, returncode=code)
@@ -86,6 +157,12 @@ def _fatal(message: str, code: ExitCode) -> None:
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
+    hs = current(config)
+    if hs is not None and hs.jobs != 1 and config.pluginmanager.hasplugin("timeout"):
+        # Cases may run on worker threads, where pytest-timeout's SIGALRM cannot be armed;
+        # every wait of a case has its own deadline (the profile's timeout_s).
+        for item in items:
+            item.add_marker(pytest.mark.timeout(0))
     prefixes = tuple(config.getoption("--clause") or ())
     if prefixes:
         keep, drop = [], []
@@ -112,6 +189,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     hs = current(config)
+    if hs is not None and hs.restore_speed is not None:
+        try:
+            hs.restore_speed()  # a `harness emulate` target gets its own speed back
+        except Exception as exc:  # noqa: BLE001 - the run is over; say so, do not fail it
+            sys.stderr.write(f"harness: could not restore the emulator's speed: {exc}\n")
     if hs is not None and hs.stop_embedded is not None:
         hs.stop_embedded()
 
@@ -127,6 +209,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         cost.record_spend(hs)
         if hs.aborted:
             hs.writer.abort(hs.aborted, code)
+        elif exitstatus == pytest.ExitCode.INTERRUPTED:
+            hs.writer.stop_early(code)  # what finished is kept: a partial run, never CONFORMS
         else:
             hs.writer.finish(code)
     session.exitstatus = code
@@ -140,8 +224,11 @@ def session_exit_code(hs: HarnessSession, pytest_status: int) -> ExitCode:
         return ExitCode.USAGE
     if pytest_status == pytest.ExitCode.INTERNAL_ERROR:
         return ExitCode.COULD_NOT_TEST
-    if pytest_status == pytest.ExitCode.INTERRUPTED and not hs.results:
-        return ExitCode.COULD_NOT_TEST
+    if pytest_status == pytest.ExitCode.INTERRUPTED:
+        # Stopped early: violations found so far still fail the run; otherwise not all of the
+        # selection was tested, which is never a pass.
+        found = exit_code(hs.results.values()) if hs.results else ExitCode.CONFORMS
+        return ExitCode.VIOLATIONS if found == ExitCode.VIOLATIONS else ExitCode.COULD_NOT_TEST
     return exit_code(hs.results.values(), require_complete=hs.require_complete)
 
 
@@ -172,7 +259,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     ctx = item.stash.get(CASE, None)
     if ctx is not None:
         ctx.close()  # sessions still open are recorded now, before the record is made
-    record = case_record(item, report, call, ctx, hs)
+    with hs.lock:  # the reproducer writer is shared by cases running on threads
+        record = case_record(item, report, call, ctx, hs)
     ours = record.outcome
     if ours == Outcome.FAILED and report.passed:
         report.outcome = "failed"
@@ -182,8 +270,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = record.message
     report.harness_outcome = ours  # type: ignore[attr-defined] # see pytest_report_teststatus
     hs.results[record.id] = ours
-    if hs.writer is not None:
-        hs.writer.add_case(record)
+    report.harness_pending = (hs, record)  # type: ignore[attr-defined] # written when logged
     allure.label(record)
     if (
         ours == Outcome.ERROR
@@ -194,6 +281,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if problem:
             hs.aborted = problem
             item.session.shouldstop = problem
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Cases reach the report file in the order they are logged (collection order, also
+    when they ran on threads)."""
+    pending = getattr(report, "harness_pending", None)
+    if pending is None:
+        return
+    del report.harness_pending  # type: ignore[attr-defined]
+    hs, record = pending
+    if hs.writer is not None:
+        hs.writer.add_case(record)
 
 
 #: Our outcome -> (progress letter, word) in pytest's terminal, so that its counts are ours.

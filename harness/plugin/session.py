@@ -3,6 +3,7 @@ or the embedded emulator), the redactor, the audio fixtures, the budget, the rep
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ class HarnessSession:
     manifest: Any  # harness.audio.Manifest
     budget: AudioBudget
     stop_embedded: Any = None
+    restore_speed: Any = None  # a `harness emulate` target: puts its own time scale back
     aborted: str | None = None
     abort_code: ExitCode = ExitCode.COULD_NOT_TEST  # the exit code of an aborted run
     results: dict[str, Outcome] = field(default_factory=dict)  # case id -> outcome
@@ -38,6 +40,10 @@ class HarnessSession:
     not_served: dict[str, str | None] = field(default_factory=dict)  # probe name -> cause
     planned: Estimate | None = None  # live targets: the cost estimate of the selection
     limits_found: dict[str, Any] = field(default_factory=dict)  # surface -> discover.Limit
+    jobs: int | None = 1  # --jobs (None: auto, decided from the target's limits)
+    lock: threading.RLock = field(
+        default_factory=threading.RLock
+    )  # shared writers, cases on threads
 
     def control(self) -> EmulatorControl | None:
         c = self.profile.emulator
@@ -55,15 +61,16 @@ def current(config: pytest.Config) -> HarnessSession | None:
 def start_session(config: pytest.Config) -> HarnessSession:
     """Read the profile (or start the embedded emulator) and open the report."""
     from harness.audio import build
+    from harness.embedded import set_run_speed, start_embedded
 
     target_path = config.getoption("--target")
-    stop = None
+    real_time = bool(config.getoption("--real-time"))
+    stop = restore_speed = None
     if target_path:
         profile = load_profile(target_path)
+        restore_speed = set_run_speed(profile, real_time=real_time)  # kind = "emulator" only
     else:
-        from harness.embedded import start_embedded
-
-        embedded = start_embedded(config.getoption("--emulator-config"))
+        embedded = start_embedded(config.getoption("--emulator-config"), real_time=real_time)
         profile, stop = embedded.profile, embedded.stop
     from harness.report.reproduce import ReproduceWriter, profile_variables, redactor_for
 
@@ -107,6 +114,7 @@ def start_session(config: pytest.Config) -> HarnessSession:
         manifest=manifest,
         budget=AudioBudget(max_cost if profile.is_live else None),
         stop_embedded=stop,
+        restore_speed=restore_speed,
         reproduce=ReproduceWriter(
             report_dir,
             variables,

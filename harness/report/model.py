@@ -37,6 +37,7 @@ REASONS: dict[str, str] = {
     "missing-limit": "limit not in the profile",
     "needs-emulator": "needs the emulator's switches",
     "cannot-provoke": "the target cannot be made to show it",
+    "target-stalled": "the target stopped finishing streams",
     "set-up-failed": "set-up failed",
     "no-judgement": "the case made no judgement",
     "harness-error": "could not test",

@@ -131,6 +131,7 @@ class ReportWriter:
         self._catalog = catalog if catalog is not None else catalog_surfaces()
         self._run: Run | None = None
         self._t0 = 0.0
+        self._order: dict[str, int] = {}
 
     @property
     def run(self) -> Run:
@@ -205,6 +206,22 @@ class ReportWriter:
         self._close()
         return run
 
+    def set_order(self, nodeids: list[str]) -> None:
+        """Cases may finish in another order than they were collected (``--jobs``): the file
+        lists them in this one (by ``nodeid``; others after, as they came)."""
+        self._order = {n: i for i, n in enumerate(nodeids)}
+
+    def stop_early(self, exit_code: int) -> Run:
+        """The run was interrupted (Ctrl-C, ``-x``): what finished is kept; the run is neither
+        finished nor complete, so its verdict is ``partial`` (or ``violations``)."""
+        run = self.run
+        run.finished = False
+        self._update_derived()
+        run.complete = False
+        run.exit_code = exit_code
+        self._close()
+        return run
+
     # -- internals
     def _close(self) -> None:
         run = self.run
@@ -225,6 +242,9 @@ class ReportWriter:
 
     def _flush(self) -> None:
         t0 = time.monotonic()
+        if self._order:
+            last = len(self._order)
+            self.run.cases.sort(key=lambda c: self._order.get(c.nodeid or "", last))
         self._update_derived()
         write_json_atomic(self.path, self.run.to_dict())
         self.run.path = self.path

@@ -62,6 +62,7 @@ from ..alternatives import (
 )
 from ..deviations import (
     CLOSE_1000_INSTEAD_OF_4002,
+    HANG_AFTER_END,
     NO_ERROR_BEFORE_CLOSE,
     OMIT_DONE,
     PARTIALS_WITHOUT_FLAG,
@@ -154,8 +155,12 @@ class Session:
     # ------------------------------------------------------------------ sending
 
     async def send_json(self, body: dict[str, Any]) -> None:
-        if self.ctx.faults.latency_s:
-            await asyncio.sleep(self.ctx.faults.latency_s)
+        delay = self.ctx.faults.latency_s
+        if self.decision.org is not None:  # [processing] knee_*: latency that grows with load
+            load = self.state.admission.in_flight(self.decision.org.name, self.decision.surface)
+            delay += self.state.processing.load_delay(load)
+        if delay:
+            await asyncio.sleep(delay)
         try:
             await self.ws.send_text(json.dumps(body))
         except Exception:  # noqa: BLE001 - the client went away
@@ -175,6 +180,10 @@ class Session:
 
     async def finish(self, done: dict[str, Any], after: bytes | None = None) -> None:
         """``done`` (and an optional binary frame), then close 1000."""
+        if self.ctx.has(HANG_AFTER_END):  # silent and open until the client goes away
+            while (await self.ws.receive())["type"] != "websocket.disconnect":
+                pass
+            raise Closed
         if not self.ctx.has(OMIT_DONE):
             await self.send_json(done)
             if after is not None:

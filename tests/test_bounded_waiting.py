@@ -1,0 +1,180 @@
+"""Bounded waiting on a misbehaving target: a stream that never ends is judged at its
+deadline, and once the same stall shows on a surface several streams in a row, the
+surface's later cases that wait for a stream's end are not tested, with that cause.
+
+The emulator's ``hang-after-end`` deviation answers the end of a stream with silence and
+keeps the connection open (no ``done``, no close).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.client.evidence import Recorder
+from harness.client.ws import open_session
+from harness.contract.tables import VELMA_PATHS
+from harness.emulator.child import start_child
+from harness.emulator.deviations import HANG_AFTER_END, STREAM_DEVIATIONS
+from harness.emulator.profile import profile_toml
+from harness.not_tested import (
+    REPEATS_BEFORE_SHORTCUT,
+    EndOfStreamWatch,
+    FailurePatterns,
+    NotTested,
+    stream_end_pattern,
+)
+from harness.redact import Redactor
+from harness.report import resolve_latest
+
+ROOT = Path(__file__).resolve().parents[1]
+NO_DONE = "no `done` and no close after the end of the stream"
+RAW16 = {"audio_format": "s16le", "sample_rate": 16000, "num_channels": 1}
+
+
+# --------------------------------------------------------------------------- the memory
+
+
+def test_the_pattern_trips_after_the_threshold_in_a_row_and_names_it():
+    p = FailurePatterns(threshold=3)
+    p.seen("stt-stream", NO_DONE)
+    p.seen("stt-stream", NO_DONE)
+    p.seen("stt-stream", None)  # one stream that ended as it should: the row starts again
+    p.seen("stt-stream", NO_DONE)
+    p.seen("stt-stream", NO_DONE)
+    assert p.cause("stt-stream") is None
+    p.seen("svd-stream", NO_DONE)  # another surface does not count
+    assert p.cause("stt-stream") is None
+    p.seen("stt-stream", NO_DONE)
+    cause = p.cause("stt-stream")
+    assert cause is not None and NO_DONE in cause and "3 streams in a row" in cause
+    assert cause.startswith("stt-stream: ")
+    assert p.cause("svd-stream") is None
+    p.seen("stt-stream", None)  # once tripped, the cause stays for the rest of the run
+    assert p.cause("stt-stream") == cause
+
+
+def test_a_different_pattern_breaks_the_row():
+    p = FailurePatterns(threshold=2)
+    p.seen("pii-stream", NO_DONE)
+    p.seen("pii-stream", "`done` but no close after the end of the stream")
+    assert p.cause("pii-stream") is None
+
+
+def test_the_memory_is_thread_safe():
+    p = FailurePatterns(threshold=10_000)
+    barrier = threading.Barrier(8)
+
+    def hammer() -> None:
+        barrier.wait()
+        for _ in range(1250):
+            p.seen("stt-stream", NO_DONE)
+
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    cause = p.cause("stt-stream")  # exactly 10 000 in a row: no update was lost
+    assert cause is not None and "10000 streams in a row" in cause
+
+
+def test_the_watch_skips_with_the_cause_once_tripped():
+    p = FailurePatterns(threshold=1)
+    watch = EndOfStreamWatch(p, "stt-stream")
+    watch.before()  # nothing seen yet: the wait goes ahead
+
+    class Stalled:
+        timed_out, close_code, types = True, None, ["utterance"]
+
+    watch.after(Stalled())
+    with pytest.raises(NotTested) as info:
+        watch.before()
+    assert info.value.cause == p.cause("stt-stream") and NO_DONE in info.value.cause
+
+
+# --------------------------------------------------------------------------- the emulator
+
+
+def test_hang_after_end_is_a_stream_deviation():
+    assert HANG_AFTER_END in STREAM_DEVIATIONS
+
+
+def test_hang_after_end_never_sends_done_nor_closes_and_the_wait_is_bounded():
+    child = start_child({"deviations": {"enabled": [HANG_AFTER_END]}}, time_scale=0)
+    try:
+        seen = []
+
+        class Watch:
+            def before(self) -> None:
+                seen.append("before")
+
+            def after(self, result) -> None:
+                seen.append(stream_end_pattern(result))
+
+        s = open_session(
+            child.ws_base_url, VELMA_PATHS["stt-stream"], {"api_key": child.key, **RAW16},
+            Recorder(Redactor({})), 0.8, watch=Watch(),
+        )  # fmt: skip
+        s.stream([bytes(3200)] * 5)
+        assert s.end_of_stream()
+        t0 = time.monotonic()
+        r = s.until_close()
+        waited = time.monotonic() - t0
+        assert r.timed_out and r.close_code is None and "done" not in r.types
+        s.close()
+        assert r.closed_by == "client"
+        assert 0.7 < waited < 5.0
+        assert seen == ["before", NO_DONE]
+    finally:
+        child.stop()
+
+
+# --------------------------------------------------------------------------- a run
+
+
+@pytest.fixture(scope="module")
+def stalled_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """``--clause stt-stream/`` against ``harness emulate``-like child with hang-after-end,
+    through a kind = "emulator" profile with a 1 s wait."""
+    tmp = tmp_path_factory.mktemp("stalled")
+    child = start_child({"deviations": {"enabled": [HANG_AFTER_END]}}, time_scale=0.002)
+    try:
+        profile = tmp / "emulator.toml"
+        text = profile_toml(child.base_url, child.config, child.token)
+        profile.write_text(text + "\n[run]\ntimeout_s = 1\n", encoding="utf-8")
+        r = subprocess.run(
+            [sys.executable, "-m", "harness.cli", "run", "--target", str(profile),
+             "--clause", "stt-stream/", "--report-dir", str(tmp / "r")],
+            cwd=ROOT, capture_output=True, text=True, timeout=600, env=dict(os.environ),
+        )  # fmt: skip
+    finally:
+        child.stop()
+    return r, resolve_latest(tmp / "r")
+
+
+def test_later_cases_carry_the_pattern_cause_and_none_fails_because_of_it(stalled_run):
+    r, where = stalled_run
+    data = json.loads((where / "conformance.json").read_text())
+    cases = data["cases"]
+    shortcut = [c for c in cases if NO_DONE in (c.get("cause") or "")]
+    assert len(shortcut) >= 5, (r.returncode, r.stderr[-2000:])
+    for c in shortcut:
+        assert c["outcome"] in ("skipped", "error"), c["id"]
+        assert c["cause"].startswith("stt-stream: ")
+        assert f"{REPEATS_BEFORE_SHORTCUT} streams in a row" in c["cause"]
+    assert len({c["cause"] for c in shortcut}) == 1  # one group in the report
+    # the first stalled streams were judged when their deadline passed (not skipped)
+    judged = [c for c in cases if c["outcome"] not in ("skipped", "error")]
+    assert judged
+    # the report's not-tested groups and the terminal say so
+    assert NO_DONE in r.stdout
