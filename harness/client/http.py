@@ -44,7 +44,7 @@ class FilePart:
 
 
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     """One verifying TLS context for every client (building one costs ~0.1 s)."""
     return ssl.create_default_context()
 
@@ -62,7 +62,7 @@ class HttpClient:
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
             follow_redirects=False,
-            verify=_tls_context(),
+            verify=tls_context(),
         )
 
     def close(self) -> None:

@@ -132,6 +132,8 @@ class WsSession:
                 close_timeout=min(timeout_s, 5.0),
                 max_size=None,
                 proxy=None,
+                compression=None,  # no permessage-deflate: the contract does not ask for it
+                # and compressing every frame costs both ends CPU for nothing
                 additional_headers=dict(headers or {}),
             )
             self._conn = conn.__enter__()  # we close it ourselves in close()

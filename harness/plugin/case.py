@@ -15,6 +15,7 @@ import pytest
 from harness.checks import Observation, Verdict, judge_all
 from harness.client import BudgetExceeded, FilePart, HttpClient, Recorder
 from harness.client.control import EmulatorControl
+from harness.client.http import tls_context
 from harness.client.ws import WsResult, WsSession, open_session
 from harness.contract import Clause, UnknownClauseError, get
 from harness.contract.tables import VELMA_PATHS
@@ -240,7 +241,9 @@ class CaseContext:
         """The status of one request outside the case's evidence (for :meth:`require_served`)."""
         base = getattr(self.hs.profile, service).base_url
         timeout = min(self.timeout_s, 5.0)
-        return httpx.request(method, base + path, timeout=timeout, **kw).status_code
+        return httpx.request(
+            method, base + path, timeout=timeout, verify=tls_context(), **kw
+        ).status_code
 
     def probe_upgrade(
         self, base: str, path: str, query: Mapping[str, Any], service: str = "velma"

@@ -93,14 +93,18 @@ def _fill_from_catalog(case: Case) -> None:
             alt.alternatives = {a.key: a.summary for a in clause.alternatives}
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` so a reader never sees a half-written file."""
+def write_json_atomic(path: Path, data: Any, *, indent: int | None = 2) -> None:
+    """Write ``data`` as JSON to ``path`` so a reader never sees a half-written file.
+    ``indent=None``: compact, written by the C encoder (about ten times faster)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o644)  # mkstemp makes it 0600; a report is for reading
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False)
+            if indent is None:
+                fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+            else:
+                json.dump(data, fh, indent=indent, ensure_ascii=False)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
@@ -227,7 +231,7 @@ class ReportWriter:
         run = self.run
         run.finished_at = _iso(_utc_now())
         run.duration_s = round(time.monotonic() - self._t0, 3)
-        self._flush()
+        self._flush(final=True)
 
     def set_cost(self, cost: dict[str, Any] | None) -> None:
         """Record the cost estimate and spend (live targets); written with the next flush."""
@@ -240,13 +244,14 @@ class ReportWriter:
         run.ledger = compute_ledger(run.cases)
         run.coverage = compute_coverage(run.cases, self._catalog)
 
-    def _flush(self) -> None:
+    def _flush(self, final: bool = False) -> None:
+        """Rewrite the file: compact while cases arrive, indented for people at the end."""
         t0 = time.monotonic()
         if self._order:
             last = len(self._order)
             self.run.cases.sort(key=lambda c: self._order.get(c.nodeid or "", last))
         self._update_derived()
-        write_json_atomic(self.path, self.run.to_dict())
+        write_json_atomic(self.path, self.run.to_dict(), indent=2 if final else None)
         self.run.path = self.path
         self._last_flush = time.monotonic()
         self._last_cost = self._last_flush - t0
