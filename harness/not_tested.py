@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from typing import Any, NoReturn
 
 import pytest
@@ -57,6 +58,10 @@ def setup_failed(step: str, what: str) -> NoReturn:
 #: The same failure pattern on this many streams in a row of one surface: the surface's
 #: remaining cases that wait for a stream's end are not run (each would wait out its timeout).
 REPEATS_BEFORE_SHORTCUT = 3
+#: A wait for a stream's end that has lasted longer than this may be a stall in progress:
+#: a new wait on the same surface first waits for its outcome (targets answer in well under
+#: a second; a stall lasts the whole timeout).
+SUSPECT_AFTER_S = 5.0
 PATTERN_REASON = "target-stalled"  # the target stopped finishing a surface's streams
 
 
@@ -70,13 +75,39 @@ class FailurePatterns:
 
     def __init__(self, threshold: int = REPEATS_BEFORE_SHORTCUT) -> None:
         self.threshold = threshold
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._last: dict[str, tuple[str, int]] = {}  # surface -> (pattern, times in a row)
         self._tripped: dict[str, str] = {}  # surface -> cause
+        self._waits: dict[str, dict[int, float]] = {}  # surface -> wait -> since (monotonic)
+
+    def begin(self, surface: str, wait: int, patience_s: float) -> str | None:
+        """A wait for a stream's end is about to start: the surface's cause if it has
+        tripped. While another wait on the surface has lasted over :data:`SUSPECT_AFTER_S`
+        (perhaps a stall in progress, when cases run at once) its outcome is awaited first,
+        for at most ``patience_s``, so that a stall is not met again and again in parallel."""
+        deadline = time.monotonic() + patience_s
+        with self._lock:
+            while surface not in self._tripped:
+                now = time.monotonic()
+                since = self._waits.get(surface, {}).values()
+                if now >= deadline or not any(now - t > SUSPECT_AFTER_S for t in since):
+                    break
+                self._lock.wait(timeout=min(0.5, deadline - now))
+            cause = self._tripped.get(surface)
+            if cause is None:
+                self._waits.setdefault(surface, {})[wait] = time.monotonic()
+            return cause
+
+    def end(self, surface: str, wait: int) -> None:
+        """The wait started by :meth:`begin` is over (however it ended)."""
+        with self._lock:
+            self._waits.get(surface, {}).pop(wait, None)
+            self._lock.notify_all()
 
     def seen(self, surface: str, pattern: str | None) -> None:
         """One stream of ``surface`` ended with ``pattern`` (None: it ended as it should)."""
         with self._lock:
+            self._lock.notify_all()
             if surface in self._tripped:
                 return
             if pattern is None:
@@ -110,17 +141,27 @@ class EndOfStreamWatch:
     """Tells :class:`FailurePatterns` how each stream of ``surface`` ended, and skips the
     wait (``not_tested``) once the surface has shown the same stall too often."""
 
-    def __init__(self, patterns: FailurePatterns, surface: str) -> None:
+    def __init__(self, patterns: FailurePatterns, surface: str, patience_s: float = 15.0) -> None:
         self.patterns = patterns
         self.surface = surface
+        self.patience_s = patience_s
 
     def before(self) -> None:
-        cause = self.patterns.cause(self.surface)
+        cause = self.patterns.begin(self.surface, id(self), self.patience_s)
         if cause:
             not_tested(PATTERN_REASON, cause)
 
     def after(self, result: Any) -> None:
-        self.patterns.seen(self.surface, stream_end_pattern(result))
+        self.patterns.end(self.surface, id(self))
+        pattern = stream_end_pattern(result)
+        if pattern is None and not _finished_normally(result):
+            return  # closed with an error before `done`: says nothing of how streams end
+        self.patterns.seen(self.surface, pattern)
+
+
+def _finished_normally(result: Any) -> bool:
+    """The stream got its ``done`` or a normal close (1000)."""
+    return "done" in getattr(result, "types", ()) or getattr(result, "close_code", None) == 1000
 
 
 PATTERNS: pytest.StashKey[FailurePatterns] = pytest.StashKey()

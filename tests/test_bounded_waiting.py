@@ -178,3 +178,44 @@ def test_later_cases_carry_the_pattern_cause_and_none_fails_because_of_it(stalle
     assert judged
     # the report's not-tested groups and the terminal say so
     assert NO_DONE in r.stdout
+
+
+STALL = "no `done` and no close after the end of the stream"
+
+
+def test_a_new_wait_awaits_a_suspected_stall_instead_of_meeting_it_again(monkeypatch):
+    """Cases at once: a wait that starts while others on the surface have lasted long
+    waits for their outcome; when they trip the surface it is skipped at once."""
+    import harness.not_tested as nt
+
+    monkeypatch.setattr(nt, "SUSPECT_AFTER_S", 0.05)
+    p = FailurePatterns(threshold=2)
+    assert p.begin("stt-stream", 1, patience_s=5) is None
+    assert p.begin("stt-stream", 2, patience_s=5) is None  # fresh waits do not hold others
+    time.sleep(0.1)  # both now look like stalls in progress
+
+    def stall_both() -> None:
+        time.sleep(0.3)
+        for wait in (1, 2):
+            p.end("stt-stream", wait)
+            p.seen("stt-stream", STALL)
+
+    threading.Thread(target=stall_both).start()
+    t0 = time.monotonic()
+    cause = p.begin("stt-stream", 3, patience_s=5)
+    held = time.monotonic() - t0
+    assert cause is not None and STALL in cause
+    assert 0.2 < held < 3, held  # it waited for the others' outcome, not its own timeout
+    assert p.begin("svd-stream", 4, patience_s=5) is None  # other surfaces are not held
+
+
+def test_a_suspected_stall_holds_a_new_wait_no_longer_than_its_patience(monkeypatch):
+    import harness.not_tested as nt
+
+    monkeypatch.setattr(nt, "SUSPECT_AFTER_S", 0.01)
+    p = FailurePatterns()
+    assert p.begin("pii-stream", 1, patience_s=5) is None
+    time.sleep(0.05)
+    t0 = time.monotonic()
+    assert p.begin("pii-stream", 2, patience_s=0.3) is None  # nobody ended: it goes ahead
+    assert 0.25 < time.monotonic() - t0 < 2

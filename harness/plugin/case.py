@@ -372,7 +372,7 @@ class CaseContext:
         try:
             session = open_session(
                 base, path, q, self.recorder, self.timeout_s, headers=headers, service=service,
-                watch=EndOfStreamWatch(patterns_of(self.item.config), name),
+                watch=EndOfStreamWatch(patterns_of(self.item.config), name, self.timeout_s),
             )  # fmt: skip
         except ConnectionRefusedError as exc:
             self.connection_refused(name, base, exc)
