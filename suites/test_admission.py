@@ -32,7 +32,7 @@ from harness.client.ws import WsResult
 from harness.contract.tables import DOCUMENTED_BACKOFF, REST_SURFACES, STREAM_SURFACES, VELMA_PATHS
 from harness.not_tested import CouldNotTest
 
-pytestmark = pytest.mark.alone("fills the organisation's concurrency limit")
+pytestmark = pytest.mark.own_surfaces("fills the organisation's concurrency limit there")
 
 REST = REST_SURFACES
 STREAM = STREAM_SURFACES

@@ -81,18 +81,21 @@ def test_default_run_overlaps_cases(serial_and_default):
         assert (busy > report["duration_s"]) is overlapped, (run.name, busy, report["duration_s"])
 
 
-def test_alone_cases_run_by_themselves(tmp_path):
-    """Under plain pytest too: admission cases (alone) never overlap another case, while
-    the others do overlap."""
+def test_alone_and_owning_cases_keep_their_target(tmp_path):
+    """Under plain pytest too: an alone case (quota reset) never overlaps another case; an
+    admission case (owns its surfaces) never overlaps a case on one of its surfaces; the
+    others do overlap."""
     timeline = tmp_path / "timeline.jsonl"
     env = dict(os.environ, CASE_TIMELINE=str(timeline), PYTHONPATH=str(ROOT / "tests"))
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "case_timeline"]
-    args += ["suites/test_admission.py", "suites/test_rest_fields.py", "--jobs", "6"]
+    args += ["suites/test_admission.py", "suites/test_rest_fields.py", "suites/test_quota.py"]
+    args += ["--jobs", "6"]
     r = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     spans = [json.loads(line) for line in timeline.read_text().splitlines()]
     alone = [s for s in spans if s["alone"]]
-    assert alone and len(alone) < len(spans)
+    owning = [s for s in spans if s["owns"]]
+    assert alone and owning and len(alone) + len(owning) < len(spans)
 
     def overlap(x, y):
         return x is not y and x["start"] < y["end"] and y["start"] < x["end"]
@@ -100,6 +103,10 @@ def test_alone_cases_run_by_themselves(tmp_path):
     for a in alone:
         beside = [s["nodeid"] for s in spans if overlap(a, s)]
         assert not beside, f"{a['nodeid']} ran beside {beside[:3]}"
+    for o in owning:
+        mine = set(o["surfaces"])
+        beside = [s["nodeid"] for s in spans if overlap(o, s) and mine & set(s["surfaces"])]
+        assert not beside, f"{o['nodeid']} shared its surfaces with {beside[:3]}"
     most = max(sum(1 for s in spans if overlap(x, s)) for x in spans)
     assert most >= 1, "no two cases overlapped with --jobs 6"
 

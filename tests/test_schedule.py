@@ -50,6 +50,11 @@ needs_strategy = st.lists(
             slots=st.dictionaries(st.sampled_from(SURFACES), st.integers(1, 3), max_size=2),
         ),
         st.just(Needs(alone="fills a limit")),
+        st.builds(
+            Needs,
+            slots=st.dictionaries(st.sampled_from(SURFACES), st.just(1), min_size=1, max_size=2),
+            owns=st.just("fills the limit there"),
+        ),
     ),
     max_size=25,
 )
@@ -63,6 +68,12 @@ def test_limits_hold_whatever_finishes_first(needs, jobs, cap, seed):
         assert len(running) <= jobs
         if any(needs[i].alone for i in running):
             assert len(running) == 1, f"an alone case ran beside others: {running}"
+        for i in running:
+            if needs[i].owns:
+                shared = [
+                    j for j in running if j != i and set(needs[j].slots) & set(needs[i].slots)
+                ]
+                assert not shared, f"case {i} owns its surfaces but {shared} ran on them"
         for surface in SURFACES:
             used = [needs[i].slots.get(surface, 0) for i in running]
             if sum(used) > cap:  # only a single case asking for more than the cap may
@@ -91,6 +102,21 @@ def test_case_over_the_cap_is_passed_over_then_started():
     assert s.next_batch() == []
     s.finish(0)
     assert s.next_batch() == [1]
+
+
+def test_owning_cases_wait_for_their_surfaces_only():
+    needs = [
+        Needs({"stt-batch": 1}),
+        Needs({"stt-batch": 1}, owns="fills stt-batch"),
+        Needs({"svd-stream": 1}, owns="fills svd-stream"),
+        Needs({"kugel-http": 1}),
+    ]
+    s = Scheduler(needs, {"stt-batch": 4, "svd-stream": 4, "kugel-http": 4}, jobs=8)
+    assert s.order == [0, 3, 1, 2]  # the shared cases first
+    assert s.next_batch() == [0, 3, 2]  # svd-stream is free: case 2 owns it at once
+    s.finish(0)
+    assert s.next_batch() == [1]  # stt-batch is free now
+    assert s.owned == {"stt-batch", "svd-stream"}
 
 
 def test_one_job_follows_the_order():

@@ -1,16 +1,18 @@
 """Which cases may run at the same time: what each case needs of the target, and the order
 in which a run with ``--jobs N`` starts them.
 
-A case needs concurrency slots on the surfaces it talks to (one each, unless it says more)
-and sometimes the target to itself: admission, quota and fault-switch cases change or fill
-what every other case would share, so they are marked ``@pytest.mark.alone(reason)`` and run
-with nothing else in flight. The scheduler keeps the slots in flight on each surface within
-that surface's cap (the organisation's concurrency limit less one, so a slot the target
-frees a moment after its answer is never needed twice), never runs more than ``jobs`` cases,
-and starts cases in collection order: a case that does not fit yet is passed over for later
-ones. The ``alone`` cases come after all the others, one at a time with nothing beside them
-(by then a surface that stalls has shown it, so they do not each wait out a timeout). Pure
-logic; :mod:`.parallel` runs it.
+A case needs concurrency slots on the surfaces it talks to (one each, unless it says more).
+Some need more: admission cases fill the organisation's limit on their surfaces, so they are
+marked ``@pytest.mark.own_surfaces(reason)`` and run with nothing else on those surfaces;
+quota and fault-switch cases change what every request would see, so they are marked
+``@pytest.mark.alone(reason)`` and run with nothing else in flight at all. The scheduler
+keeps the slots in flight on each surface within that surface's cap (the organisation's
+concurrency limit less one, so a slot the target frees a moment after its answer is never
+needed twice), never runs more than ``jobs`` cases, and starts cases in collection order: a
+case that does not fit yet is passed over for later ones. The cases that own their surfaces
+come after all the shared ones, and the ``alone`` cases last, one at a time (by then a
+surface that stalls has shown it, so they do not each wait out a timeout). Pure logic;
+:mod:`.parallel` runs it.
 """
 
 from __future__ import annotations
@@ -36,10 +38,13 @@ GROUPS: Mapping[str, tuple[str, ...]] = {
     Surface.KUGEL.value: (Surface.KUGEL_HTTP.value, Surface.KUGEL_WS.value),
 }
 ALONE_MARK = "alone"
+OWNS_MARK = "own_surfaces"
 SLOTS_MARK = "slots"
 MARKERS = (
-    f"{ALONE_MARK}(reason): the case needs the target to itself (it fills a limit, spends "
-    "a shared quota or switches a fault); a parallel run starts it with nothing else in flight",
+    f"{ALONE_MARK}(reason): the case needs the target to itself (it resets a shared quota or "
+    "switches a fault for every request); a parallel run starts it with nothing else in flight",
+    f"{OWNS_MARK}(reason): the case needs its surfaces to itself (it fills the organisation's "
+    "limit there); a parallel run starts it with nothing else on those surfaces",
     f"{SLOTS_MARK}(n): the case holds n concurrency slots on its surface at once (default 1)",
 )
 
@@ -50,6 +55,7 @@ class Needs:
 
     slots: Mapping[str, int] = field(default_factory=dict)  # surface -> slots held at once
     alone: str | None = None  # why the case needs the target to itself (None: it does not)
+    owns: str | None = None  # why it needs its surfaces to itself (None: it does not)
 
 
 def surfaces_of(item: Any) -> tuple[str, ...]:
@@ -78,7 +84,14 @@ def needs_of(item: Any) -> Needs:
         return Needs(alone=reason)
     marker = item.get_closest_marker(SLOTS_MARK)
     n = int(marker.args[0]) if marker is not None and marker.args else 1
-    return Needs(slots={s: n for s in surfaces_of(item)})
+    surfaces = surfaces_of(item)
+    owns = item.get_closest_marker(OWNS_MARK)
+    if owns is not None:
+        reason = str(owns.args[0]) if owns.args else "needs its surfaces to itself"
+        if not surfaces:  # surfaces unknown: the whole target, to be safe
+            return Needs(alone=reason)
+        return Needs(slots={s: n for s in surfaces}, owns=reason)
+    return Needs(slots={s: n for s in surfaces})
 
 
 def caps_from_limits(concurrency: Any, default: int) -> dict[str, int]:
@@ -108,12 +121,14 @@ class Scheduler:
         self.needs = list(needs)
         self.caps = dict(caps)
         self.jobs = jobs
-        shared = [i for i, n in enumerate(self.needs) if n.alone is None]
+        shared = [i for i, n in enumerate(self.needs) if n.alone is None and n.owns is None]
+        owning = [i for i, n in enumerate(self.needs) if n.alone is None and n.owns is not None]
         alone = [i for i, n in enumerate(self.needs) if n.alone is not None]
-        self.order: list[int] = shared + alone  # the order cases start (and are logged) in
+        self.order: list[int] = shared + owning + alone  # the order cases start (and log) in
         self.pending: list[int] = list(self.order)
         self.running: set[int] = set()
         self.in_use: dict[str, int] = {}
+        self.owned: set[str] = set()  # surfaces a running case has to itself
         self.alone_running = False
 
     @property
@@ -121,6 +136,10 @@ class Scheduler:
         return not self.pending and not self.running
 
     def _fits(self, need: Needs) -> bool:
+        if self.owned.intersection(need.slots):
+            return False
+        if need.owns is not None:
+            return not any(self.in_use.get(s, 0) for s in need.slots)
         for surface, n in need.slots.items():
             cap = self.caps.get(surface, self.jobs)
             # A case asking for more than the cap runs when its surface is otherwise idle.
@@ -153,6 +172,8 @@ class Scheduler:
         need = self.needs[i]
         if need.alone is not None:
             self.alone_running = True
+        if need.owns is not None:
+            self.owned.update(need.slots)
         for surface, n in need.slots.items():
             self.in_use[surface] = self.in_use.get(surface, 0) + n
 
@@ -161,6 +182,8 @@ class Scheduler:
         need = self.needs[i]
         if need.alone is not None:
             self.alone_running = False
+        if need.owns is not None:
+            self.owned.difference_update(need.slots)
         for surface, n in need.slots.items():
             self.in_use[surface] = self.in_use.get(surface, 0) - n
 
@@ -194,7 +217,9 @@ def default_jobs(caps: Mapping[str, int], ceiling: int = 8) -> int:
 
 
 def describe(needs: Iterable[Needs]) -> str:
-    """One line for the run's header: how many cases run alone."""
+    """One line for the run's header: how many cases share, own their surfaces, run alone."""
     needs = list(needs)
     alone = sum(1 for n in needs if n.alone is not None)
-    return f"{len(needs) - alone} cases may overlap, {alone} run alone"
+    owning = sum(1 for n in needs if n.alone is None and n.owns is not None)
+    shared = len(needs) - alone - owning
+    return f"{shared} cases share the target, {owning} own their surfaces, {alone} run alone"
