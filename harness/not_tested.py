@@ -82,15 +82,18 @@ class FailurePatterns:
 
     def begin(self, surface: str, wait: int, patience_s: float) -> str | None:
         """A wait for a stream's end is about to start: the surface's cause if it has
-        tripped. While another wait on the surface has lasted over :data:`SUSPECT_AFTER_S`
-        (perhaps a stall in progress, when cases run at once) its outcome is awaited first,
-        for at most ``patience_s``, so that a stall is not met again and again in parallel."""
+        tripped. While the waits on the surface that have lasted over :data:`SUSPECT_AFTER_S`
+        (perhaps stalls in progress, when cases run at once) are enough to trip it, their
+        outcome is awaited first, for at most ``patience_s``, so that a stall is not met again
+        and again in parallel; when they could not trip it, waiting for them gains nothing."""
         deadline = time.monotonic() + patience_s
         with self._lock:
             while surface not in self._tripped:
                 now = time.monotonic()
                 since = self._waits.get(surface, {}).values()
-                if now >= deadline or not any(now - t > SUSPECT_AFTER_S for t in since):
+                suspects = sum(1 for t in since if now - t > SUSPECT_AFTER_S)
+                in_a_row = self._last.get(surface, ("", 0))[1]
+                if now >= deadline or not suspects or in_a_row + suspects < self.threshold:
                     break
                 self._lock.wait(timeout=min(0.5, deadline - now))
             cause = self._tripped.get(surface)

@@ -213,9 +213,21 @@ def test_a_suspected_stall_holds_a_new_wait_no_longer_than_its_patience(monkeypa
     import harness.not_tested as nt
 
     monkeypatch.setattr(nt, "SUSPECT_AFTER_S", 0.01)
-    p = FailurePatterns()
+    p = FailurePatterns(threshold=1)
     assert p.begin("pii-stream", 1, patience_s=5) is None
     time.sleep(0.05)
     t0 = time.monotonic()
     assert p.begin("pii-stream", 2, patience_s=0.3) is None  # nobody ended: it goes ahead
     assert 0.25 < time.monotonic() - t0 < 2
+
+
+def test_suspects_too_few_to_trip_the_surface_hold_nobody(monkeypatch):
+    import harness.not_tested as nt
+
+    monkeypatch.setattr(nt, "SUSPECT_AFTER_S", 0.01)
+    p = FailurePatterns(threshold=3)
+    assert p.begin("svd-stream", 1, patience_s=5) is None
+    time.sleep(0.05)  # one suspected stall, none seen yet: 0 + 1 < 3
+    t0 = time.monotonic()
+    assert p.begin("svd-stream", 2, patience_s=5) is None
+    assert time.monotonic() - t0 < 0.2
