@@ -102,8 +102,12 @@ def test_step_verdicts_name_the_limiting_signal() -> None:
     rec = step_record(2, 0.0, 2.0, batch, [parse_slo("error_ratio<=0.01")])
     assert rec["_signal"] == "429" and rec["error_ratio"] == 0.5
 
-    empty = step_record(6, 0.0, 2.0, CapacityTally(), slos)  # nothing arrived while held
-    assert empty["verdict"] == "breach" and empty["metrics"]["ttfr_ms"] == Histogram().summary_ms()
+    stuck = CapacityTally(sessions=3, started=3)  # streams offered, nothing arrived while held
+    rec = step_record(6, 0.0, 2.0, stuck, slos)
+    assert rec["verdict"] == "breach" and rec["metrics"]["ttfr_ms"] == Histogram().summary_ms()
+    # Nothing offered at this level (a quiet Poisson window): no verdict, not a breach.
+    rec = step_record(1, 0.0, 3.0, CapacityTally(), slos)
+    assert (rec["verdict"], rec["breached"], rec["_signal"]) == ("no-data", [], None)
 
 
 def _capacity(out: Path, *args: str, timeout: float = 150) -> tuple[int, dict, str]:
@@ -119,7 +123,12 @@ def _check_shape(c: dict) -> None:
     assert set(c) == CAPACITY_KEYS
     for step in c["steps"]:
         assert set(step) == STEP_KEYS
-        assert step["verdict"] == ("breach" if step["breached"] else "within")
+        if step["breached"]:
+            assert step["verdict"] == "breach"
+        elif step["verdict"] == "no-data":  # nothing was measured at this level: no verdict
+            assert step["requests"] == 0
+        else:
+            assert step["verdict"] == "within"
     if c["first_breach"] is not None:
         assert set(c["first_breach"]) == {"level", "metric", "value", "limit"}
 
@@ -203,7 +212,8 @@ def test_open_model_search_steps_the_arrival_rate(tmp_path: Path) -> None:
     assert rc == 0, log[-2000:]
     assert c["model"] == "open"
     # 1 s streams arriving at up to 7 a second from 12 sources: the mean in flight passes
-    # the limit of 4 before the top level (Poisson bursts may meet it earlier)
+    # the limit of 4 before the top level (Poisson bursts may meet it earlier); a level at
+    # which no stream happened to arrive is "no-data", not a breach
     assert c["first_breach"] is not None and c["limiting_signal"] == "4029"
     assert c["max_within_slo"] is not None and c["max_within_slo"] < c["first_breach"]["level"]
     assert c["steps"][0]["requests"] > 0

@@ -154,8 +154,9 @@ class Search:
             self.refined += 1
         if rec["verdict"] == "within":
             self.lo = level if self.lo is None else max(self.lo, level)
-        else:
+        elif rec["verdict"] == "breach":
             self.hi = level if self.hi is None else min(self.hi, level)
+        # "no-data": nothing was measured at this level; the search goes on past it
         if self.hi is not None and self.lo is not None and self.lo > self.hi:
             self.lo = None  # a level above the breach held: noisy; trust the breach
         self.publish()

@@ -129,11 +129,7 @@ class SoakUser(User):
         self.m: SoakMetrics = C.state(self.environment)
         self.opts = self.environment.parsed_options
         self.model = self.opts.soak_model
-        q = (
-            f"{T.VELMA_WS_AUTH_QUERY}={self.target.key}&audio_format=s16le"
-            f"&sample_rate={RATE}&num_channels=1"
-        )
-        self.url = f"{self.target.ws_base_url}{T.VELMA_PATHS[self.model]}?{q}"
+        self.url = wsraw.stream_url(self.target.ws_base_url, self.target.key, self.model)
         self.frames = clip_frames(self.opts.chunk_ms, self.opts.stream_seconds)
         self.n = 0
 

@@ -33,8 +33,6 @@ from typing import Any
 import gevent
 from locust import User, task
 
-from harness.contract import tables as T
-
 from . import common as C
 from . import wsraw
 from .tallies import StreamMetrics, failures, rejections
@@ -43,6 +41,7 @@ from .tallies import stream_figures as figures
 __all__ = ["StreamMetrics", "failures", "figures", "rejections"]
 
 RATE, CLIPS, clip_frames = wsraw.RATE, wsraw.CLIPS, wsraw.clip_frames
+RATE_CHECK_S = 0.25  # open model: how often a waiting source looks for a new arrival rate
 GAP_MS = 300.0  # the emulator's MIN_GAP_S: an STT utterance is final after this pause
 
 
@@ -82,11 +81,7 @@ class StreamUser(User):
         self.model = getattr(self.opts, self.model_option)
         self.conns: dict[int, wsraw.Connection] = {}  # open streams (several: open model)
         self.running: list[Any] = []  # the open model's session greenlets
-        q = (
-            f"{T.VELMA_WS_AUTH_QUERY}={self.target.key}&audio_format=s16le"
-            f"&sample_rate={RATE}&num_channels=1"
-        )
-        self.url = f"{self.target.ws_base_url}{T.VELMA_PATHS[self.model]}?{q}"
+        self.url = wsraw.stream_url(self.target.ws_base_url, self.target.key, self.model)
         self.frames = clip_frames(self.opts.chunk_ms, self.opts.stream_seconds)
         self.n = 0
 
@@ -210,7 +205,12 @@ class StreamUser(User):
         while True:
             rate = self.opts.arrival_rate or rate  # a capacity step may change it
             nxt += rng.expovariate(rate / users)
-            gevent.sleep(max(0.0, nxt - time.perf_counter()))
+            while (left := nxt - time.perf_counter()) > 0:
+                gevent.sleep(min(left, RATE_CHECK_S))
+                new = self.opts.arrival_rate or rate
+                if new != rate:  # memoryless: the wait starts afresh at the new rate
+                    rate = new
+                    nxt = time.perf_counter() + rng.expovariate(rate / users)
             self.running = [g for g in self.running if not g.dead]
             self.running.append(gevent.spawn(self.session, nxt))
 

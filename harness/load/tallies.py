@@ -153,7 +153,14 @@ def step_record(
 ) -> dict[str, Any]:
     fig = capacity_figures(m)
     verdicts = judge_thresholds(slos, fig)
-    breached = [v["metric"] for v in verdicts if not v["ok"]]
+    # Sessions or requests were offered but an objective has no figure (nothing answered
+    # while held): a breach. Nothing was offered at all (a quiet Poisson window at a low
+    # arrival rate): the step measured nothing and has no verdict.
+    offered = bool(m.started or m.close_codes or m.status)
+    breached = [
+        v["metric"] for v in verdicts if not v["ok"] and (offered or v["value"] is not None)
+    ]
+    verdict = "breach" if breached else ("within" if offered else "no-data")
     names = {s.metric.split(".")[0] for s in slos if s.metric != "error_ratio"}
     empty = Histogram().summary_ms()
     return {
@@ -166,7 +173,7 @@ def step_record(
         "rejections": fig["rejections"],
         "metrics": {k: fig.get(k) or dict(empty) for k in sorted(names)},
         "breached": breached,
-        "verdict": "breach" if breached else "within",
+        "verdict": verdict,
         "_verdicts": verdicts,
         "_signal": limiting_signal(fig, breached),
     }

@@ -250,3 +250,11 @@ def clip_frames(chunk_ms: int, seconds: float) -> tuple[tuple[bytes, ...], ...]:
         frames = (pcm[k : k + step] for k in range(0, len(pcm), step))
         out.append(tuple(masked_frame(OP_BINARY, f) for f in frames))
     return tuple(out)
+
+
+def stream_url(ws_base_url: str, key: str, model: str) -> str:
+    """A Velma-2 streaming URL for these s16le mono clips (the key in the query)."""
+    from harness.contract import tables as T
+
+    q = f"{T.VELMA_WS_AUTH_QUERY}={key}&audio_format=s16le&sample_rate={RATE}&num_channels=1"
+    return f"{ws_base_url}{T.VELMA_PATHS[model]}?{q}"
