@@ -304,10 +304,13 @@ def _run_options(args: argparse.Namespace) -> object:
 
 def _jobs(value: str) -> str:
     """``--jobs``: ``auto`` or a whole number of at least 1 (checked here, before any run)."""
-    text = str(value).strip().lower()
-    if text != "auto" and not (text.isdigit() and int(text) >= 1):
-        raise UsageError(f"--jobs: expected a whole number of at least 1, or 'auto'; got {value!r}")
-    return text
+    from .plugin.schedule import parse_jobs
+
+    try:
+        jobs = parse_jobs(value)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return "auto" if jobs is None else str(jobs)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

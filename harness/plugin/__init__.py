@@ -13,5 +13,7 @@ worse than none). One job per module:
 - :mod:`.cost`: the live-cost estimate of the selection, and the cap;
 - :mod:`.case`: :class:`~.case.CaseContext`, what a case talks and judges through;
 - :mod:`.entries`: one typed report record per case, built from its verdicts;
-- :mod:`.allure`: the record's labels and attachments in Allure.
+- :mod:`.allure`: the record's labels and attachments in Allure;
+- :mod:`.schedule`: what each case needs of the target, and which cases start next;
+- :mod:`.parallel`: ``--jobs``: the cases on threads, logged in collection order.
 """

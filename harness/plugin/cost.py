@@ -52,8 +52,7 @@ def wall_time(hs: HarnessSession, cases: int, planned: Estimate) -> str:
     rtt = next((t for u in urls if (t := measure_round_trip(u, timeout_s=wait)) is not None), None)
     if rtt is None:
         return "expected wall time: not estimated (no HTTP base URL answered a round trip)"
-    caps = schedule.current_caps(hs.profile, hs.limits_found)
-    jobs = hs.jobs if hs.jobs is not None else schedule.default_jobs(caps)
+    jobs, caps = schedule.resolve_jobs(hs.jobs, hs.profile, hs.limits_found)
     return wall_estimate(cases, planned, rtt).describe(jobs, caps)
 
 

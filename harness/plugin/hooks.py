@@ -95,31 +95,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def parse_jobs(value: object) -> int | None:
-    """``--jobs``: a whole number of at least 1, or ``auto`` (None: decided from the limits)."""
-    text = str(value).strip().lower()
-    if text == "auto":
-        return None
+    """``--jobs`` (see :func:`.schedule.parse_jobs`); a bad value is a usage error."""
     try:
-        jobs = int(text)
-    except ValueError:
-        jobs = 0
-    if jobs < 1:
-        raise pytest.UsageError(
-            f"--jobs: expected a whole number of at least 1, or 'auto'; got {value!r}"
-        )
-    return jobs
-
-
-def current_caps(hs: HarnessSession) -> dict[str, int]:
-    """The scheduler's per-surface caps now (limits discovered so far count too)."""
-    return schedule.current_caps(hs.profile, hs.limits_found)
-
-
-def resolve_jobs(hs: HarnessSession) -> tuple[int, dict[str, int]]:
-    """The jobs of this run (``--jobs``, or what the limits allow) and the caps at its start."""
-    caps = current_caps(hs)
-    jobs = hs.jobs if hs.jobs is not None else schedule.default_jobs(caps)
-    return jobs, caps
+        return schedule.parse_jobs(value)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -130,14 +110,20 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         return None
     if session.testsfailed and not session.config.option.continue_on_collection_errors:
         return None  # pytest's own loop reports the collection errors
-    jobs, caps = resolve_jobs(hs)
+    jobs, caps = schedule.resolve_jobs(hs.jobs, hs.profile, hs.limits_found)
     if jobs <= 1 or len(session.items) <= 1:
         return None
     needs = [schedule.needs_of(item) for item in session.items]
     if hs.writer is not None:  # the alone cases run last; the report keeps collection order
         hs.writer.set_order([item.nodeid for item in session.items])
     sys.stderr.write(f"harness: up to {jobs} cases at once; {schedule.describe(needs)}\n")
-    parallel.run_parallel(session, jobs, caps, needs, refresh_caps=lambda: current_caps(hs))
+    parallel.run_parallel(
+        session,
+        jobs,
+        caps,
+        needs,
+        refresh_caps=lambda: schedule.current_caps(hs.profile, hs.limits_found),
+    )
     return True
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from .schedule import Needs, Scheduler, needs_of
+from .schedule import Needs, Scheduler
 
 #: Set on the worker threads: :func:`in_worker` tells the protocol hook to keep the reports.
 WORKER = threading.local()
@@ -211,14 +211,12 @@ def run_parallel(
     session: pytest.Session,
     jobs: int,
     caps: dict[str, int],
-    needs: list[Needs] | None = None,
+    needs: list[Needs],
     refresh_caps: Callable[[], dict[str, int]] | None = None,
 ) -> None:
     """The run loop for ``jobs > 1``: start cases as the scheduler allows, log in order.
     ``refresh_caps``: the caps again after each case (a case may have discovered a limit)."""
     items = session.items
-    if needs is None:
-        needs = [needs_of(item) for item in items]
     scheduler = Scheduler(needs, caps, jobs)
     order = list(scheduler.order)  # collection order, the alone cases last
     finished: queue.Queue[tuple[int, BaseException | None]] = queue.Queue()

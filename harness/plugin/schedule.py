@@ -210,6 +210,29 @@ def current_caps(profile: Any, limits_found: Mapping[str, Any]) -> dict[str, int
     return caps
 
 
+def parse_jobs(value: object) -> int | None:
+    """``--jobs``: a whole number of at least 1, or ``auto`` (None: decided from the limits).
+    Raises ``ValueError`` naming the option and what it expects."""
+    text = str(value).strip().lower()
+    if text == "auto":
+        return None
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise ValueError(f"--jobs: expected a whole number of at least 1, or 'auto'; got {value!r}")
+    return jobs
+
+
+def resolve_jobs(
+    jobs: int | None, profile: Any, limits_found: Mapping[str, Any]
+) -> tuple[int, dict[str, int]]:
+    """The jobs of a run (``--jobs``, or what the limits allow) and the caps now."""
+    caps = current_caps(profile, limits_found)
+    return (jobs if jobs is not None else default_jobs(caps)), caps
+
+
 def default_jobs(caps: Mapping[str, int], ceiling: int = 8) -> int:
     """What the limits allow: enough jobs to fill the two widest surfaces, at most ``ceiling``."""
     widest = sorted(caps.values(), reverse=True)[:2] or [1]
