@@ -62,6 +62,10 @@ REPEATS_BEFORE_SHORTCUT = 3
 #: a new wait on the same surface first waits for its outcome (targets answer in well under
 #: a second; a stall lasts the whole timeout).
 SUSPECT_AFTER_S = 5.0
+#: A case whose wait for a stream's end has lasted longer than this, or that is held by
+#: :meth:`FailurePatterns.begin`, is idle: it only waits on the network, so a run with
+#: ``--jobs N`` does not count it among its N (see :meth:`FailurePatterns.idle`).
+IDLE_AFTER_S = 1.0
 PATTERN_REASON = "target-stalled"  # the target stopped finishing a surface's streams
 
 
@@ -79,6 +83,7 @@ class FailurePatterns:
         self._last: dict[str, tuple[str, int]] = {}  # surface -> (pattern, times in a row)
         self._tripped: dict[str, str] = {}  # surface -> cause
         self._waits: dict[str, dict[int, float]] = {}  # surface -> wait -> since (monotonic)
+        self._held = 0  # waits being held by begin() right now
 
     def begin(self, surface: str, wait: int, patience_s: float) -> str | None:
         """A wait for a stream's end is about to start: the surface's cause if it has
@@ -95,11 +100,26 @@ class FailurePatterns:
                 in_a_row = self._last.get(surface, ("", 0))[1]
                 if now >= deadline or not suspects or in_a_row + suspects < self.threshold:
                     break
-                self._lock.wait(timeout=min(0.5, deadline - now))
+                self._held += 1
+                try:
+                    self._lock.wait(timeout=min(0.5, deadline - now))
+                finally:
+                    self._held -= 1
             cause = self._tripped.get(surface)
             if cause is None:
                 self._waits.setdefault(surface, {})[wait] = time.monotonic()
             return cause
+
+    def idle(self, after_s: float = IDLE_AFTER_S) -> int:
+        """How many cases are only waiting: held by :meth:`begin`, or waiting for a stream's
+        end for longer than ``after_s`` (a stalled target keeps them so for its whole
+        timeout). The scheduler lets that many more cases run beside them."""
+        with self._lock:
+            now = time.monotonic()
+            waiting = sum(
+                1 for waits in self._waits.values() for t in waits.values() if now - t > after_s
+            )
+            return waiting + self._held
 
     def end(self, surface: str, wait: int) -> None:
         """The wait started by :meth:`begin` is over (however it ended)."""

@@ -231,3 +231,29 @@ def test_suspects_too_few_to_trip_the_surface_hold_nobody(monkeypatch):
     t0 = time.monotonic()
     assert p.begin("svd-stream", 2, patience_s=5) is None
     assert time.monotonic() - t0 < 0.2
+
+
+def test_idle_counts_long_waits_and_held_waits_only(monkeypatch):
+    """What ``--jobs`` does not count: waits for a stream's end that have lasted a while,
+    and waits held behind a suspected stall; a fresh wait is still busy."""
+    import harness.not_tested as nt
+
+    monkeypatch.setattr(nt, "SUSPECT_AFTER_S", 0.05)
+    p = FailurePatterns(threshold=2)
+    assert p.begin("stt-stream", 1, patience_s=5) is None
+    assert p.begin("stt-stream", 2, patience_s=5) is None
+    assert p.idle(after_s=0.05) == 0  # both just started
+    time.sleep(0.1)
+    assert p.idle(after_s=0.05) == 2
+    held = threading.Thread(target=p.begin, args=("stt-stream", 3, 5.0))
+    held.start()
+    time.sleep(0.2)  # 3 is held behind the two suspected stalls (0 + 2 >= 2)
+    assert p.idle(after_s=0.05) == 3
+    p.end("stt-stream", 1)
+    p.seen("stt-stream", None)  # 1 ended well: 0 + 1 < 2, so 3 goes ahead and starts its wait
+    held.join(timeout=2)
+    assert not held.is_alive()
+    assert p.idle(after_s=0.05) == 1  # 2 is still long; 3's wait is fresh
+    p.end("stt-stream", 2)
+    p.end("stt-stream", 3)
+    assert p.idle(after_s=0.0) == 0

@@ -80,6 +80,45 @@ def test_limits_hold_whatever_finishes_first(needs, jobs, cap, seed):
                 assert len([u for u in used if u]) == 1, (surface, running)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    needs=needs_strategy,
+    jobs=st.integers(1, 6),
+    cap=st.integers(1, 4),
+    seed=st.integers(),
+    idle_share=st.floats(0, 1),
+)
+def test_idle_cases_make_room_for_jobs_but_not_on_the_caps(needs, jobs, cap, seed, idle_share):
+    """Cases that only wait on a stalled stream do not count against ``jobs`` (up to
+    ``jobs`` of them), but still hold their surface's slots and aloneness."""
+    rng = random.Random(seed)
+    caps = {s: cap for s in SURFACES}
+    s = Scheduler(needs, caps, jobs)
+    for _ in range(10 * len(needs) + 10):
+        idle = int(len(s.running) * idle_share)
+        s.next_batch(idle)
+        assert len(s.running) <= jobs + max(idle, 0) and len(s.running) <= 2 * jobs
+        if any(needs[i].alone for i in s.running):
+            assert len(s.running) == 1
+        for surface in SURFACES:
+            used = [needs[i].slots.get(surface, 0) for i in s.running]
+            if sum(used) > cap:
+                assert len([u for u in used if u]) == 1, (surface, s.running)
+        if s.done:
+            break
+        s.finish(rng.choice(sorted(s.running)))
+    assert s.done
+
+
+def test_idle_cases_let_more_start():
+    needs = [Needs({"stt-stream": 1}), Needs({"svd-stream": 1}), Needs({"stt-batch": 1})]
+    s = Scheduler(needs, {"stt-stream": 4, "svd-stream": 4, "stt-batch": 4}, jobs=1)
+    assert s.next_batch() == [0]
+    assert s.next_batch(idle=0) == []  # 0 is busy: one job
+    assert s.next_batch(idle=1) == [1]  # 0 only waits on a stall: one more may run
+    assert s.next_batch(idle=5) == []  # never more than jobs extra
+
+
 def test_alone_cases_come_last_one_at_a_time():
     needs = [Needs({"stt-batch": 1}), Needs(alone="x"), Needs({"svd-stream": 1}), Needs(alone="y")]
     s = Scheduler(needs, {"stt-batch": 4, "svd-stream": 4}, jobs=4)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.cost_estimate import MARKER_HELP
+from harness.not_tested import patterns_of
 from harness.outcomes import ExitCode, Outcome, exit_code
 from harness.redact import Redactor
 from harness.target import ProfileError
@@ -123,6 +124,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         caps,
         needs,
         refresh_caps=lambda: schedule.current_caps(hs.profile, hs.limits_found),
+        idle=patterns_of(session.config).idle,
     )
     return True
 

@@ -213,9 +213,11 @@ def run_parallel(
     caps: dict[str, int],
     needs: list[Needs],
     refresh_caps: Callable[[], dict[str, int]] | None = None,
+    idle: Callable[[], int] | None = None,
 ) -> None:
     """The run loop for ``jobs > 1``: start cases as the scheduler allows, log in order.
-    ``refresh_caps``: the caps again after each case (a case may have discovered a limit)."""
+    ``refresh_caps``: the caps again after each case (a case may have discovered a limit);
+    ``idle``: how many running cases only wait on a stalled stream (see ``next_batch``)."""
     items = session.items
     scheduler = Scheduler(needs, caps, jobs)
     order = list(scheduler.order)  # collection order, the alone cases last
@@ -257,7 +259,7 @@ def run_parallel(
         try:
             while not scheduler.done:
                 if stop is None and not (session.shouldstop or session.shouldfail):
-                    for i in scheduler.next_batch():
+                    for i in scheduler.next_batch(idle() if idle is not None else 0):
                         t = threading.Thread(target=work, args=(i,), name=f"case-{i}", daemon=True)
                         t.start()
                 elif scheduler.pending:

@@ -8,7 +8,8 @@ quota and fault-switch cases change what every request would see, so they are ma
 ``@pytest.mark.alone(reason)`` and run with nothing else in flight at all. The scheduler
 keeps the slots in flight on each surface within that surface's cap (the organisation's
 concurrency limit less one, so a slot the target frees a moment after its answer is never
-needed twice), never runs more than ``jobs`` cases, and starts cases in collection order: a
+needed twice), never runs more than ``jobs`` busy cases (a case that only waits on a stalled
+stream does not count, up to ``jobs`` of them), and starts cases in collection order: a
 case that does not fit yet is passed over for later ones. The cases that own their surfaces
 come after all the shared ones, and the ``alone`` cases last, one at a time (by then a
 surface that stalls has shown it, so they do not each wait out a timeout). Pure logic;
@@ -147,13 +148,19 @@ class Scheduler:
                 return False
         return True
 
-    def next_batch(self) -> list[int]:
-        """The cases to start now (possibly none), in collection order; marks them running."""
+    def next_batch(self, idle: int = 0) -> list[int]:
+        """The cases to start now (possibly none), in collection order; marks them running.
+
+        ``idle``: how many running cases only wait on the network (a stalled stream's
+        end); up to ``jobs`` of them do not count against ``jobs``, so a stalling target
+        does not keep the run's other cases from starting. The caps still count them: a
+        stalled stream still holds its slot on the target."""
         started: list[int] = []
         if self.alone_running:
             return started
+        busy_limit = self.jobs + min(max(idle, 0), self.jobs)
         for i in list(self.pending):
-            if len(self.running) >= self.jobs:
+            if len(self.running) >= busy_limit:
                 break
             need = self.needs[i]
             if need.alone is not None:
