@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import math
 import os
@@ -41,15 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.load.wsframes import (
-    OP_CLOSE,
-    OP_PING,
-    OP_PONG,
-    OP_TEXT,
-    close_code,
-    masked_frame,
-    pop_frame,
-)
+from harness.load.wsframes import handle_frames, masked_frame, upgrade_request
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -234,8 +225,6 @@ async def run_websockets(args: argparse.Namespace) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- raw client
 
-HANDSHAKE_KEY = base64.b64encode(b"emulator-bench!!").decode()
-
 
 class RawWs(asyncio.Protocol):
     """A minimal RFC 6455 client: handshake, pre-masked sends, text/close/ping handling."""
@@ -273,17 +262,13 @@ class RawWs(asyncio.Protocol):
                 return
             self.upgraded = True
             self.open.set_result(True)
-        while (frame := pop_frame(self.buf)) is not None:
-            op, payload = frame
-            if op == OP_TEXT:
-                self.s.on_text(payload.decode(), at)
-            elif op == OP_CLOSE:
-                self.s.close_code = close_code(payload)
-                self.write(masked_frame(OP_CLOSE, payload[:2]))
-                self._finish(None)
-                return
-            elif op == OP_PING:
-                self.write(masked_frame(OP_PONG, payload))
+        if handle_frames(
+            self.buf, lambda text: self.s.on_text(text, at), self._closing, self.write
+        ):
+            self._finish(None)
+
+    def _closing(self, code: int) -> None:
+        self.s.close_code = code
 
     def _finish(self, error: str | None) -> None:
         if error:
@@ -308,11 +293,7 @@ async def run_raw(args: argparse.Namespace) -> dict[str, Any]:
     chunk_s = args.chunk_ms / 1000.0
     streams = make_streams(args)
     host, port = args.url.split("//", 1)[1].split(":")
-    request = (
-        f"GET {stream_path(args)} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {HANDSHAKE_KEY}\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n"
-    ).encode()
+    request = upgrade_request(stream_path(args), host, port)
     frames: dict[int, list[bytes]] = {}
     for s in streams:
         if id(s.chunks) not in frames:

@@ -14,9 +14,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .outcomes import ExitCode
+
+if TYPE_CHECKING:
+    from .contract.model import Alternative, Clause
 
 
 class UsageError(Exception):
@@ -84,6 +88,14 @@ def _print_summary(clauses: Sequence[object]) -> None:
     print(f"\n{len(clauses)} clauses; `harness contract show ID` prints one in full.")
 
 
+def _print_backing(item: Clause | Alternative, indent: str) -> None:
+    """A clause's (or one documented side's) sources, then the outcomes that keep it."""
+    for s in item.sources:
+        print(f"{indent}source: {s}")
+    for o in item.outcomes:
+        print(f"{indent}keeps it: {o.describe()}")
+
+
 def _cmd_contract_show(args: argparse.Namespace) -> int:
     from .contract import UnknownClauseError, get
     from .contract.export import clause_to_dict
@@ -100,10 +112,7 @@ def _cmd_contract_show(args: argparse.Namespace) -> int:
     if clause.defined_at:
         print(f"  defined at: {clause.defined_at}")
     print(f"  {clause.requirement}")
-    for s in clause.sources:
-        print(f"  source: {s}")
-    for o in clause.outcomes:
-        print(f"  keeps it: {o.describe()}")
+    _print_backing(clause, "  ")
     if clause.disputed:
         row = f" (contradiction #{clause.contradiction})" if clause.contradiction else ""
         print(f"  disputed{row}; preferred: {clause.preferred} — {clause.rationale}")
@@ -117,10 +126,7 @@ def _cmd_contract_show(args: argparse.Namespace) -> int:
         for a in clause.alternatives:
             mark = " [spec-literal]" if a.spec_literal else ""
             print(f"  - {a.key}{mark}: {a.summary}")
-            for s in a.sources:
-                print(f"      source: {s}")
-            for o in a.outcomes:
-                print(f"      keeps it: {o.describe()}")
+            _print_backing(a, "      ")
     if clause.tags:
         print(f"  tags: {', '.join(clause.tags)}")
     return ExitCode.CONFORMS

@@ -58,6 +58,16 @@ _TAG = re.compile(r"</?\s*(pii|phi)\b[^>]*>", re.IGNORECASE)
 _BRACKET = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
 
 
+def upload_fixture(
+    case: Any, surface: str, fixture_id: str, fields: Mapping[str, str] | None = None
+) -> Any:
+    """Upload one manifest fixture to ``surface``, charged at the fixture's own length."""
+    entry = case.fixture_entry(fixture_id)
+    return case.upload(
+        surface, case.fixture(fixture_id), fields=fields, audio_seconds=entry.duration_s
+    )
+
+
 # --------------------------------------------------------------------------- bodies
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from harness.audio.raw import encode_raw
 from harness.audio.signals import Segment, SpeechSignal, speech_bursts
+from harness.checks import closed_at_once, observe_ws
 from harness.client import schema
 from harness.client.ws import WsResult
 from harness.contract import tables as T
@@ -111,6 +112,13 @@ def on_connect(case: Any, surface: str, query: Mapping[str, Any]) -> tuple[WsRes
     s.close()
     r = s.result
     return r, r.closed_by == "server" and not r.timed_out and not r.binary
+
+
+def judge_refused_at_once(case: Any, surface: str, role: str | None, note: str = "") -> None:
+    """Connect with ``role``'s key (``None``: no key) and send no audio: the server must
+    close before any result (judged on the ``close`` aspect)."""
+    result = case.stream(surface, RAW16, [], role=role)
+    case.judge(observe_ws(result, behaviour=closed_at_once(result), note=note), aspect="close")
 
 
 # --------------------------------------------------------------------------- reading results

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from _params import surface_params
+from _rest_helpers import json_body
+from _stream_helpers import RAW16, judge_refused_at_once
 
 from harness.checks import closed_at_once, observe_http, observe_ws
 from harness.client.control import fault_header
@@ -27,20 +29,12 @@ OK_FIXTURE = {
     "svd-batch": CLIP,
     "pii-batch": CLIP,
 }
-RAW16 = {"audio_format": "s16le", "sample_rate": 16000, "num_channels": 1}
 SILENCE_05S = bytes(16000)  # 0.5 s of s16le mono 16 kHz silence
 REFUSED_WS = (4001, 4003, 4029)  # documented refusal close codes
 
 
-def _body(r: Any) -> Any:
-    try:
-        return r.json()
-    except ValueError:
-        return None
-
-
 def _detail(r: Any) -> str | None:
-    body = _body(r)
+    body = json_body(r)
     if isinstance(body, dict) and isinstance(body.get("detail"), str):
         return body["detail"]
     return None
@@ -48,7 +42,7 @@ def _detail(r: Any) -> str | None:
 
 def _detail_only(r: Any) -> bool:
     """A `{"detail": str}` error body and nothing that looks like a processed result."""
-    body = _body(r)
+    body = json_body(r)
     return (
         isinstance(body, dict)
         and isinstance(body.get("detail"), str)
@@ -58,7 +52,7 @@ def _detail_only(r: Any) -> bool:
 
 def _fastapi_names_header(r: Any) -> bool:
     """FastAPI 422 body: `detail` a list of {loc, msg, type}; one loc is ["header", "x-api-key"]."""
-    body = _body(r)
+    body = json_body(r)
     if not isinstance(body, dict) or not isinstance(body.get("detail"), list):
         return False
     items = body["detail"]
@@ -232,29 +226,25 @@ def test_velma_key_org_scope(case):
 
 @pytest.mark.parametrize("surface", surface_params("invalid-key", STREAM))
 def test_stream_invalid_key(case, surface):
-    result = case.stream(surface, RAW16, [], role="invalid")
-    case.judge(observe_ws(result, behaviour=closed_at_once(result)), aspect="close")
+    judge_refused_at_once(case, surface, "invalid")
 
 
 @pytest.mark.parametrize("surface", surface_params("missing-key", STREAM))
 def test_stream_missing_key(case, surface):
-    result = case.stream(surface, RAW16, [], role=None)
-    case.judge(observe_ws(result, behaviour=closed_at_once(result)), aspect="close")
+    judge_refused_at_once(case, surface, None)
 
 
 @pytest.mark.parametrize("surface", surface_params("model-not-enabled", STREAM))
 def test_stream_model_not_enabled(case, surface):
-    result = case.stream(surface, RAW16, [], role="no_model_access")
-    case.judge(observe_ws(result, behaviour=closed_at_once(result)), aspect="close")
+    judge_refused_at_once(case, surface, "no_model_access")
 
 
 @pytest.mark.parametrize("surface", surface_params("usage-denied", ("stt-stream", "svd-stream")))
 def test_stream_usage_denied(case, surface):
     # The one denial other than quota or concurrency a profile can provoke: the
     # organisation may not use this model (a valid key, usage denied).
-    result = case.stream(surface, RAW16, [], role="no_model_access")
     note = "usage denied because the model is not enabled for the key's organisation"
-    case.judge(observe_ws(result, behaviour=closed_at_once(result), note=note), aspect="close")
+    judge_refused_at_once(case, surface, "no_model_access", note)
 
 
 @pytest.mark.parametrize("surface", surface_params("validation-unavailable", STREAM))

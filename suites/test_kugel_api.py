@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 import pytest
+from _examples import examples
 from _kugel_helpers import (
     JSON_CT,
     REQ,
@@ -38,7 +39,7 @@ from _kugel_helpers import (
     validation_side,
     ws_open,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.checks import observe_http
@@ -46,12 +47,7 @@ from harness.client import schema
 from harness.contract import kugel_api as api
 from harness.contract import schemas_kugel as sk
 
-HYPO = settings(
-    max_examples=8,
-    database=None,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+HYPO = examples(8)
 
 
 def _is_json(r: Any) -> bool:
@@ -548,7 +544,7 @@ def test_hypothesis_oversized_text(case):
         pytest.skip("the profile states no kugel.limits.max_characters below the schema limit")
     seen: list[Any] = []
 
-    @settings(HYPO, max_examples=4)
+    @examples(4)
     @given(st.integers(limit + 1, api.TEXT_MAX_CHARS), st.sampled_from("ab .,"))
     def probe(n: int, ch: str) -> None:
         seen.append(call(case, "POST", TTS, json_body={"text": "x" + ch * (n - 1), "voice_id": 1}))

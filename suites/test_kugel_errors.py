@@ -43,8 +43,8 @@ from _kugel_helpers import (
 )
 
 from harness.checks import observe_http
-from harness.contract.clauses.kugel_shared import PAYLOAD_CODE, slug
 from harness.contract.tables import KUGEL_ERRORS
+from harness.contract.tables_kugel import PAYLOAD_CODE, slug
 from harness.not_tested import CouldNotTest, not_tested
 
 ROW_IDS = {r.message: slug(r.message) for r in KUGEL_ERRORS}

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from _rest_helpers import json_body
 
 from harness.checks import observe_http
 from harness.client.http import FilePart, HttpClient
@@ -40,13 +41,6 @@ def _auth(case: Any) -> dict[str, str]:
         "accountuuid": case.key("accountuuid", service="platform"),
         "apikey": case.key("apikey", service="platform"),
     }
-
-
-def _body(r: Any) -> Any:
-    try:
-        return r.json()
-    except ValueError:
-        return None
 
 
 def _ok(r: Any) -> bool:
@@ -79,7 +73,7 @@ def _upload(
 
 
 def _job_of(r: Any, fallback: str | None = None) -> str | None:
-    body = _body(r)
+    body = json_body(r)
     if isinstance(body, dict) and isinstance(body.get("job_id"), str) and body["job_id"]:
         return body["job_id"]
     return fallback
@@ -96,7 +90,7 @@ def _poll(case: Any, job_id: str) -> tuple[list[Any], Any]:
     wait, bodies = 0.02, []
     while True:
         r = http.get(_status_path(job_id), headers=_auth(case))
-        body = _body(r)
+        body = json_body(r)
         bodies.append(body)
         done = isinstance(body, dict) and body.get("status") == "completed"
         if done or not _ok(r) or time.monotonic() > deadline:
@@ -200,7 +194,7 @@ def test_velma_key_does_not_authenticate(case, where):
 @pytest.mark.clause("platform/submit-realtime-websocket")
 def test_realtime_submission_returns_realtime_url(case):
     r = case.http(SURFACE).post(SUBMIT, json_body=REALTIME, headers=_auth(case))
-    body = _body(r)
+    body = json_body(r)
     url = body.get("realtime_url") if isinstance(body, dict) else None
     ok = _ok(r) and isinstance(url, str) and bool(url)
     case.judge(observe_http(r, behaviour=ok, note=f"realtime_url {'present' if ok else 'missing'}"))
@@ -209,7 +203,7 @@ def test_realtime_submission_returns_realtime_url(case):
 @pytest.mark.clause("platform/submit-realtime-with-files")
 def test_realtime_submission_with_a_file(case):
     r = _upload(case, case.fixture(CLIP), fields=REALTIME)
-    body = _body(r)
+    body = json_body(r)
     has_url = isinstance(body, dict) and isinstance(body.get("realtime_url"), str)
     # either documented-in-spirit reading: refused without a url, or files ignored with one
     held = (not _ok(r) and not has_url) or (_ok(r) and has_url)
@@ -224,7 +218,7 @@ def test_single_file_job_is_accepted_and_pollable(case):
     found = False
     if _ok(r) and job_id:
         s = _status(case, job_id)
-        found = _ok(s) and isinstance(_body(s), dict) and "status" in _body(s)
+        found = _ok(s) and isinstance(json_body(s), dict) and "status" in json_body(s)
     case.judge(
         observe_http(r, behaviour=found, note=f"job_id {job_id!r}, job_status found={found}")
     )
@@ -266,7 +260,7 @@ def test_unfinalized_job_does_not_complete(case):
     seen = []
     for _ in range(3):  # give a wrongly eager server the time to finish it
         s = _status(case, job_id)
-        body = _body(s)
+        body = json_body(s)
         seen.append(body.get("status") if isinstance(body, dict) else None)
         time.sleep(0.1)
     held = _ok(r) and "completed" not in seen and _ok(s)
@@ -324,6 +318,6 @@ def test_completed_job_status_carries_results(case):
 @pytest.mark.clause("platform/job-status-unknown-job")
 def test_unknown_job_is_not_found(case):
     r = _status(case, _job_id())
-    body = _body(r)
+    body = json_body(r)
     disclosed = isinstance(body, dict) and ("status" in body or "results" in body)
     case.judge(observe_http(r, behaviour=not disclosed and not _ok(r), note="never-submitted id"))

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from _params import surface_params
+from _stream_helpers import RAW16, judge_refused_at_once
 
 from harness.checks import Observation, closed_at_once, observe_http, observe_ws
 from harness.client.ws import WsResult
@@ -25,7 +26,6 @@ from harness.contract.tables import DOCUMENTED_BACKOFF, REST_SURFACES, STREAM_SU
 REST = REST_SURFACES
 STREAM = STREAM_SURFACES
 CLIP = "wav-pcm16-16000-1ch-2s"
-RAW16 = {"audio_format": "s16le", "sample_rate": 16000, "num_channels": 1}
 SILENCE_05S = bytes(16000)
 BACKOFF_SCALE = 0.01  # documented waits (1, 2, 4, 8, 16 s + jitter) x 0.01
 REFUSED_WS = (4003, 4029)  # the documented quota refusals on WebSocket
@@ -105,8 +105,7 @@ def test_rest_monthly_quota(case, surface):
 
 @pytest.mark.parametrize("surface", surface_params("monthly-quota", STREAM))
 def test_stream_monthly_quota(case, surface):
-    result = case.stream(surface, RAW16, [], role="quota_exhausted")
-    case.judge(observe_ws(result, behaviour=closed_at_once(result)), aspect="close")
+    judge_refused_at_once(case, surface, "quota_exhausted")
 
 
 @pytest.mark.parametrize("surface", surface_params("quota-persists", STREAM))

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from _examples import examples
+from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.audio import encode_raw, signals
@@ -33,12 +34,9 @@ STREAMS = STREAM_SURFACES
 SECONDS = 0.6
 TOLERANCE_MS = 50
 RESULT_TYPES = {"stt-stream": "utterance", "svd-stream": "frame", "pii-stream": "utterance"}
-SETTINGS = settings(
-    max_examples=2,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+SETTINGS = examples(2)
+# aspect -> what every example showed when the aspect held
+ASPECTS = {"data": "results then done", "close": "closed 1000"}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -83,43 +81,43 @@ class RunCheck:
 
     label: str
     result: Any
-    data_problems: list[str] = field(default_factory=list)
-    close_problems: list[str] = field(default_factory=list)
+    problems: dict[str, list[str]] = field(default_factory=lambda: {a: [] for a in ASPECTS})
 
     @property
     def ok(self) -> bool:
-        return not self.data_problems and not self.close_problems
+        return not any(self.problems.values())
 
 
 def check_run(
     surface: str, label: str, result: Any, seconds: float = SECONDS, *, mono: bool = False
 ) -> RunCheck:
     rc = RunCheck(label, result)
+    data, close = rc.problems["data"], rc.problems["close"]
     json_order = [o for o in result.order if o.startswith("json:")]
     if result.handshake_status is not None:
-        rc.close_problems.append(f"handshake refused with HTTP {result.handshake_status}")
+        close.append(f"handshake refused with HTTP {result.handshake_status}")
         return rc
     if result.close_code != 1000:
-        rc.close_problems.append(f"closed {result.close_code} ({result.describe()})")
+        close.append(f"closed {result.close_code} ({result.describe()})")
     if not json_order:
-        rc.data_problems.append("no JSON message arrived")
+        data.append("no JSON message arrived")
     elif json_order[-1] != "json:done":
-        rc.data_problems.append(f"`done` is not the last message: {json_order[-4:]}")
+        data.append(f"`done` is not the last message: {json_order[-4:]}")
     spans = result_spans(surface, result)
     if not spans:
-        rc.data_problems.append(f"no {RESULT_TYPES[surface]} result before `done`")
+        data.append(f"no {RESULT_TYPES[surface]} result before `done`")
     want_ms = round(seconds * 1000)
     done = result.of_type("done")
     got_ms = done[-1].get("duration_ms") if done else None
     if not isinstance(got_ms, int) or abs(got_ms - want_ms) > TOLERANCE_MS:
-        rc.data_problems.append(
+        data.append(
             f"done.duration_ms={got_ms!r}, the audio lasts {want_ms} ms at the declared rate"
         )
     late = [s for s in spans if s[1] > want_ms + TOLERANCE_MS or s[0] < 0]
     if late:
-        rc.data_problems.append(f"result times outside the {want_ms} ms sent: {late[:3]}")
+        data.append(f"result times outside the {want_ms} ms sent: {late[:3]}")
     if mono and len(set(spans)) != len(spans):
-        rc.data_problems.append(f"repeated result spans (per-channel results?): {spans}")
+        data.append(f"repeated result spans (per-channel results?): {spans}")
     return rc
 
 
@@ -137,28 +135,31 @@ def stream_raw(
 
 
 def judge_runs(case: Any, runs: list[RunCheck]) -> None:
-    """One data and one close verdict for all the examples a case tried."""
+    """One verdict per aspect (data, close) for all the examples a case tried."""
     assert runs, "hypothesis produced no example"
     tried = ", ".join(r.label for r in runs)
-    data_bad = [f"{r.label}: {'; '.join(r.data_problems)}" for r in runs if r.data_problems]
-    close_bad = [f"{r.label}: {'; '.join(r.close_problems)}" for r in runs if r.close_problems]
     shown = next((r for r in runs if not r.ok), runs[-1])
-    case.judge(
-        observe_ws(
-            shown.result,
-            behaviour=not data_bad,
-            note=("; ".join(data_bad) if data_bad else f"results then done for: {tried}"),
-        ),
-        aspect="data",
-    )
-    case.judge(
-        observe_ws(
-            shown.result,
-            behaviour=not close_bad,
-            note=("; ".join(close_bad) if close_bad else f"closed 1000 for: {tried}"),
-        ),
-        aspect="close",
-    )
+    for aspect, held in ASPECTS.items():
+        bad = [f"{r.label}: {'; '.join(r.problems[aspect])}" for r in runs if r.problems[aspect]]
+        note = "; ".join(bad) if bad else f"{held} for: {tried}"
+        case.judge(observe_ws(shown.result, behaviour=not bad, note=note), aspect=aspect)
+
+
+def judge_examples(
+    case: Any, fixed: dict[str, Any], drawn: dict[str, Any], *, mono: bool = False
+) -> None:
+    """Stream each example hypothesis draws from ``drawn`` (with the ``fixed`` values) to a
+    streaming surface it also draws, as :func:`stream_raw` does; judge them all at once."""
+    runs: list[RunCheck] = []
+
+    @SETTINGS
+    @given(surface=st.sampled_from(STREAMS), **drawn)
+    def example(**picked: Any) -> None:
+        p = {**fixed, **picked}
+        runs.append(stream_raw(case, p["surface"], p["fmt"], p["rate"], p["channels"], mono=mono))
+
+    example()
+    judge_runs(case, runs)
 
 
 # --------------------------------------------------------------------------- accepted inputs
@@ -167,55 +168,35 @@ def judge_runs(case: Any, runs: list[RunCheck]) -> None:
 @pytest.mark.clause("velma/raw-formats")
 @pytest.mark.parametrize("fmt", RAW_FORMAT_NAMES)
 def test_raw_format_accepted(case, fmt):
-    runs: list[RunCheck] = []
-
-    @SETTINGS
-    @given(
-        surface=st.sampled_from(STREAMS),
-        rate=st.sampled_from(SAMPLE_RATES),
-        channels=st.integers(1, MAX_CHANNELS),
+    judge_examples(
+        case,
+        {"fmt": fmt},
+        {"rate": st.sampled_from(SAMPLE_RATES), "channels": st.integers(1, MAX_CHANNELS)},
     )
-    def example(surface, rate, channels):
-        runs.append(stream_raw(case, surface, fmt, rate, channels))
-
-    example()
-    judge_runs(case, runs)
 
 
 @pytest.mark.clause("velma/raw-sample-rates")
 @pytest.mark.parametrize("rate", SAMPLE_RATES)
 def test_raw_sample_rate_accepted(case, rate):
-    runs: list[RunCheck] = []
-
-    @SETTINGS
-    @given(
-        surface=st.sampled_from(STREAMS),
-        fmt=st.sampled_from(RAW_FORMAT_NAMES),
-        channels=st.integers(1, 2),
+    judge_examples(
+        case,
+        {"rate": rate},
+        {"fmt": st.sampled_from(RAW_FORMAT_NAMES), "channels": st.integers(1, 2)},
     )
-    def example(surface, fmt, channels):
-        runs.append(stream_raw(case, surface, fmt, rate, channels))
-
-    example()
-    judge_runs(case, runs)
 
 
 @pytest.mark.clause("velma/raw-channels")
 @pytest.mark.parametrize("channels", range(1, MAX_CHANNELS + 1))
 def test_raw_channels_accepted(case, channels):
-    runs: list[RunCheck] = []
-
-    @SETTINGS
-    @given(
-        surface=st.sampled_from(STREAMS),
-        fmt=st.sampled_from(RAW_FORMAT_NAMES),
-        rate=st.sampled_from((8000, 16000, 22050, 48000)),
+    judge_examples(
+        case,
+        {"channels": channels},
+        {
+            "fmt": st.sampled_from(RAW_FORMAT_NAMES),
+            "rate": st.sampled_from((8000, 16000, 22050, 48000)),
+        },
+        mono=True,
     )
-    def example(surface, fmt, rate):
-        runs.append(stream_raw(case, surface, fmt, rate, channels, mono=True))
-
-    example()
-    judge_runs(case, runs)
 
 
 def _setup_params() -> list[object]:

@@ -22,6 +22,7 @@ from _rest_helpers import (
     pii_markup,
     speakers_consistent,
     strip_tags,
+    upload_fixture,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -48,10 +49,7 @@ def _pii_utts(r) -> list[dict]:
 
 
 def _stt(case, fields=None, fixture_id=SPEAKERS):
-    entry = case.fixture_entry(fixture_id)
-    return case.upload(
-        "stt-batch", case.fixture(fixture_id), fields=fields, audio_seconds=entry.duration_s
-    )
+    return upload_fixture(case, "stt-batch", fixture_id, fields)
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -70,30 +68,26 @@ def test_endpoint(case, surface):
     case.judge(observe_http(r, behaviour=ok, note=note))
 
 
-@pytest.mark.parametrize("surface", surface_params("missing-upload-file", REST))
-def test_missing_upload_file(case, surface):
-    """A multipart body whose file travels under another part name (``file``)."""
-    http = case.http()
-    r = http.post(
-        VELMA_PATHS[surface],
-        files={"file": case.fixture(clip_for(surface))},
-        headers={"X-API-Key": case.key("valid")},
+def _judge_without_upload_file(case, surface: str, parts: dict) -> None:
+    """POST the multipart ``parts`` (no ``upload_file`` among them) with the valid key:
+    FastAPI's validation body naming ``upload_file`` is expected."""
+    r = case.http().post(
+        VELMA_PATHS[surface], files=parts, headers={"X-API-Key": case.key("valid")}
     )
     ok, note = fastapi_422(r, "upload_file")
     case.judge(observe_http(r, behaviour=ok, note=note))
+
+
+@pytest.mark.parametrize("surface", surface_params("missing-upload-file", REST))
+def test_missing_upload_file(case, surface):
+    """A multipart body whose file travels under another part name (``file``)."""
+    _judge_without_upload_file(case, surface, {"file": case.fixture(clip_for(surface))})
 
 
 @pytest.mark.parametrize("surface", surface_params("missing-upload-file", REST))
 def test_missing_upload_file_fields_only(case, surface):
     """A multipart body holding only a form field, no file at all."""
-    http = case.http()
-    r = http.post(
-        VELMA_PATHS[surface],
-        files={"language": _FieldPart("en")},
-        headers={"X-API-Key": case.key("valid")},
-    )
-    ok, note = fastapi_422(r, "upload_file")
-    case.judge(observe_http(r, behaviour=ok, note=note))
+    _judge_without_upload_file(case, surface, {"language": _FieldPart("en")})
 
 
 class _FieldPart:

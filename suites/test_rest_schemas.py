@@ -24,6 +24,7 @@ from _rest_helpers import (
     json_body,
     opus_clip,
     parse_pii,
+    upload_fixture,
 )
 
 from harness.checks import observe_http
@@ -39,10 +40,7 @@ def _body(r) -> dict:
 
 
 def _stt(case, fixture_id=SPEAKERS, fields=None):
-    entry = case.fixture_entry(fixture_id)
-    return case.upload(
-        "stt-batch", case.fixture(fixture_id), fields=fields, audio_seconds=entry.duration_s
-    )
+    return upload_fixture(case, "stt-batch", fixture_id, fields)
 
 
 # --------------------------------------------------------------------------- STT
@@ -51,8 +49,8 @@ def _stt(case, fixture_id=SPEAKERS, fields=None):
 @pytest.mark.clause("stt-batch/response-schema")
 def test_stt_response_schema(case):
     """text, duration_ms, utterances; silence gives an empty text and no utterances."""
-    speech = case.upload("stt-batch", case.fixture(CLIP), audio_seconds=2.0)
-    silent = case.upload("stt-batch", case.fixture(SILENCE), audio_seconds=3.0)
+    speech = _stt(case, CLIP)
+    silent = _stt(case, SILENCE)
     problems = []
     for name, r in (("speech", speech), ("silence", silent)):
         b = _body(r)
@@ -102,12 +100,9 @@ def _utterance_problems(u: dict, signals_expected: bool) -> list[str]:
 @pytest.mark.clause("stt-batch/utterance-schema")
 def test_stt_utterance_schema(case):
     """All nine keys with the spec's types, signals off (null) and on."""
-    off = case.upload("stt-batch", case.fixture(SPEAKERS), audio_seconds=8.0)
-    on = case.upload(
-        "stt-batch",
-        case.fixture(SPEAKERS),
-        fields={"emotion_signal": "true", "accent_signal": "true", "deepfake_signal": "true"},
-        audio_seconds=8.0,
+    off = _stt(case)
+    on = _stt(
+        case, fields={"emotion_signal": "true", "accent_signal": "true", "deepfake_signal": "true"}
     )
     problems = []
     for name, r, expected in (("signals off", off, False), ("signals on", on, True)):
@@ -224,7 +219,7 @@ def test_duration_ms(case, surface, fixture_id):
 
 @pytest.mark.clause("vfast-batch/response-schema")
 def test_vfast_response_schema(case):
-    speech = case.upload("vfast-batch", case.fixture(VFAST_CLIP), audio_seconds=2.0)
+    speech = upload_fixture(case, "vfast-batch", VFAST_CLIP)
     silent = case.upload(
         "vfast-batch", FilePart("silence.opus", data=opus_clip(3.0, silent=True)), audio_seconds=3.0
     )
@@ -240,13 +235,9 @@ def test_vfast_response_schema(case):
 
 @pytest.mark.clause("vfast-batch/transcript-only")
 def test_vfast_transcript_only(case):
-    plain = case.upload("vfast-batch", case.fixture(VFAST_CLIP), audio_seconds=2.0)
-    asked = case.upload(
-        "vfast-batch",
-        case.fixture(VFAST_CLIP),
-        fields={"speaker_diarization": "true", "emotion_signal": "true"},
-        audio_seconds=2.0,
-    )
+    plain = upload_fixture(case, "vfast-batch", VFAST_CLIP)
+    fields = {"speaker_diarization": "true", "emotion_signal": "true"}
+    asked = upload_fixture(case, "vfast-batch", VFAST_CLIP, fields)
     a, b = _body(plain), _body(asked)
     ok = bool(a) and "utterances" not in a and set(a) == set(b)
     case.judge(
@@ -256,7 +247,7 @@ def test_vfast_transcript_only(case):
 
 @pytest.mark.clause("vfast-batch/cased-punctuated")
 def test_vfast_cased_punctuated(case):
-    r = case.upload("vfast-batch", case.fixture(VFAST_CLIP), audio_seconds=2.0)
+    r = upload_fixture(case, "vfast-batch", VFAST_CLIP)
     text = str(_body(r).get("text", ""))
     ok = text != text.lower() and bool(re.search(r"[.,!?;:]", text))
     case.judge(observe_http(r, behaviour=ok, note=f"text {text[:60]!r}"))

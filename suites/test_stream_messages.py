@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from _examples import examples
 from _rest_helpers import is_uuid
 from _stream_helpers import (
     RAW16,
@@ -18,16 +19,14 @@ from _stream_helpers import (
     speech_pcm,
     utterances_of,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.checks import observe_ws
 from harness.contract.tables import STT_STREAM_FLAG_DEFAULTS
 
 STT = "stt-stream"
-HYP = settings(
-    max_examples=6, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-)
+HYP = examples(6)
 AUDIO_S = 2.0
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from _examples import examples
 from _params import surface_params
 from _stream_helpers import (
     RAW16,
@@ -26,7 +27,7 @@ from _stream_helpers import (
     speech_pcm,
     utterances_of,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.audio.raw import encode_raw
@@ -35,12 +36,7 @@ from harness.client.ws import WsResult
 from harness.contract import tables as T
 from harness.contract.tables import RAW_FORMAT_NAMES, SAMPLE_RATES
 
-HYP = settings(
-    max_examples=6,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+HYP = examples(6)
 
 
 def _templated(result, name: str, surface: str, value, *, behaviour: bool, note: str = ""):

@@ -44,6 +44,14 @@ def outcomes(report: dict, clause: str) -> list[str]:
     return [c["outcome"] for c in report["cases"] if c["clause"] == clause]
 
 
+def assert_all_pass(report: dict, clauses: Iterable[str]) -> None:
+    """Each clause is checked by a case, and every case of it passed (the baseline run)."""
+    for clause in clauses:
+        got = outcomes(report, clause)
+        assert got, f"no case checks {clause}"
+        assert set(got) <= {"passed"}, f"{clause} does not pass on the plain emulator: {got}"
+
+
 def flips(surfaces: set[str], cannot: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
     """Every disputed clause on ``surfaces`` -> a documented side other than the preferred
     one (skipping the (clause, side) pairs the emulator ``cannot`` take)."""

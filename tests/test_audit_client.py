@@ -166,38 +166,6 @@ def test_in_flight_peak_and_pure_judging() -> None:
     assert "too soon" in got["velma/client-backoff-jitter"].message
 
 
-KUGEL_CLIENT = textwrap.dedent(
-    """
-    import json, os, time, urllib.error, urllib.request
-    BASE = os.environ["KUGEL_API_BASE"]; KEY = os.environ["KUGEL_API_KEY"]
-    for text in ("Hello there.", "Second line."):
-        for attempt in range(5):
-            req = urllib.request.Request(BASE + "/v1/tts/generate", method="POST",
-                data=json.dumps({{"text": text}}).encode(),
-                headers={{"Authorization": "Bearer " + KEY, "Content-Type": "application/json"}})
-            try:
-                with urllib.request.urlopen(req, timeout=30) as r:
-                    break
-            except urllib.error.HTTPError as e:
-                if e.code != 429:
-                    break
-                time.sleep({WAIT})
-    """
-)
-
-
-@pytest.mark.parametrize(
-    ("wait", "expected"),
-    [("float(e.headers['Retry-After'])", Outcome.PASSED), ("0.05", Outcome.NON_STRICT)],
-    ids=["honours", "ignores"],
-)
-def test_kugel_retry_after(tmp_path: Path, wait: str, expected: Outcome) -> None:
-    path = tmp_path / "kugel_client.py"
-    path.write_text(KUGEL_CLIENT.format(WAIT=wait), encoding="utf-8")
-    got = _outcomes("kugel-429-retry-after", [sys.executable, str(path)])
-    assert got["kugel/client-honours-retry-after"] == expected
-
-
 def test_strict_makes_a_missed_recommendation_fail_the_audit(tmp_path: Path) -> None:
     cmd = _client(tmp_path, "naive", NAIVE)
     out = tmp_path / "report"
@@ -305,8 +273,8 @@ def test_ws_script_fields_are_checked() -> None:
         Script.from_json({"ws_close": 99})
 
 
-# A KugelAudio client over /v1/tts/generate: DECIDE picks what to retry (by error_code or by
-# the error text), WAIT the seconds before a retry.
+# A KugelAudio client over /v1/tts/generate: DECIDE picks what to retry (by status, by
+# error_code or by the error text), WAIT the seconds before a retry.
 KUGEL_POLICY = textwrap.dedent(
     """
     import json, os, time, urllib.error, urllib.request
@@ -338,6 +306,17 @@ def _kugel(tmp_path: Path, decide: str, wait: str) -> list[str]:
     path = tmp_path / "kugel_client.py"
     path.write_text(KUGEL_POLICY.format(DECIDE=decide, WAIT=wait), encoding="utf-8")
     return [sys.executable, str(path)]
+
+
+@pytest.mark.parametrize(
+    ("wait", "expected"),
+    [("float(e.headers['Retry-After'])", Outcome.PASSED), ("0.05", Outcome.NON_STRICT)],
+    ids=["honours", "ignores"],
+)
+def test_kugel_retry_after(tmp_path: Path, wait: str, expected: Outcome) -> None:
+    client = _kugel(tmp_path, "e.code == 429", wait)
+    got = _outcomes("kugel-429-retry-after", client)
+    assert got["kugel/client-honours-retry-after"] == expected
 
 
 def test_kugel_error_text_keyed_client_misbehaves(tmp_path: Path) -> None:

@@ -5,21 +5,26 @@ The checker parses source (``ast``), never imports it: an UPPER_CASE name that
 ``harness/``, ``suites/`` or ``loadtests/``; and a literal tuple, list or set holding exactly
 the members of a named tuple of the tables (a surface group such as ``REST_SURFACES``, or an
 enumeration of three or more wire strings such as ``SVD_VERDICTS``) is that tuple typed out
-again: import the name instead.
+again: import the name instead. The catalog's TOML files (``harness/contract/clauses``) are
+held to the same rule: a text there that is a table string written out is a copy; it
+names the constant as a ``${NAME}`` placeholder instead.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
 from harness.contract import tables
 from harness.contract.model import Surface
+from harness.contract.placeholders import NAMESPACE
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_FILES = sorted((ROOT / "harness" / "contract").glob("tables*.py"))
+CATALOG_FILES = sorted((ROOT / "harness" / "contract" / "clauses").glob("*.toml"))
 SCANNED = ("harness", "suites", "loadtests")
 UPPER = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
@@ -135,3 +140,54 @@ def test_imports_locals_and_subsets_are_not_redefinitions(tmp_path):
         'WORDS = ("synthetic", "no-content")\n'
     )
     assert redefinitions([fine]) == []
+
+
+def _texts(value: object, path: str) -> Iterable[tuple[str, str]]:
+    """Every string in parsed TOML with its dotted path; a source's section on its own too."""
+    if isinstance(value, str):
+        yield path, value
+        if " § " in value:
+            yield f"{path} (section)", value.partition(" § ")[2]
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _texts(v, f"{path}.{k}" if path else k)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _texts(v, f"{path}[{i}]")
+
+
+def copied_table_strings(paths: Iterable[Path]) -> list[str]:
+    """One line per catalog text that is a table string constant (six characters or more)
+    written out where a ``${NAME}`` placeholder belongs."""
+    strings = {v: n for n, v in NAMESPACE.items() if isinstance(v, str) and len(v) >= 6}
+    found = []
+    for path in paths:
+        shown = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        for where, text in _texts(data, ""):
+            if text in strings:
+                found.append(f"{shown}: {where}: write ${{{strings[text]}}}, not {text!r}")
+    return found
+
+
+def test_no_catalog_text_copies_a_table_string():
+    assert len(CATALOG_FILES) > 10
+    assert copied_table_strings(CATALOG_FILES) == []
+
+
+def test_a_planted_catalog_copy_is_caught(tmp_path):
+    planted = tmp_path / "planted.toml"
+    planted.write_text(
+        "[[clause]]\n"
+        'id = "x/y"\n'
+        f'alternatives = [{{ key = "{tables.VELMA_HOST_SPECS}" }}]\n'
+        f'outcomes = [{{ detail = "{tables.DETAIL_FORBIDDEN}" }}, {{ detail = "${{DETAIL_EMPTY}}" }}]\n'
+        'sources = ["auth-page § api_key"]\n'
+    )
+    assert copied_table_strings([planted]) == [
+        f"{planted}: clause[0].alternatives[0].key: write ${{VELMA_HOST_SPECS}}, "
+        f"not {tables.VELMA_HOST_SPECS!r}",
+        f"{planted}: clause[0].outcomes[0].detail: write ${{DETAIL_FORBIDDEN}}, "
+        f"not {tables.DETAIL_FORBIDDEN!r}",
+        f"{planted}: clause[0].sources[0] (section): write ${{VELMA_WS_AUTH_QUERY}}, not 'api_key'",
+    ]

@@ -9,7 +9,7 @@ import pytest
 from harness import contract
 from harness.client.schema import errors, validator
 from harness.contract import kugel_api as api
-from harness.contract.clauses import kugel, kugel_shared
+from harness.contract.clauses import from_files
 from harness.contract.model import Surface, Tier
 from harness.contract.sources import (
     KUGEL_ASYNCAPI,
@@ -23,8 +23,9 @@ from harness.contract.tables import (
     KUGEL_ERROR_FIELDS,
     KUGEL_ERRORS,
 )
+from harness.contract.tables_kugel import PAYLOAD_CODE, slug
 
-CLAUSES = kugel.CLAUSES
+CLAUSES = from_files("kugel_errors", "kugel_http", "kugel_ws")
 BY_ID = {c.id: c for c in CLAUSES}
 KUGEL_SURFACES = {Surface.KUGEL_HTTP, Surface.KUGEL_WS, Surface.KUGEL}
 THIRD_PARTY = {KUGEL_ASYNCAPI, KUGEL_ERRORS_SPEC}
@@ -69,7 +70,7 @@ def test_every_payload_row_is_an_outcome(row):
 
 @pytest.mark.parametrize("row", KUGEL_ERRORS, ids=lambda r: f"{r.status}-{r.message}")
 def test_every_payload_row_has_its_own_clause(row):
-    clause = BY_ID[f"kugel-http/{kugel_shared.slug(row.message)}"]
+    clause = BY_ID[f"kugel-http/{slug(row.message)}"]
     assert clause.surface is Surface.KUGEL_HTTP
     assert clause.tier is Tier.MUST
     (outcome,) = clause.acceptable()
@@ -97,14 +98,12 @@ def test_every_close_code_row_has_its_own_clause(code):
 
 
 def test_payload_slugs_are_unique_and_stable():
-    slugs = [kugel_shared.slug(r.message) for r in KUGEL_ERRORS]
+    slugs = [slug(r.message) for r in KUGEL_ERRORS]
     assert len(set(slugs)) == len(slugs) == 20
-    assert kugel_shared.slug("Voice not found") == "voice-not-found"
-    assert kugel_shared.slug("Model overloaded, please try again later.") == "model-overloaded"
+    assert slug("Voice not found") == "voice-not-found"
+    assert slug("Model overloaded, please try again later.") == "model-overloaded"
     assert (
-        kugel_shared.slug(
-            "The requested model is temporarily unavailable. Please try again shortly."
-        )
+        slug("The requested model is temporarily unavailable. Please try again shortly.")
         == "requested-model-is-temporarily-unavailable"
     )
     for expected in (
@@ -121,7 +120,7 @@ def test_close_rows_carry_the_http_style_payload_code():
     clause = BY_ID["kugel-ws/close-4029"]
     (outcome,) = clause.outcomes
     assert "code 429" in outcome.behaviour
-    assert kugel_shared.PAYLOAD_CODE == {
+    assert PAYLOAD_CODE == {
         "VALIDATION_ERROR": 400,
         "UNAUTHORIZED": 401,
         "INSUFFICIENT_CREDITS": 402,
@@ -177,15 +176,37 @@ def test_contradiction_13_prefers_documented_unauthorized():
     assert "FORBIDDEN" not in KUGEL_ERROR_CODES
 
 
-def test_contradiction_14_separates_the_transports():
-    ws = BY_ID["kugel-ws/insufficient-credits"]
-    assert ws.contradiction == 14
-    assert ws.preferred == "close-4003"
-    (pref,) = ws.acceptable()
-    assert (pref.close_code, pref.error_code) == (4003, "INSUFFICIENT_CREDITS")
-    (handshake,) = ws.acceptable("http-402")
-    assert (handshake.status, handshake.error_code) == (402, "INSUFFICIENT_CREDITS")
-    # plain HTTP is not disputed: always 402
+# (clause, contradiction row, preferred side, its (status, close_code, error_code), the other
+# side, its codes): each row names the side we expect and keeps the documented other one.
+PREFERRED_SIDES = [
+    (
+        "kugel-ws/insufficient-credits", 14,
+        "close-4003", (None, 4003, "INSUFFICIENT_CREDITS"),
+        "http-402", (402, None, "INSUFFICIENT_CREDITS"),
+    ),
+    (
+        "kugel-http/validation-failure", 15,
+        "400-envelope", (400, None, "VALIDATION_ERROR"),
+        "422-fastapi", (422, None, None),
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("clause_id", "row", "preferred", "codes", "other", "other_codes"), PREFERRED_SIDES
+)
+def test_a_contradiction_prefers_one_side_and_keeps_the_other(
+    clause_id, row, preferred, codes, other, other_codes
+):
+    clause = BY_ID[clause_id]
+    assert (clause.contradiction, clause.preferred) == (row, preferred)
+    (pref,) = clause.acceptable()
+    assert (pref.status, pref.close_code, pref.error_code) == codes
+    (alt,) = clause.acceptable(other)
+    assert (alt.status, alt.close_code, alt.error_code) == other_codes
+
+
+def test_contradiction_14_leaves_plain_http_undisputed():
     http = BY_ID["kugel-http/insufficient-credits"]
     assert not http.disputed
     assert http.outcomes[0].status == 402
@@ -206,14 +227,10 @@ def test_contradiction_19_error_code_sets():
         assert any(o.status == 422 for o in clause.acceptable(key))
 
 
-def test_contradiction_15_prefers_the_errors_page_envelope():
+def test_contradiction_15_cites_each_document_on_its_side():
     clause = BY_ID["kugel-http/validation-failure"]
-    assert clause.contradiction == 15
-    assert clause.preferred == "400-envelope"
-    (pref,) = clause.acceptable()
-    assert (pref.status, pref.error_code) == (400, "VALIDATION_ERROR")
     (fastapi,) = clause.acceptable("422-fastapi")
-    assert fastapi.status == 422 and "detail" in fastapi.behaviour
+    assert "detail" in fastapi.behaviour
     assert {s.document for s in clause.alternative("422-fastapi").sources} == {KUGEL_OPENAPI}
     assert KUGEL_ERRORS_PAGE in {s.document for s in clause.alternative("400-envelope").sources}
 
@@ -281,7 +298,7 @@ def test_every_not_found_row_names_its_operations():
     for row in KUGEL_ERRORS:
         if row.status != 404:
             continue
-        clause = BY_ID[f"kugel-http/{kugel_shared.slug(row.message)}"]
+        clause = BY_ID[f"kugel-http/{slug(row.message)}"]
         assert "Operations:" in clause.requirement
         assert "not-found" in clause.tags
 
@@ -344,7 +361,7 @@ def test_tags_come_from_the_agreed_vocabulary():
 
 def test_requirements_quote_wire_values_from_the_tables():
     row = next(r for r in KUGEL_ERRORS if r.status == 503)
-    clause = BY_ID[f"kugel-http/{kugel_shared.slug(row.message)}"]
+    clause = BY_ID[f"kugel-http/{slug(row.message)}"]
     assert f'"{row.message}"' in clause.requirement
     assert "retry-after" in clause.tags and "overload" in clause.tags
 

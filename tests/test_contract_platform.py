@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from harness import contract
-from harness.contract.clauses import platform
+from harness.contract.clauses import from_files
 from harness.contract.model import Surface, Tier
 from harness.contract.sources import AUTH_PAGE
 from harness.contract.tables import PLATFORM_AUTH_HEADERS, PLATFORM_PATHS
 
-CLAUSES = platform.CLAUSES
+CLAUSES = from_files("platform")
 BY_ID = {c.id: c for c in CLAUSES}
 
 

@@ -40,55 +40,31 @@ def _matching(page: str, surfaces: set[str], **want: object) -> list[Clause]:
     return hits
 
 
-# (page, surfaces, field, value): every status / close code each seed page names.
+# page -> (surfaces, {field: values}): every status / close code each seed page names.
+SEED_CODES_BY_PAGE = {
+    S.TROUBLESHOOTING_PAGE: ("velma", {
+        "status": (401, 403, 429, 400, 422, 504, 503),
+        "close_code": (4001, 4003, 4029, 1003, 4002),
+    }),
+    S.FAQ_PAGE: ("velma", {
+        "status": (403, 429, 422, 503, 504),
+        "close_code": (1000, 1003, 1011, 4001, 4002, 4003, 4029),
+    }),
+    S.AUTH_PAGE: ("velma", {"status": (401, 403, 429), "close_code": (4001, 4003, 4029)}),
+    S.AUDIO_FORMATS_PAGE: ("velma", {"status": (400, 422), "close_code": (1003, 4002)}),
+    S.KUGEL_ERRORS_PAGE: ("kugel", {
+        "status": (400, 401, 402, 403, 404, 429, 500, 503),
+        "close_code": (4000, 4001, 4003, 4029, 4500),
+        "error_code": ("VALIDATION_ERROR", "UNAUTHORIZED", "INSUFFICIENT_CREDITS", "NOT_FOUND",
+                       "RATE_LIMITED", "INTERNAL_ERROR", "MODEL_UNAVAILABLE"),
+    }),
+}  # fmt: skip
 SEED_CODES = [
-    # seeds/modulate-troubleshooting.txt
-    (S.TROUBLESHOOTING_PAGE, "velma", "status", 401),
-    (S.TROUBLESHOOTING_PAGE, "velma", "status", 403),
-    (S.TROUBLESHOOTING_PAGE, "velma", "status", 429),
-    (S.TROUBLESHOOTING_PAGE, "velma", "status", 400),
-    (S.TROUBLESHOOTING_PAGE, "velma", "status", 422),
-    (S.TROUBLESHOOTING_PAGE, "velma", "status", 504),
-    (S.TROUBLESHOOTING_PAGE, "velma", "status", 503),
-    (S.TROUBLESHOOTING_PAGE, "velma", "close_code", 4001),
-    (S.TROUBLESHOOTING_PAGE, "velma", "close_code", 4003),
-    (S.TROUBLESHOOTING_PAGE, "velma", "close_code", 4029),
-    (S.TROUBLESHOOTING_PAGE, "velma", "close_code", 1003),
-    (S.TROUBLESHOOTING_PAGE, "velma", "close_code", 4002),
-    # seeds/modulate-faq.txt
-    (S.FAQ_PAGE, "velma", "status", 403),
-    (S.FAQ_PAGE, "velma", "status", 429),
-    (S.FAQ_PAGE, "velma", "status", 422),
-    (S.FAQ_PAGE, "velma", "status", 503),
-    (S.FAQ_PAGE, "velma", "status", 504),
-    (S.FAQ_PAGE, "velma", "close_code", 1000),
-    (S.FAQ_PAGE, "velma", "close_code", 1003),
-    (S.FAQ_PAGE, "velma", "close_code", 1011),
-    (S.FAQ_PAGE, "velma", "close_code", 4001),
-    (S.FAQ_PAGE, "velma", "close_code", 4002),
-    (S.FAQ_PAGE, "velma", "close_code", 4003),
-    (S.FAQ_PAGE, "velma", "close_code", 4029),
-    # seeds/modulate-authentication-and-rate-limits.txt
-    (S.AUTH_PAGE, "velma", "status", 401),
-    (S.AUTH_PAGE, "velma", "status", 403),
-    (S.AUTH_PAGE, "velma", "status", 429),
-    (S.AUTH_PAGE, "velma", "close_code", 4001),
-    (S.AUTH_PAGE, "velma", "close_code", 4003),
-    (S.AUTH_PAGE, "velma", "close_code", 4029),
-    # seeds/modulate-audio-formats.txt
-    (S.AUDIO_FORMATS_PAGE, "velma", "status", 400),
-    (S.AUDIO_FORMATS_PAGE, "velma", "status", 422),
-    (S.AUDIO_FORMATS_PAGE, "velma", "close_code", 1003),
-    (S.AUDIO_FORMATS_PAGE, "velma", "close_code", 4002),
-    # seeds/kugelaudio-errors.txt
-    *[(S.KUGEL_ERRORS_PAGE, "kugel", "status", s) for s in (400, 401, 402, 403, 404, 429, 500, 503)],
-    *[(S.KUGEL_ERRORS_PAGE, "kugel", "close_code", c) for c in (4000, 4001, 4003, 4029, 4500)],
-    *[
-        (S.KUGEL_ERRORS_PAGE, "kugel", "error_code", e)
-        for e in ("VALIDATION_ERROR", "UNAUTHORIZED", "INSUFFICIENT_CREDITS", "NOT_FOUND",
-                  "RATE_LIMITED", "INTERNAL_ERROR", "MODEL_UNAVAILABLE")
-    ],
-]  # fmt: skip
+    (page, group, field, value)
+    for page, (group, codes) in SEED_CODES_BY_PAGE.items()
+    for field, values in codes.items()
+    for value in values
+]
 
 
 @pytest.mark.parametrize(("page", "group", "field", "value"), SEED_CODES)

@@ -11,100 +11,47 @@ the same clauses, so each failure is caused by the switch and nothing else.
 from __future__ import annotations
 
 import pytest
-from detection import flips, outcomes, run_all
+from detection import assert_all_pass, flips, outcomes, run_all
 
 from harness.contract import get
+from harness.contract.tables import (
+    REST_SURFACES,
+    STREAM_SURFACES,
+    TRANSCRIBING_REST,
+    VELMA_SURFACES,
+)
 
-# deviation -> (clause prefixes to run, clauses whose cases must fail)
-DEVIATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "short-audio-400": (("svd-batch/too-short",), ("svd-batch/too-short",)),
-    "queue-instead-of-reject": (
-        ("stt-batch/concurrency-immediate",),
-        ("stt-batch/concurrency-immediate",),
-    ),
-    "trimmed-timestamps": (
-        ("svd-batch/silence-trim-timestamps",),
-        ("svd-batch/silence-trim-timestamps",),
-    ),
-    "no-content-confidence": (("svd-batch/no-content",), ("svd-batch/no-content",)),
+# deviation -> the clauses run with it switched on, each of whose cases must fail
+DEVIATIONS: dict[str, tuple[str, ...]] = {
+    "short-audio-400": ("svd-batch/too-short",),
+    "queue-instead-of-reject": ("stt-batch/concurrency-immediate",),
+    "trimmed-timestamps": ("svd-batch/silence-trim-timestamps",),
+    "no-content-confidence": ("svd-batch/no-content",),
     "wrong-detail": (
-        (
-            "stt-batch/empty-file",
-            "vfast-batch/empty-file",
-            "pii-batch/empty-file",
-            "stt-batch/internal-error-500",
-            "stt-batch/bad-gateway-502",
-        ),
-        (
-            "stt-batch/empty-file",
-            "vfast-batch/empty-file",
-            "pii-batch/empty-file",
-            "stt-batch/internal-error-500",
-            "stt-batch/bad-gateway-502",
-        ),
+        "stt-batch/empty-file",
+        "vfast-batch/empty-file",
+        "pii-batch/empty-file",
+        "stt-batch/internal-error-500",
+        "stt-batch/bad-gateway-502",
     ),
-    "missing-field": (
-        ("stt-batch/duration-ms", "vfast-batch/duration-ms", "pii-batch/duration-ms"),
-        ("stt-batch/duration-ms", "vfast-batch/duration-ms", "pii-batch/duration-ms"),
-    ),
+    "missing-field": tuple(f"{s}/duration-ms" for s in TRANSCRIBING_REST),
     # every fixture lasting 2 s, this one would pass: several true lengths per surface
-    "constant-duration": (
-        tuple(f"{s}/duration-ms" for s in ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")),
-        tuple(f"{s}/duration-ms" for s in ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")),
-    ),
+    "constant-duration": tuple(f"{s}/duration-ms" for s in REST_SURFACES),
     "close-1000-instead-of-4002": (
-        (
-            "stt-stream/undecodable",
-            "svd-stream/undecodable",
-            "pii-stream/undecodable",
-            "svd-stream/mp4-streamable",
-        ),
-        (
-            "stt-stream/undecodable",
-            "svd-stream/undecodable",
-            "pii-stream/undecodable",
-            "svd-stream/mp4-streamable",
-        ),
+        *(f"{s}/undecodable" for s in STREAM_SURFACES),
+        "svd-stream/mp4-streamable",
     ),
-    "omit-done": (
-        ("stt-stream/end-of-stream", "svd-stream/end-of-stream", "pii-stream/end-of-stream"),
-        ("stt-stream/end-of-stream", "svd-stream/end-of-stream", "pii-stream/end-of-stream"),
-    ),
+    "omit-done": tuple(f"{s}/end-of-stream" for s in STREAM_SURFACES),
     # the refusal on an unavailable validation backend is "error, then 4003" too
-    "no-error-before-close": (
-        (
-            "stt-stream/error-before-close",
-            "svd-stream/error-before-close",
-            "pii-stream/error-before-close",
-            "stt-stream/validation-unavailable",
-            "svd-stream/validation-unavailable",
-            "pii-stream/validation-unavailable",
-        ),
-        (
-            "stt-stream/error-before-close",
-            "svd-stream/error-before-close",
-            "pii-stream/error-before-close",
-            "stt-stream/validation-unavailable",
-            "svd-stream/validation-unavailable",
-            "pii-stream/validation-unavailable",
-        ),
+    "no-error-before-close": tuple(
+        f"{s}/{clause}"
+        for clause in ("error-before-close", "validation-unavailable")
+        for s in STREAM_SURFACES
     ),
-    "partials-without-flag": (
-        ("stt-stream/partials-off-by-default",),
-        ("stt-stream/partials-off-by-default",),
-    ),
+    "partials-without-flag": ("stt-stream/partials-off-by-default",),
 }
 
-VELMA = {
-    "velma",
-    "stt-batch",
-    "vfast-batch",
-    "svd-batch",
-    "pii-batch",
-    "stt-stream",
-    "svd-stream",
-    "pii-stream",
-}
+VELMA = {"velma", *VELMA_SURFACES}
 # Sides the emulator cannot take, with the reason (reported, not hidden).
 CANNOT_EMULATE = {
     (
@@ -130,25 +77,20 @@ def _flips() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, tuple[int, dict]]:
-    every = sorted({c for _, must in DEVIATIONS.values() for c in must})
-    selections = {dev: sel for dev, (sel, _) in DEVIATIONS.items()}
-    return run_all(tmp_path_factory.mktemp("detection"), selections, _flips(), every)
+    every = sorted({c for must in DEVIATIONS.values() for c in must})
+    return run_all(tmp_path_factory.mktemp("detection"), DEVIATIONS, _flips(), every)
 
 
 def test_baseline_passes_every_clause_the_deviations_break(runs):
     code, report = runs["baseline"]
-    for _, must in DEVIATIONS.values():
-        for clause in must:
-            got = outcomes(report, clause)
-            assert got, f"no case checks {clause}"
-            assert set(got) <= {"passed"}, f"{clause} does not pass on the plain emulator: {got}"
+    assert_all_pass(report, (c for must in DEVIATIONS.values() for c in must))
 
 
 @pytest.mark.parametrize("deviation", sorted(WORDING_ONLY))
 def test_each_wording_deviation_is_non_strict_on_the_wording_aspect(runs, deviation):
     code, report = runs[deviation]
     assert code == 0, f"{deviation}: exit {code}; a reworded text must not fail the run"
-    for clause in DEVIATIONS[deviation][1]:
+    for clause in DEVIATIONS[deviation]:
         cases = [c for c in report["cases"] if c["clause"] == clause]
         assert cases, f"no case checks {clause}"
         for c in cases:
@@ -162,15 +104,15 @@ def test_each_wording_deviation_is_non_strict_on_the_wording_aspect(runs, deviat
 def test_each_deviation_is_caught_and_named(runs, deviation):
     code, report = runs[deviation]
     assert code == 1, f"{deviation}: exit {code}, expected 1 (violations found)"
-    for clause in DEVIATIONS[deviation][1]:
+    for clause in DEVIATIONS[deviation]:
         got = outcomes(report, clause)
         assert "failed" in got, f"{deviation} was not caught by {clause}: {got}"
     failed = {c["clause"] for c in report["cases"] if c["outcome"] == "failed"}
-    assert failed <= set(DEVIATIONS[deviation][0]) | set(DEVIATIONS[deviation][1])
+    assert failed <= set(DEVIATIONS[deviation])
 
 
 def test_every_velma_surface_has_a_deviation_caught(runs):
-    caught = {c.split("/")[0] for _, must in DEVIATIONS.values() for c in must}
+    caught = {c.split("/")[0] for must in DEVIATIONS.values() for c in must}
     assert caught >= VELMA - {"velma"}
 
 

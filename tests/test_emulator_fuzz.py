@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import httpx
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from test_emulator_helpers import SURFACES, VALID, post, wav
+from test_emulator_helpers import SURFACES, VALID, fuzz_settings, post
 
 from harness.contract import tables as T
 
 FIELD_NAMES = ("speaker_diarization", "emotion_signal", "language", "config",
                "start_redaction_padding_ms", "end_redaction_padding_ms", "upload_file", "x")  # fmt: skip
-FUZZ = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-
-@pytest.fixture(scope="module")
-def clip() -> bytes:
-    return wav(0.6)
+FUZZ = fuzz_settings(40)
 
 
 @FUZZ

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import numpy as np
 import soundfile as sf
+from hypothesis import HealthCheck, settings
 
 from harness.audio import signals
 from harness.audio.containers import encode_container
@@ -32,8 +33,24 @@ SURFACES = ("stt-batch", "vfast-batch", "svd-batch", "pii-batch")
 FAST = {"processing": {"time_scale": 0.0}}  # never sleep for modelled processing
 
 
+def fuzz_settings(max_examples: int) -> settings:
+    """Hypothesis settings for a bounded fuzz run against a running emulator: no deadline
+    (each example is a round trip), module-scoped fixtures allowed."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
 def config(data: Mapping[str, Any] | None = None, **kw: Any) -> EmulatorConfig:
     return load_config_dict(dict(FAST, **(data or {})), **kw)
+
+
+def with_faulty_key(key: str, faults: list[str]) -> EmulatorConfig:
+    """One organisation holding the valid demo key and ``key``, which always meets ``faults``."""
+    keys = [{"key": VALID, "role": "valid"}, {"key": key, "faults": faults}]
+    return config({"orgs": {"o": {"keys": keys}}})
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import httpx
 import numpy as np
 import pytest
 import soundfile as sf
-from test_emulator_helpers import VALID, config, control, post, running, wav
+from test_emulator_helpers import VALID, config, control, post, running, wav, with_faulty_key
 from test_emulator_ws_fuzz import RAW_QUERY, check_close, fuzz_session, ws_url
 from websockets.asyncio.client import connect
 
@@ -231,18 +231,7 @@ def test_midstream_fault_after_seconds_delivers_results_first(emu):
 
 
 def test_midstream_fault_by_frames_key_and_control_endpoint():
-    data = {
-        "processing": {"time_scale": 0.0},
-        "orgs": {
-            "o": {
-                "keys": [
-                    {"key": VALID, "role": "valid"},
-                    {"key": "flaky", "faults": ["internal-midstream=5f"]},
-                ]
-            }
-        },
-    }
-    with running(config(data)) as e:
+    with running(with_faulty_key("flaky", ["internal-midstream=5f"])) as e:
         code, got = asyncio.run(
             fuzz_session(ws_url(e, "stt-stream", {**RAW, "api_key": "flaky"}), _frames(1.0), [], {})
         )

@@ -21,7 +21,7 @@ from test_emulator_helpers import config, running
 from harness.client import schema
 from harness.client.control import FAULT_HEADER, EmulatorControl, fault_header
 from harness.contract import schemas_kugel as sk
-from harness.contract.clauses.kugel import CLAUSES
+from harness.contract.clauses import ALL_CLAUSES as CLAUSES
 from harness.contract.tables import KUGEL_CLOSE_CODES, KUGEL_ERRORS
 from harness.emulator import RunningEmulator
 from harness.emulator.config import ConfigError, load_config_dict

@@ -18,9 +18,9 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from test_emulator_helpers import SURFACES, VALID, running, wav
+from test_emulator_helpers import SURFACES, VALID, fuzz_settings, running
 
 from harness.contract import kugel_api as api
 from harness.contract import tables as T
@@ -28,11 +28,7 @@ from harness.emulator import RunningEmulator
 from harness.emulator.config import default_config
 from harness.emulator.kugel.config import DEFAULT_KEYS
 
-FUZZ = settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(12)
 KUGEL_AUTH = {"Authorization": f"Bearer {DEFAULT_KEYS['valid']}"}
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\.py\", line \d+")
 
@@ -60,11 +56,6 @@ def segment(v: str) -> str:
 def fz() -> Iterator[RunningEmulator]:
     with running() as e:
         yield e
-
-
-@pytest.fixture(scope="module")
-def clip() -> bytes:
-    return wav(0.5)
 
 
 # --------------------------------------------------------------------------- Velma-2 REST

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from test_emulator_helpers import INVALID, SURFACES, VALID, config, control, post, running, wav
+from test_emulator_helpers import INVALID, SURFACES, control, post, running, with_faulty_key
 from test_emulator_ws_fuzz import RAW_QUERY, check_close, fuzz_session, ws_url
 
 from harness.contract import tables as T
@@ -15,11 +15,6 @@ from harness.emulator.faults import FaultPlan, parse_fault, parse_fault_header
 
 STREAMS = ("stt-stream", "svd-stream", "pii-stream")
 NEW = ("internal-error", "upstream-failure", "validation-unavailable")
-
-
-@pytest.fixture(scope="module")
-def clip() -> bytes:
-    return wav(0.6)
 
 
 def _fault(name: str) -> dict[str, str]:
@@ -113,18 +108,7 @@ def test_processing_faults_order_overload_first(emu, clip):
 
 
 def test_per_key_and_control_endpoint(clip):
-    data = {
-        "processing": {"time_scale": 0.0},
-        "orgs": {
-            "o": {
-                "keys": [
-                    {"key": VALID, "role": "valid"},
-                    {"key": "broken", "faults": ["internal-error"]},
-                ]
-            }
-        },
-    }
-    with running(config(data)) as emu:
+    with running(with_faulty_key("broken", ["internal-error"])) as emu:
         assert post(emu, "vfast-batch", clip, key="broken").status_code == 500
         assert post(emu, "vfast-batch", clip).status_code == 200
         on = control(emu, "POST", "switches", json={"faults": ["validation-unavailable"]})

@@ -13,9 +13,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from test_emulator_helpers import EXHAUSTED, INVALID, NO_MODEL, VALID
+from test_emulator_helpers import EXHAUSTED, INVALID, NO_MODEL, VALID, fuzz_settings
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -105,11 +105,7 @@ def check_close(code: int | None, got: list[Any]) -> None:
         assert texts and texts[-1]["type"] == "done", texts[-3:]
 
 
-@settings(
-    max_examples=200,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz_settings(200)
 @given(
     surface=st.sampled_from(SURFACES),
     params=query,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 from harness.cli import main
 from harness.report import ReportWriter, load_run, render_allure, terminal_summary
@@ -66,10 +67,26 @@ def _no_allure_path(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
 
 
-def test_allure_missing_says_how_to_install(tmp_path, monkeypatch, capsys):
+def _allure_results(tmp_path: Path) -> Path:
+    """The folder of Allure results a run writes, holding one (empty) result."""
     results = tmp_path / "allure-results"
     results.mkdir()
     (results / "x-result.json").write_text("{}")
+    return results
+
+
+def _fake_allure(tmp_path: Path, monkeypatch, script: str) -> None:
+    """Put an ``allure`` shell script running ``script`` first on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "allure"
+    fake.write_text("#!/bin/sh\n" + script)
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(bin_dir) + os.pathsep + os.environ.get("PATH", ""))
+
+
+def test_allure_missing_says_how_to_install(tmp_path, monkeypatch, capsys):
+    results = _allure_results(tmp_path)
     _no_allure_path(tmp_path, monkeypatch)
     result = render_allure(results, tmp_path / "out")
     assert not result.ok and "npm install -g allure" in result.message
@@ -86,21 +103,15 @@ def test_allure_without_results_says_so(tmp_path):
 
 
 def test_allure_on_path_is_run_with_generate(tmp_path, monkeypatch):
-    results = tmp_path / "allure-results"
-    results.mkdir()
-    (results / "x-result.json").write_text("{}")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    results = _allure_results(tmp_path)
     log = tmp_path / "args.txt"
-    fake = bin_dir / "allure"
-    fake.write_text(
-        "#!/bin/sh\n"
+    _fake_allure(
+        tmp_path,
+        monkeypatch,
         f'echo "$@" > {log}\n'
         'out=""; while [ $# -gt 0 ]; do [ "$1" = "--output" ] && out="$2"; shift; done\n'
-        'mkdir -p "$out" && echo "<html></html>" > "$out/index.html"\n'
+        'mkdir -p "$out" && echo "<html></html>" > "$out/index.html"\n',
     )
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", str(bin_dir) + os.pathsep + os.environ.get("PATH", ""))
     result = render_allure(results, tmp_path / "allure-report")
     assert result.ok, result.message
     assert log.read_text().split() == [
@@ -113,14 +124,7 @@ def test_allure_on_path_is_run_with_generate(tmp_path, monkeypatch):
 
 
 def test_allure_failure_is_a_message_not_a_traceback(tmp_path, monkeypatch):
-    results = tmp_path / "allure-results"
-    results.mkdir()
-    (results / "x-result.json").write_text("{}")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "allure"
-    fake.write_text("#!/bin/sh\necho 'boom: bad results' >&2\nexit 4\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", str(bin_dir))
+    results = _allure_results(tmp_path)
+    _fake_allure(tmp_path, monkeypatch, "echo 'boom: bad results' >&2\nexit 4\n")
     result = render_allure(results, tmp_path / "out")
     assert not result.ok and "exited 4" in result.message and "boom" in result.message

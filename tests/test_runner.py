@@ -113,8 +113,20 @@ def _assert_could_not_test(r: subprocess.CompletedProcess[str], reports: Path, w
     assert data["aborted"]["exit_code"] == 3 and words in data["aborted"]["reason"]
 
 
-def test_unreachable_target_exits_3_with_a_partial_report(tmp_path):
-    profile = _profile(tmp_path, f"http://127.0.0.1:{_closed_port()}")
+@pytest.mark.parametrize(
+    ("server", "words"),
+    [
+        (None, "unreachable"),
+        ("hung_server", "did not answer"),
+        ("garbage_server", "did not speak HTTP"),
+    ],
+    ids=["unreachable", "hung", "garbage"],
+)
+def test_an_untestable_target_exits_3_with_a_partial_report(tmp_path, request, server, words):
+    """A closed port, a server that never answers, and one that does not speak HTTP
+    each end the run with exit 3, a partial report and the cause, within the timeout."""
+    port = request.getfixturevalue(server).port if server else _closed_port()
+    profile = _profile(tmp_path, f"http://127.0.0.1:{port}")
     t0 = time.monotonic()
     r = harness(
         "run",
@@ -125,35 +137,7 @@ def test_unreachable_target_exits_3_with_a_partial_report(tmp_path):
         env={"TEST_KEY": "k" * 12},
     )
     assert time.monotonic() - t0 < 60
-    _assert_could_not_test(r, tmp_path / "r", "unreachable")
-
-
-def test_hung_target_exits_3_within_the_timeout(tmp_path, hung_server):
-    profile = _profile(tmp_path, f"http://127.0.0.1:{hung_server.port}")
-    t0 = time.monotonic()
-    r = harness(
-        "run",
-        "--target",
-        str(profile),
-        "--report-dir",
-        str(tmp_path / "r"),
-        env={"TEST_KEY": "k" * 12},
-    )
-    assert time.monotonic() - t0 < 60
-    _assert_could_not_test(r, tmp_path / "r", "did not answer")
-
-
-def test_garbage_target_exits_3(tmp_path, garbage_server):
-    profile = _profile(tmp_path, f"http://127.0.0.1:{garbage_server.port}")
-    r = harness(
-        "run",
-        "--target",
-        str(profile),
-        "--report-dir",
-        str(tmp_path / "r"),
-        env={"TEST_KEY": "k" * 12},
-    )
-    _assert_could_not_test(r, tmp_path / "r", "did not speak HTTP")
+    _assert_could_not_test(r, tmp_path / "r", words)
 
 
 def test_bad_profile_exits_2_naming_the_field(tmp_path):

@@ -5,18 +5,10 @@ from __future__ import annotations
 import pytest
 
 from harness.contract import all_clauses, ids
+from harness.contract.tables import VELMA_SURFACES
 from harness.suite_index import clauses_in_suites
 
-VELMA = {
-    "velma",
-    "stt-batch",
-    "vfast-batch",
-    "svd-batch",
-    "pii-batch",
-    "stt-stream",
-    "svd-stream",
-    "pii-stream",
-}
+VELMA = {"velma", *VELMA_SURFACES}
 
 
 @pytest.fixture(scope="module")

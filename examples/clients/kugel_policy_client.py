@@ -12,7 +12,8 @@ connection, audio chunks until ``final``), and decides every error from ``error_
 
 Prints one line per text (``ok``/``failed``, attempts, the deciding code) and a ``summary``
 line. Exit 0 when every text came back as audio, 1 otherwise, 2 when the environment is
-incomplete. stdlib (and websockets for ``--ws``) only; voice ``$KUGEL_VOICE_ID`` (default 1).
+incomplete. stdlib (and websockets for ``--ws``) only, with ``_common.py`` beside it; voice
+``$KUGEL_VOICE_ID`` (default 1).
 
     python examples/clients/kugel_policy_client.py [--ws] [--max-retries N]
 """
@@ -28,6 +29,8 @@ import time
 import urllib.error
 import urllib.request
 from typing import Any
+
+from _common import environment
 
 TEXTS = ("Hello from the client audit.", "A second sentence to synthesise.")
 RETRY_CODES = frozenset({"RATE_LIMITED", "MODEL_UNAVAILABLE"})
@@ -105,12 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ws", action="store_true", help="synthesise over /ws/tts")
     parser.add_argument("--max-retries", type=int, default=5)
     args = parser.parse_args(argv)
-    try:
-        base = os.environ["KUGEL_API_BASE"].rstrip("/")
-        key = os.environ["KUGEL_API_KEY"]
-    except KeyError as exc:
-        print(f"missing environment variable {exc.args[0]}", file=sys.stderr)
+    env = environment("KUGEL_API_BASE", "KUGEL_API_KEY")
+    if env is None:
         return 2
+    base, key = env["KUGEL_API_BASE"].rstrip("/"), env["KUGEL_API_KEY"]
     voice = int(os.environ.get("KUGEL_VOICE_ID", "1"))
     generate = generate_ws if args.ws else generate_http
     ok = attempts = 0

@@ -7,13 +7,16 @@ through its ``api_url`` option and synthesises one short text once with ``client
 the SDK's own: this script adds none, so the audit reports on the SDK.
 
 Prints one ``ok``/``failed`` line; exit 0 when audio came back, 1 when the SDK raised, 2 when the
-environment is incomplete or the SDK is not installed.
+environment is incomplete or the SDK is not installed. Reads the environment with
+``_common.py`` beside it.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+from _common import environment
 
 TEXT = "Hello from the client audit."
 
@@ -28,12 +31,10 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    try:
-        base = os.environ["KUGEL_API_BASE"].rstrip("/")
-        key = os.environ["KUGEL_API_KEY"]
-    except KeyError as exc:
-        print(f"kugel_sdk_audit: missing environment variable {exc.args[0]}", file=sys.stderr)
+    env = environment("KUGEL_API_BASE", "KUGEL_API_KEY")
+    if env is None:
         return 2
+    base, key = env["KUGEL_API_BASE"].rstrip("/"), env["KUGEL_API_KEY"]
     timeout = float(os.environ.get("KUGEL_SDK_TIMEOUT", "30"))
     voice_id = int(os.environ.get("KUGEL_VOICE_ID", "1"))  # 1: the emulator's first voice
     # telemetry=False: the SDK would otherwise report client errors to <api_url>/v1/sdk-diagnostics.

@@ -9,115 +9,88 @@ over ``{MODULATE_WS_BASE}/api/velma-2-stt-streaming`` and reconnects at once aft
 other than a normal one after ``done`` (4001 and 4003 included), up to 10 times.
 
 Prints the same lines as the policy client (one per file, then ``summary``). Exit 0 when every
-file got a transcript, 1 otherwise, 2 when the environment is incomplete. stdlib + httpx only.
+file got a transcript, 1 otherwise, 2 when the environment is incomplete. stdlib + httpx only
+(and ``_common.py`` beside it: the environment, the bookkeeping and the printed lines).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
+from _common import Outcome, Tally, report, velma_target
 
 PATH = "/api/velma-2-stt-batch"
 STREAM_PATH = "/api/velma-2-stt-streaming"
 MAX_RETRIES = 10
+Once = Callable[[], Awaitable[tuple[bool, str]]]  # one attempt: served, and what to print
 
 
-class Tally:
-    def __init__(self) -> None:
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.attempts = 0
-
-
-async def transcribe(
-    client: httpx.AsyncClient, url: str, key: str, path: Path, tally: Tally
-) -> tuple[bool, int, str]:
-    data = path.read_bytes()
+async def hammer(name: str, once: Once, tally: Tally) -> Outcome:
+    """Run ``once`` until it succeeds: any failure is tried again at once, whatever it was."""
     detail = ""
     for attempt in range(1 + MAX_RETRIES):
-        tally.in_flight += 1
-        tally.attempts += 1
-        tally.max_in_flight = max(tally.max_in_flight, tally.in_flight)
-        try:
-            resp = await client.post(
-                url,
-                headers={"X-API-Key": key},
-                files={"upload_file": (path.name, data, "application/octet-stream")},
-            )
-        except httpx.HTTPError as exc:
-            detail = f"transport error: {exc!r}"
-            continue  # retry at once
-        finally:
-            tally.in_flight -= 1
-        if resp.status_code == 200:
-            text = resp.json().get("text", "")
-            return True, attempt + 1, f"200, {len(text)} chars"
-        detail = str(resp.status_code)  # anything else: retry at once, whatever it was
-    return False, 1 + MAX_RETRIES, f"{detail}, gave up"
+        with tally.attempt():
+            try:
+                ok, detail = await once()
+            except (httpx.HTTPError, OSError, ValueError) as exc:
+                ok, detail = False, f"transport error: {exc!r}"
+        if ok:
+            return Outcome(name, True, attempt + 1, detail)
+    return Outcome(name, False, 1 + MAX_RETRIES, f"{detail}, gave up")
 
 
-async def stream(url: str, path: Path, tally: Tally) -> tuple[bool, int, str]:
+async def post_once(client: httpx.AsyncClient, url: str, key: str, path: Path,
+                    data: bytes) -> tuple[bool, str]:  # fmt: skip
+    resp = await client.post(
+        url,
+        headers={"X-API-Key": key},
+        files={"upload_file": (path.name, data, "application/octet-stream")},
+    )
+    if resp.status_code == 200:
+        return True, f"200, {len(resp.json().get('text', ''))} chars"
+    return False, str(resp.status_code)
+
+
+async def stream_once(url: str, data: bytes) -> tuple[bool, str]:
     import websockets
 
-    data = path.read_bytes()
-    detail = ""
-    for attempt in range(1 + MAX_RETRIES):
-        tally.in_flight += 1
-        tally.attempts += 1
-        tally.max_in_flight = max(tally.max_in_flight, tally.in_flight)
-        done = False
+    done = False
+    async with websockets.connect(url, max_size=None) as ws:
         try:
-            async with websockets.connect(url, max_size=None) as ws:
-                try:
-                    await ws.send(data)
-                    await ws.send("")
-                    async for message in ws:
-                        done = done or (isinstance(message, str) and '"done"' in message)
-                except websockets.ConnectionClosed:
-                    pass
-            detail = f"close {ws.close_code}"
-        except (OSError, ValueError) as exc:
-            detail = f"transport error: {exc!r}"
-        finally:
-            tally.in_flight -= 1
-        if done:
-            return True, attempt + 1, "done"
-        # anything else: reconnect at once, whatever it was
-    return False, 1 + MAX_RETRIES, f"{detail}, gave up"
+            await ws.send(data)
+            await ws.send("")
+            async for message in ws:
+                done = done or (isinstance(message, str) and '"done"' in message)
+        except websockets.ConnectionClosed:
+            pass
+    return done, "done" if done else f"close {ws.close_code}"
 
 
 async def run(streaming: bool) -> int:
-    try:
-        base = os.environ["MODULATE_API_BASE"].rstrip("/")
-        key = os.environ["MODULATE_API_KEY"]
-        audio_dir = Path(os.environ["HARNESS_AUDIO_DIR"])
-        ws_base = os.environ["MODULATE_WS_BASE"].rstrip("/") if streaming else ""
-    except KeyError as exc:
-        print(f"missing environment variable {exc.args[0]}", file=sys.stderr)
+    target = velma_target(streaming)
+    if target is None:
         return 2
-    files = sorted(p for p in audio_dir.iterdir() if p.is_file() and not p.name.startswith("."))
     tally = Tally()
+
+    async def every_file(once_for: Callable[[Path], Once]) -> list[Outcome]:
+        return await asyncio.gather(*(hammer(f.name, once_for(f), tally) for f in target.files))
+
     if streaming:
-        url = f"{ws_base}{STREAM_PATH}?api_key={key}"
-        results = await asyncio.gather(*(stream(url, f, tally) for f in files))
-    else:
+        url = f"{target.ws_base}{STREAM_PATH}?api_key={target.key}"
+        outcomes = await every_file(lambda f: partial(stream_once, url, f.read_bytes()))
+    else:  # no bound on connections: every file at once
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
         async with httpx.AsyncClient(timeout=120.0, limits=limits) as client:
-            results = await asyncio.gather(
-                *(transcribe(client, base + PATH, key, f, tally) for f in files)
+            url = target.base + PATH
+            outcomes = await every_file(
+                lambda f: partial(post_once, client, url, target.key, f, f.read_bytes())
             )
-    for f, (ok, attempts, detail) in zip(files, results, strict=True):
-        print(f"{'ok' if ok else 'failed'} {f.name} attempts={attempts} {detail}")
-    done = sum(ok for ok, _, _ in results)
-    print(
-        f"summary files={len(results)} ok={done} attempts={tally.attempts} "
-        f"max_in_flight={tally.max_in_flight}"
-    )
-    return 0 if done == len(results) else 1
+    return report(outcomes, tally)
 
 
 if __name__ == "__main__":

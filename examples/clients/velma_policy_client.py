@@ -21,8 +21,9 @@ input; the transcript is the ``utterance`` texts up to ``done``), under the same
 
 Prints one line per file (``ok``/``failed``, attempts, status) and a ``summary`` line with the
 attempt count and the most requests it ever had in flight. Exit 0 when every file got a
-transcript, 1 otherwise, 2 when the environment is incomplete. Needs only the stdlib, httpx
-and (``--stream``) websockets.
+transcript, 1 otherwise, 2 when the environment is incomplete. Needs only the stdlib, httpx,
+(``--stream``) websockets and ``_common.py`` beside it (the environment, the bookkeeping and
+the printed lines, shared with the naive client).
 
     python examples/clients/velma_policy_client.py [--stream] [--max-in-flight N] [--max-retries N]
 """
@@ -35,44 +36,39 @@ import json
 import os
 import random
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+from _common import Outcome, Tally, report, velma_target
 
 PATH = "/api/velma-2-stt-batch"
-RETRYABLE = frozenset({429, 503})
-NEVER_RETRY = frozenset({400, 401, 403, 422})
 STREAM_PATH = "/api/velma-2-stt-streaming"
-STREAM_RETRYABLE = frozenset({4029, 1011})
-STREAM_NEVER_RETRY = frozenset({1003, 4001, 4002, 4003})
 CHUNK_BYTES = 8192
 
 
-@dataclass
-class Outcome:
-    name: str
-    ok: bool
-    attempts: int
-    detail: str
+@dataclass(frozen=True)
+class Retry:
+    """Which answers (HTTP statuses or close codes) are retried and which never are."""
+
+    retryable: frozenset[int]
+    never: frozenset[int]
+    shown: str  # how an answer is printed: "{}" (a status) or "close {}"
+    served: str  # how a success is printed
 
 
-class Tally:
-    """In-flight bookkeeping: the client's own account of what it did on the wire."""
+BATCH = Retry(frozenset({429, 503}), frozenset({400, 401, 403, 422}), "{}", "200")
+STREAM = Retry(frozenset({4029, 1011}), frozenset({1003, 4001, 4002, 4003}), "close {}", "done")
 
-    def __init__(self) -> None:
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.attempts = 0
 
-    def enter(self) -> None:
-        self.in_flight += 1
-        self.attempts += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+Once = Callable[[], Awaitable[tuple[int | None, str | None]]]  # one attempt: code, transcript
 
-    def leave(self) -> None:
-        self.in_flight -= 1
+
+class BadAnswer(Exception):
+    """A success status whose body is not what the API documents (not retried)."""
 
 
 def backoff_s(attempt: int) -> float:
@@ -80,48 +76,58 @@ def backoff_s(attempt: int) -> float:
     return 2**attempt + random.uniform(0, 1)
 
 
-async def transcribe(
-    client: httpx.AsyncClient,
-    url: str,
-    key: str,
-    path: Path,
+async def with_retries(
+    name: str,
+    once: Once,
+    retry: Retry,
     gate: asyncio.Semaphore,
     tally: Tally,
     max_retries: int,
 ) -> Outcome:
-    data = path.read_bytes()
+    """Run ``once`` (one attempt: the status or close code, and the transcript when it
+    succeeded) under the semaphore until it succeeds or ``retry`` says to stop."""
     attempt = 0
     while True:
         async with gate:  # the wait below happens outside the semaphore: a slot is not held idle
-            tally.enter()
-            try:
-                resp = await client.post(
-                    url,
-                    headers={"X-API-Key": key},
-                    files={"upload_file": (path.name, data, "application/octet-stream")},
-                )
-            except httpx.HTTPError as exc:
-                return Outcome(path.name, False, attempt + 1, f"transport error: {exc!r}")
-            finally:
-                tally.leave()
-        status = resp.status_code
-        if status == 200:
-            try:
-                body = resp.json()
-            except ValueError:
-                return Outcome(path.name, False, attempt + 1, "200 with a body that is not JSON")
-            text = body.get("text") if isinstance(body, dict) else None
-            if not isinstance(text, str):
-                return Outcome(path.name, False, attempt + 1, "200 without a `text` transcript")
-            return Outcome(path.name, True, attempt + 1, f"200, {len(text)} chars")
-        if status in NEVER_RETRY:
-            return Outcome(path.name, False, attempt + 1, f"{status}, not retryable")
-        if status not in RETRYABLE:
-            return Outcome(path.name, False, attempt + 1, f"{status}, unexpected")
+            with tally.attempt():
+                try:
+                    code, transcript = await once()
+                except BadAnswer as exc:
+                    return Outcome(name, False, attempt + 1, str(exc))
+                except (httpx.HTTPError, OSError, ValueError) as exc:  # refused upgrade, timeout
+                    return Outcome(name, False, attempt + 1, f"transport error: {exc!r}")
+        if transcript is not None:
+            return Outcome(name, True, attempt + 1, f"{retry.served}, {len(transcript)} chars")
+        shown = retry.shown.format(code)
+        if code in retry.never:
+            return Outcome(name, False, attempt + 1, f"{shown}, not retryable")
+        if code not in retry.retryable:
+            return Outcome(name, False, attempt + 1, f"{shown}, unexpected")
         if attempt >= max_retries:
-            return Outcome(path.name, False, attempt + 1, f"{status}, gave up after retries")
+            return Outcome(name, False, attempt + 1, f"{shown}, gave up after retries")
         await asyncio.sleep(backoff_s(attempt))
         attempt += 1
+
+
+async def post_once(
+    client: httpx.AsyncClient, url: str, key: str, path: Path, data: bytes
+) -> tuple[int, str | None]:
+    """One upload: the status, and the transcript of a 200."""
+    resp = await client.post(
+        url,
+        headers={"X-API-Key": key},
+        files={"upload_file": (path.name, data, "application/octet-stream")},
+    )
+    if resp.status_code != 200:
+        return resp.status_code, None
+    try:
+        body = resp.json()
+    except ValueError:
+        raise BadAnswer("200 with a body that is not JSON") from None
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str):
+        raise BadAnswer("200 without a `text` transcript")
+    return 200, text
 
 
 async def stream_once(url: str, data: bytes, timeout_s: float) -> tuple[int | None, str | None]:
@@ -149,63 +155,34 @@ async def stream_once(url: str, data: bytes, timeout_s: float) -> tuple[int | No
     return ws.close_code, (" ".join(texts) if done else None)
 
 
-async def stream(
-    url: str, path: Path, gate: asyncio.Semaphore, tally: Tally, max_retries: int, timeout_s: float
-) -> Outcome:
-    data = path.read_bytes()
-    attempt = 0
-    while True:
-        async with gate:  # one slot per open connection; the wait happens outside it
-            tally.enter()
-            try:
-                code, transcript = await stream_once(url, data, timeout_s)
-            except (OSError, TimeoutError, ValueError) as exc:  # refused upgrade, timeout
-                return Outcome(path.name, False, attempt + 1, f"transport error: {exc!r}")
-            finally:
-                tally.leave()
-        if transcript is not None:
-            return Outcome(path.name, True, attempt + 1, f"done, {len(transcript)} chars")
-        if code in STREAM_NEVER_RETRY:
-            return Outcome(path.name, False, attempt + 1, f"close {code}, not retryable")
-        if code not in STREAM_RETRYABLE:
-            return Outcome(path.name, False, attempt + 1, f"close {code}, unexpected")
-        if attempt >= max_retries:
-            return Outcome(path.name, False, attempt + 1, f"close {code}, gave up after retries")
-        await asyncio.sleep(backoff_s(attempt))
-        attempt += 1
-
-
 async def run(max_in_flight: int, max_retries: int, timeout_s: float, streaming: bool) -> int:
-    try:
-        base = os.environ["MODULATE_API_BASE"].rstrip("/")
-        key = os.environ["MODULATE_API_KEY"]
-        audio_dir = Path(os.environ["HARNESS_AUDIO_DIR"])
-        ws_base = os.environ["MODULATE_WS_BASE"].rstrip("/") if streaming else ""
-    except KeyError as exc:
-        print(f"missing environment variable {exc.args[0]}", file=sys.stderr)
+    target = velma_target(streaming)
+    if target is None:
         return 2
-    files = sorted(p for p in audio_dir.iterdir() if p.is_file() and not p.name.startswith("."))
     gate = asyncio.Semaphore(max_in_flight)
     tally = Tally()
+
+    async def every_file(retry: Retry, once_for: Callable[[Path], Once]) -> list[Outcome]:
+        return await asyncio.gather(
+            *(
+                with_retries(f.name, once_for(f), retry, gate, tally, max_retries)
+                for f in target.files
+            )
+        )
+
     if streaming:
-        url = f"{ws_base}{STREAM_PATH}?{urlencode({'api_key': key})}"
-        outcomes = await asyncio.gather(
-            *(stream(url, f, gate, tally, max_retries, timeout_s) for f in files)
+        url = f"{target.ws_base}{STREAM_PATH}?{urlencode({'api_key': target.key})}"
+        outcomes = await every_file(
+            STREAM, lambda f: partial(stream_once, url, f.read_bytes(), timeout_s)
         )
     else:
         limits = httpx.Limits(max_connections=max_in_flight)
         async with httpx.AsyncClient(timeout=timeout_s, limits=limits) as client:
-            outcomes = await asyncio.gather(
-                *(transcribe(client, base + PATH, key, f, gate, tally, max_retries) for f in files)
+            url = target.base + PATH
+            outcomes = await every_file(
+                BATCH, lambda f: partial(post_once, client, url, target.key, f, f.read_bytes())
             )
-    for o in outcomes:
-        print(f"{'ok' if o.ok else 'failed'} {o.name} attempts={o.attempts} {o.detail}")
-    done = sum(o.ok for o in outcomes)
-    print(
-        f"summary files={len(outcomes)} ok={done} attempts={tally.attempts} "
-        f"max_in_flight={tally.max_in_flight}"
-    )
-    return 0 if done == len(outcomes) else 1
+    return report(outcomes, tally)
 
 
 def main(argv: list[str] | None = None) -> int:

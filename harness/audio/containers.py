@@ -9,8 +9,9 @@ PyAV is imported only when one of those is asked for.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import soundfile as sf
@@ -116,12 +117,18 @@ def _encode_pyav(frames: np.ndarray, sample_rate: int, c: Codec) -> bytes:
         frame = av.AudioFrame.from_ndarray(packed, format="flt", layout=_LAYOUTS[channels])
         frame.sample_rate = sample_rate
         frame.pts = 0
-        if frames.shape[0]:
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
+        encode_into(out, stream, [frame] if frames.shape[0] else [])
     return buf.getvalue()
+
+
+def encode_into(out: Any, stream: Any, frames: Iterable[Any]) -> None:
+    """Encode PyAV audio ``frames`` with ``stream``'s encoder into the container ``out``,
+    then flush the encoder (what it still holds goes out too)."""
+    for frame in frames:
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
 
 
 class Probe(NamedTuple):

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import soundfile as sf
 
+from harness.records import Record
+
 from . import catalog, recipes
 from .paths import default_fixture_dir
 from .signals import num_frames
@@ -31,7 +33,7 @@ _HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
-class FixtureEntry:
+class FixtureEntry(Record):
     """One built fixture, as recorded in ``manifest.json``.
 
     ``sample_rate``/``num_channels``/``audio_format`` describe the bytes as they
@@ -60,24 +62,7 @@ class FixtureEntry:
     note: str = ""
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "path": self.path,
-            "kind": self.kind,
-            "audio_format": self.audio_format,
-            "sample_rate": self.sample_rate,
-            "num_channels": self.num_channels,
-            "duration_s": self.duration_s,
-            "frames": self.frames,
-            "bytes": self.bytes,
-            "sha256": self.sha256,
-            "tags": list(self.tags),
-            "clauses": list(self.clauses),
-            "declared": self.declared,
-            "segments": None if self.segments is None else [dict(s) for s in self.segments],
-            "spec_hash": self.spec_hash,
-            "note": self.note,
-        }
+        return self.to_dict()
 
     @classmethod
     def from_json(cls, doc: dict) -> FixtureEntry:

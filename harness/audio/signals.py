@@ -69,6 +69,11 @@ def _check_channels(channels: int, *, allow_any: bool = False) -> None:
         raise AudioSpecError("num_channels", channels, f"integers {low}..{high}")
 
 
+def _check_amplitude(amplitude: float) -> None:
+    if not 0.0 <= amplitude <= 1.0:
+        raise AudioSpecError("amplitude", amplitude, "numbers 0..1")
+
+
 def spread(mono: np.ndarray, channels: int, *, allow_any: bool = False) -> np.ndarray:
     """Copy a mono signal to ``channels`` channels with slightly different gains."""
     _check_channels(channels, allow_any=allow_any)
@@ -91,8 +96,7 @@ def tone(
     allow_any_channels: bool = False,
 ) -> np.ndarray:
     """A sine tone. ``amplitude`` must be in [0, 1]."""
-    if not 0.0 <= amplitude <= 1.0:
-        raise AudioSpecError("amplitude", amplitude, "numbers 0..1")
+    _check_amplitude(amplitude)
     t = np.arange(num_frames(duration_s, sample_rate)) / sample_rate
     mono = amplitude * np.sin(2.0 * np.pi * freq_hz * t)
     return spread(mono, channels, allow_any=allow_any_channels)
@@ -107,8 +111,7 @@ def noise(
     amplitude: float = 0.3,
 ) -> np.ndarray:
     """Uniform white noise from a seeded PCG64 generator (independent per channel)."""
-    if not 0.0 <= amplitude <= 1.0:
-        raise AudioSpecError("amplitude", amplitude, "numbers 0..1")
+    _check_amplitude(amplitude)
     _check_channels(channels, allow_any=True)
     rng = np.random.default_rng(seed)
     n = num_frames(duration_s, sample_rate)

@@ -45,8 +45,8 @@ from typing import Any
 
 from harness.contract import catalog
 from harness.contract import tables as T
-from harness.contract.clauses.client import KUGEL_MIN_BACKOFF_S
 from harness.contract.model import Tier
+from harness.contract.tables_kugel import KUGEL_MIN_BACKOFF_S
 from harness.load.judge import analyse_backoff
 from harness.outcomes import Outcome, worst
 
@@ -151,6 +151,12 @@ def chains(scenario: Scenario, run: ClientRun) -> Chains:
 # ------------------------------------------------------------------ checks
 
 
+def _unprovoked(name: str, got: str, evidence: dict[str, Any]) -> Check:
+    """Check ``name`` cannot be judged: the client never got ``got`` (what the check needs)."""
+    msg = f"the client never got {got}"
+    return Check(name, CHECK_CLAUSES[name], False, msg, evidence, provoked=False)
+
+
 def _schedule(by_file: Chains, codes: tuple[int, ...], name: str) -> Check:
     """Waits after ``codes`` against the documented schedule (reused from the load judge)."""
     clause = CHECK_CLAUSES[name]
@@ -185,8 +191,7 @@ def _schedule(by_file: Chains, codes: tuple[int, ...], name: str) -> Check:
     what = "/".join(map(str, codes))
     refused = sum(d["status"] in codes for d in docs)
     if not refused:
-        msg = f"the client never got a {what} (did it send anything the scenario refuses?)"
-        return Check(name, clause, False, msg, evidence, provoked=False)
+        return _unprovoked(name, f"a {what} (did it send anything the scenario refuses?)", evidence)
     if not waits:
         msg = f"no retry after {refused} refusal(s) ({what}): nothing came too soon"
         return Check(name, clause, True, msg, evidence)
@@ -235,8 +240,8 @@ def _stream_served(run: ClientRun, by_file: Chains, name: str, codes: tuple[int,
     got = sum(code_of(e) in codes for v in by_file.values() for e in v)
     evidence = {"files": len(run.files), "streams_served": served, "exit_code": run.exit_code}
     if not got:
-        msg = f"the client never got a {'/'.join(map(str, codes))} on {next(iter(by_file), '?')}"
-        return Check(name, clause, False, msg, evidence, provoked=False)
+        got_what = f"a {'/'.join(map(str, codes))} on {next(iter(by_file), '?')}"
+        return _unprovoked(name, got_what, evidence)
     if served >= len(run.files):
         return Check(
             name, clause, True, f"every stream ({len(run.files)}) got its result", evidence
@@ -261,8 +266,7 @@ def _no_retry(by_file: Chains, name: str, codes: tuple[int, ...]) -> Check:
                 break
     evidence = {"retries_after": worst_after}
     if not seen:
-        msg = f"the client never got a {'/'.join(map(str, codes))} to not retry"
-        return Check(name, CHECK_CLAUSES[name], False, msg, evidence, provoked=False)
+        return _unprovoked(name, f"a {'/'.join(map(str, codes))} to not retry", evidence)
     kept = worst_after <= 1
     msg = (
         f"after {'/'.join(map(str, sorted(seen)))}: at most "
@@ -316,8 +320,8 @@ def _retry_after(scenario: Scenario, by_file: Chains) -> Check:
     clause = CHECK_CLAUSES["retry-after"]
     refused = sum(code_of(e) == 429 for entries in by_file.values() for e in entries)
     if not refused:
-        msg = f"the client never got a 429 on {scenario.path} (it may use another route)"
-        return Check("retry-after", clause, False, msg, evidence, provoked=False)
+        got_what = f"a 429 on {scenario.path} (it may use another route)"
+        return _unprovoked("retry-after", got_what, evidence)
     if not gaps:
         msg = f"no retry after {refused} 429(s): nothing came before Retry-After"
         return Check("retry-after", clause, True, msg, evidence)
@@ -340,8 +344,9 @@ def _kugel_backoff(scenario: Scenario, by_file: Chains) -> Check:
     refused = sum(code_of(e) in KUGEL_RETRYABLE for v in by_file.values() for e in v)
     evidence = {"gaps_s": gaps, "min_first_wait_s": KUGEL_MIN_BACKOFF_S, "early": len(early)}
     if not refused:
-        msg = f"the client never got a 429/503/4029/4500 on {scenario.path} (another route?)"
-        return Check(name, clause, False, msg, evidence, provoked=False)
+        return _unprovoked(
+            name, f"a 429/503/4029/4500 on {scenario.path} (another route?)", evidence
+        )
     if not gaps:
         msg = f"no retry after {refused} refusal(s): nothing came too soon"
         return Check(name, clause, True, msg, evidence)
@@ -362,8 +367,7 @@ def _kugel_served(run: ClientRun, by_file: Chains, name: str) -> Check:
     lost = [k for k, v in refused.items() if not 200 <= code_of(v[-1]) < 300]
     evidence = {"refused_requests": len(refused), "not_served": len(lost)}
     if not refused:
-        msg = f"the client never got a refusal on {next(iter(by_file), 'the path')}"
-        return Check(name, clause, False, msg, evidence, provoked=False)
+        return _unprovoked(name, f"a refusal on {next(iter(by_file), 'the path')}", evidence)
     if lost:
         tries = max(len(by_file[k]) for k in lost)
         msg = (

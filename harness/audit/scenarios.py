@@ -106,6 +106,13 @@ def _kugel(status: int, body: dict[str, Any], reject_first: int = 1) -> dict[str
             "body": body}  # fmt: skip
 
 
+def _kugel_ws(close: int, body: dict[str, Any]) -> dict[str, Any]:
+    """A script for /ws/tts: each connection's first request gets the ``body`` frame, then
+    ``close``."""
+    return {"reject_first": 1, "ws_close": close, "ws_when": "first-text",
+            "path_prefix": KUGEL_WS_PATH, "body": body}  # fmt: skip
+
+
 BUILTIN: tuple[Scenario, ...] = (
     Scenario(
         name="velma-batch-429-burst",
@@ -237,13 +244,7 @@ BUILTIN: tuple[Scenario, ...] = (
         "close 4029, then it is served",
         checks=("kugel-backoff", "kugel-served"),
         path=KUGEL_WS_PATH,
-        script={
-            "reject_first": 1,
-            "ws_close": 4029,
-            "ws_when": "first-text",
-            "path_prefix": KUGEL_WS_PATH,
-            "body": KUGEL_RATE_LIMITED,
-        },
+        script=_kugel_ws(4029, KUGEL_RATE_LIMITED),
     ),
     Scenario(
         name="kugel-ws-4500",
@@ -251,13 +252,7 @@ BUILTIN: tuple[Scenario, ...] = (
         "close 4500 (overloaded), then it is served",
         checks=("kugel-backoff", "kugel-served"),
         path=KUGEL_WS_PATH,
-        script={
-            "reject_first": 1,
-            "ws_close": 4500,
-            "ws_when": "first-text",
-            "path_prefix": KUGEL_WS_PATH,
-            "body": kugel_body(503, "MODEL_UNAVAILABLE"),
-        },
+        script=_kugel_ws(4500, kugel_body(503, "MODEL_UNAVAILABLE")),
     ),
 )
 

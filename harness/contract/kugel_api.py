@@ -4,14 +4,19 @@ REST operations come from KugelAudio's own OpenAPI
 (``specs/kugelaudio/kugelaudio-tts.openapi.json``). The WebSocket channels and
 messages come from a third-party AsyncAPI transcription of KugelAudio's docs
 (``specs/kugelaudio/kugelaudio-tts-streaming.asyncapi.yml``): useful, not
-authoritative. Paths in comments are citations, never opened. No I/O here.
+authoritative. Paths in comments are citations, never opened. The REST operations are read
+from ``kugel_operations.toml`` (this folder) at import; no other I/O here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
+
+from .load import or_exit, records
+from .tables_kugel import KUGEL_ERRORS, slug
 
 # --------------------------------------------------------------------------
 # Hosts and authentication.
@@ -55,8 +60,15 @@ ENTRIES_SEARCH_MAX_CHARS = 200
 MODEL_MAX_INPUT_LENGTH_DEFAULT = 5000  # ModelInfo.max_input_length default (cf. TEXT_MAX_CHARS)
 
 # --------------------------------------------------------------------------
-# REST operations. OpenAPI `paths`.
+# REST operations. OpenAPI `paths`; the table is data: kugel_operations.toml,
+# one [[operation]] per RestOperation, keys named like its fields.
 # --------------------------------------------------------------------------
+
+# The 404 `error` messages an operation's `not_found` may name, by their slug.
+NOT_FOUND_ERRORS = MappingProxyType(
+    {slug(row.message): row.message for row in KUGEL_ERRORS if row.status == 404}
+)
+
 
 Group = Literal["tts", "models", "voices", "references", "dictionaries", "entries"]
 
@@ -77,7 +89,8 @@ class RestOperation:
     path_params: tuple[str, ...] = ()
     query_params: tuple[str, ...] = ()
     # KugelAudio `error` messages (seeds/kugelaudio-errors.txt 404 rows) that a
-    # missing or invisible path/query resource yields on this operation.
+    # missing or invisible path/query resource yields on this operation. The data file
+    # names each by its slug (a key of NOT_FOUND_ERRORS).
     not_found: tuple[str, ...] = ()
 
     @property
@@ -85,152 +98,21 @@ class RestOperation:
         return bool(self.response)
 
 
-_V = "Voice not found"
-_R = "Reference not found"
-_D = "Dictionary not found"
-_E = "Entry not found"
-_P = "Project not found"
+_OPERATIONS_FILE = Path(__file__).resolve().parent / "kugel_operations.toml"
 
-REST_OPERATIONS: tuple[RestOperation, ...] = (
-    RestOperation(
-        "tts-generate", "POST", "/v1/tts/generate", "generate_v1_tts_generate_post", "tts",
-        "synthesises the whole text in one request and returns the audio as PCM16",
-        200, "PCM16 audio (declared application/json with an empty schema)",
-        "application/json SynthesizeRequest", not_found=(_V,),
-    ),
-    RestOperation(
-        "models-list", "GET", "/v1/models", "get_models_v1_models_get", "models",
-        "lists the public TTS models that have a live deployment",
-        200, "ModelsResponse",
-    ),
-    RestOperation(
-        "voices-list", "GET", "/v1/voices", "get_voices_v1_voices_get", "voices",
-        "lists one page of the voices the caller can see: public ones and its own",
-        200, "VoicesResponse", query_params=("limit", "offset"),
-    ),
-    RestOperation(
-        "voice-create", "POST", "/v1/voices", "create_voice_v1_voices_post", "voices",
-        "creates a voice from a JSON body, or from multipart with a `metadata` JSON part "
-        "and optional `files` audio parts",
-        201, "VoiceDetailInfo", "application/json or multipart/form-data (metadata, files)",
-    ),
-    RestOperation(
-        "voice-get", "GET", "/v1/voices/{voice_id}", "get_voice_by_id_v1_voices__voice_id__get",
-        "voices", "returns one voice, addressed by handle or legacy numeric id",
-        200, "VoiceInfo", path_params=("voice_id",), not_found=(_V,),
-    ),
-    RestOperation(
-        "voice-update", "PATCH", "/v1/voices/{voice_id}", "update_voice_v1_voices__voice_id__patch",
-        "voices", "partially updates a voice the caller owns",
-        200, "VoiceDetailInfo", "application/json UpdateVoiceRequest",
-        path_params=("voice_id",), not_found=(_V,),
-    ),
-    RestOperation(
-        "voice-delete", "DELETE", "/v1/voices/{voice_id}",
-        "delete_voice_v1_voices__voice_id__delete", "voices",
-        "archives (soft-deletes) a voice the caller owns",
-        204, "", path_params=("voice_id",), not_found=(_V,),
-    ),
-    RestOperation(
-        "voice-publish", "POST", "/v1/voices/{voice_id}/publish",
-        "publish_voice_v1_voices__voice_id__publish_post", "voices",
-        "marks a voice public and pending verification; verification itself stays with admins",
-        200, "VoiceDetailInfo", path_params=("voice_id",), not_found=(_V,),
-    ),
-    RestOperation(
-        "voice-generate-sample", "POST", "/v1/voices/{voice_id}/generate-sample",
-        "generate_voice_sample_v1_voices__voice_id__generate_sample_post", "voices",
-        "renders a sample for a voice the caller owns, once it has a reference; not billed",
-        200, "object", path_params=("voice_id",), not_found=(_V,),
-    ),
-    RestOperation(
-        "voice-references-list", "GET", "/v1/voices/{voice_id}/references",
-        "list_voice_references_v1_voices__voice_id__references_get", "references",
-        "lists the reference recordings of a voice the caller owns, as a bare JSON array",
-        200, "array of VoiceReferenceInfo", path_params=("voice_id",), not_found=(_V,),
-    ),
-    RestOperation(
-        "voice-reference-upload", "POST", "/v1/voices/{voice_id}/references",
-        "upload_voice_reference_v1_voices__voice_id__references_post", "references",
-        "adds one reference recording (multipart `file`, optional `reference_text`)",
-        201, "VoiceReferenceInfo", "multipart/form-data (file, reference_text)",
-        path_params=("voice_id",), not_found=(_V,),
-    ),
-    RestOperation(
-        "voice-reference-delete", "DELETE", "/v1/voices/{voice_id}/references/{ref_id}",
-        "delete_voice_reference_v1_voices__voice_id__references__ref_id__delete", "references",
-        "removes one reference recording from a voice the caller owns",
-        204, "", path_params=("voice_id", "ref_id"), not_found=(_V, _R),
-    ),
-    RestOperation(
-        "dictionaries-list", "GET", "/v1/dictionaries", "list_dictionaries_v1_dictionaries_get",
-        "dictionaries", "lists every pronunciation dictionary of the caller's project",
-        200, "DictionaryListResponse", query_params=("project_id",), not_found=(_P,),
-    ),
-    RestOperation(
-        "dictionary-create", "POST", "/v1/dictionaries", "create_dictionary_v1_dictionaries_post",
-        "dictionaries", "creates a dictionary in the caller's project",
-        201, "DictionaryResponse", "application/json CreateDictionaryRequest",
-        query_params=("project_id",), not_found=(_P,),
-    ),
-    RestOperation(
-        "dictionary-get", "GET", "/v1/dictionaries/{dict_id}",
-        "get_dictionary_v1_dictionaries__dict_id__get", "dictionaries",
-        "returns one dictionary by numeric id",
-        200, "DictionaryResponse", path_params=("dict_id",), query_params=("project_id",),
-        not_found=(_D, _P),
-    ),
-    RestOperation(
-        "dictionary-update", "PATCH", "/v1/dictionaries/{dict_id}",
-        "update_dictionary_v1_dictionaries__dict_id__patch", "dictionaries",
-        "changes name, description, language or is_active; never the project",
-        200, "DictionaryResponse", "application/json UpdateDictionaryRequest",
-        path_params=("dict_id",), query_params=("project_id",), not_found=(_D, _P),
-    ),
-    RestOperation(
-        "dictionary-delete", "DELETE", "/v1/dictionaries/{dict_id}",
-        "delete_dictionary_v1_dictionaries__dict_id__delete", "dictionaries",
-        "deletes a dictionary together with its entries",
-        200, "DeleteResponse", path_params=("dict_id",), query_params=("project_id",),
-        not_found=(_D, _P),
-    ),
-    RestOperation(
-        "dictionary-entries-list", "GET", "/v1/dictionaries/{dict_id}/entries",
-        "list_entries_v1_dictionaries__dict_id__entries_get", "entries",
-        "lists a dictionary's entries, paginated, optionally filtered by a search string",
-        200, "DictionaryEntryListResponse", path_params=("dict_id",),
-        query_params=("project_id", "search", "limit", "offset"), not_found=(_D, _P),
-    ),
-    RestOperation(
-        "dictionary-entry-add", "POST", "/v1/dictionaries/{dict_id}/entries",
-        "add_entry_v1_dictionaries__dict_id__entries_post", "entries",
-        "adds one entry to a dictionary",
-        201, "DictionaryEntryResponse", "application/json EntryPayload",
-        path_params=("dict_id",), query_params=("project_id",), not_found=(_D, _P),
-    ),
-    RestOperation(
-        "dictionary-entries-replace", "PUT", "/v1/dictionaries/{dict_id}/entries",
-        "bulk_replace_entries_v1_dictionaries__dict_id__entries_put", "entries",
-        "makes the supplied list the dictionary's full content: upsert by word, drop the rest",
-        200, "BulkReplaceResponse", "application/json BulkReplaceEntriesRequest",
-        path_params=("dict_id",), query_params=("project_id",), not_found=(_D, _P),
-    ),
-    RestOperation(
-        "dictionary-entry-update", "PATCH", "/v1/dictionaries/{dict_id}/entries/{entry_id}",
-        "update_entry_v1_dictionaries__dict_id__entries__entry_id__patch", "entries",
-        "changes an entry's word, replacement, ipa or case_sensitive",
-        200, "DictionaryEntryResponse", "application/json UpdateEntryRequest",
-        path_params=("dict_id", "entry_id"), query_params=("project_id",),
-        not_found=(_D, _E, _P),
-    ),
-    RestOperation(
-        "dictionary-entry-delete", "DELETE", "/v1/dictionaries/{dict_id}/entries/{entry_id}",
-        "delete_entry_v1_dictionaries__dict_id__entries__entry_id__delete", "entries",
-        "deletes one entry",
-        200, "DeleteResponse", path_params=("dict_id", "entry_id"),
-        query_params=("project_id",), not_found=(_D, _E, _P),
-    ),
-)  # fmt: skip
+
+def read_operations(path: Path = _OPERATIONS_FILE) -> tuple[RestOperation, ...]:
+    """The ``[[operation]]`` entries of ``path`` (:class:`~.load.DataFileError` on a bad one);
+    the file names each `not_found` message by its slug."""
+    read = records(
+        path, "operation", RestOperation, name_key="key", choices={"not_found": NOT_FOUND_ERRORS}
+    )
+    return tuple(
+        replace(op, not_found=tuple(NOT_FOUND_ERRORS[s] for s in op.not_found)) for op in read
+    )
+
+
+REST_OPERATIONS: tuple[RestOperation, ...] = or_exit(read_operations)
 
 REST_OPERATIONS_BY_KEY = MappingProxyType({op.key: op for op in REST_OPERATIONS})
 

@@ -6,8 +6,8 @@ tier (MUST / SHOULD / INFO) and lists every observable outcome that counts as
 keeping it. Where two documents disagree, the clause lists each documented
 :class:`Alternative`, names the one this project prefers and says why.
 
-This module holds types only; the clauses themselves live in
-``harness.contract.clauses``, written with ``harness.contract.build.clause``.
+This module holds types only; the clauses themselves are data, the TOML files of
+``harness/contract/clauses/``, read by :mod:`harness.contract.load`.
 """
 
 from __future__ import annotations
@@ -158,8 +158,9 @@ class Clause:
     rationale: str | None = None  # why ``preferred`` was chosen
     contradiction: int | None = None  # row in the contradictions table (CONTRACT-NOTES)
     tags: tuple[str, ...] = field(default_factory=tuple)
-    # Where the clause is written, "path:line" from the project root (filled by
-    # ``harness.contract.build.clause``); not part of the promise, so not compared.
+    # Where the clause is written, "path:line" from the project root: the ``id``/``slug`` line
+    # of its TOML entry (filled by ``harness.contract.load``); not part of the promise, so not
+    # compared.
     defined_at: str | None = field(default=None, compare=False)
 
     @property

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from .model import Source
 
 # Seed pages: the primary contract.
@@ -42,27 +45,49 @@ RFC_9113 = "RFC 9113 (HTTP/2)"
 
 
 def src(document: str, section: str) -> Source:
-    """Shorthand used by the clause modules."""
+    """Shorthand for a :class:`Source`."""
     return Source(document, section)
 
 
-# Every document a clause may cite (a test holds the catalog to this list).
-ALL_DOCUMENTS = frozenset(
+# The short name ("doc-key") the catalog's TOML files cite each document by:
+# ``sources = ["auth-page § Rate limits"]``. A family may write ``@spec``: its surface's own
+# spec file (SURFACE_SPECS).
+DOCUMENTS: Mapping[str, str] = MappingProxyType(
     {
-        *SEED_PAGES,
-        STT_BATCH_SPEC,
-        VFAST_SPEC,
-        SVD_BATCH_SPEC,
-        PII_BATCH_SPEC,
-        STT_STREAM_SPEC,
-        SVD_STREAM_SPEC,
-        PII_STREAM_SPEC,
-        KUGEL_OPENAPI,
-        KUGEL_ASYNCAPI,
-        KUGEL_ERRORS_SPEC,
-        DOCS_INDEX,
-        STT_GUIDE,
-        RFC_9110,
-        RFC_9113,
+        "kugel-errors-page": KUGEL_ERRORS_PAGE,
+        "audio-formats-page": AUDIO_FORMATS_PAGE,
+        "auth-page": AUTH_PAGE,
+        "faq-page": FAQ_PAGE,
+        "troubleshooting-page": TROUBLESHOOTING_PAGE,
+        "stt-batch-spec": STT_BATCH_SPEC,
+        "vfast-batch-spec": VFAST_SPEC,
+        "svd-batch-spec": SVD_BATCH_SPEC,
+        "pii-batch-spec": PII_BATCH_SPEC,
+        "stt-stream-spec": STT_STREAM_SPEC,
+        "svd-stream-spec": SVD_STREAM_SPEC,
+        "pii-stream-spec": PII_STREAM_SPEC,
+        "kugel-openapi": KUGEL_OPENAPI,
+        "kugel-asyncapi": KUGEL_ASYNCAPI,
+        "kugel-errors-spec": KUGEL_ERRORS_SPEC,
+        "docs-index": DOCS_INDEX,
+        "stt-guide": STT_GUIDE,
+        "rfc-9110": RFC_9110,
+        "rfc-9113": RFC_9113,
     }
 )
+
+# Each Velma-2 model surface's own spec file (``@spec`` in a family).
+SURFACE_SPECS: Mapping[str, str] = MappingProxyType(
+    {
+        "stt-batch": STT_BATCH_SPEC,
+        "vfast-batch": VFAST_SPEC,
+        "svd-batch": SVD_BATCH_SPEC,
+        "pii-batch": PII_BATCH_SPEC,
+        "stt-stream": STT_STREAM_SPEC,
+        "svd-stream": SVD_STREAM_SPEC,
+        "pii-stream": PII_STREAM_SPEC,
+    }
+)
+
+# Every document a clause may cite (a test holds the catalog to this list).
+ALL_DOCUMENTS = frozenset(DOCUMENTS.values())

@@ -1,7 +1,10 @@
 """Documented tables and limits, as plain data.
 
 Every value here is a fact taken from the vendors' pages or specs; each block
-names where. Nothing in this module performs I/O or imports project code.
+names where. The one record table kept as data, ``REST_STATUSES``, is read from
+``velma_statuses.toml`` (this folder) at import; otherwise no I/O, and no project imports but
+the data-file reader (:mod:`harness.contract.load`) and the placeholder engine
+(:mod:`harness.contract.template`).
 Paths in the comments are citations (``seeds/...`` = a seed page,
 ``specs/...`` = a vendor spec); they are never opened.
 """
@@ -9,8 +12,11 @@ Paths in the comments are citations (``seeds/...`` = a seed page,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
+
+from .load import or_exit, records
 
 # KugelAudio's tables live in their own module; re-exported here.
 from .tables_kugel import (  # noqa: F401
@@ -21,6 +27,7 @@ from .tables_kugel import (  # noqa: F401
     KUGEL_RETRY_AFTER_HEADER,
     KugelErrorRow,
 )
+from .template import expand
 
 # --------------------------------------------------------------------------
 # Surface groups (the values of ``harness.contract.model.Surface``), in the
@@ -32,6 +39,15 @@ STREAM_SURFACES = ("stt-stream", "svd-stream", "pii-stream")  # Velma-2 WebSocke
 VELMA_SURFACES = REST_SURFACES + STREAM_SURFACES  # every Velma-2 model endpoint
 TRANSCRIBING_REST = ("stt-batch", "vfast-batch", "pii-batch")  # batch endpoints that return text
 KUGEL_SURFACES = ("kugel-http", "kugel-ws")
+# How clause texts name a surface (``${surface_name}`` in a catalog family).
+SURFACE_NAMES = MappingProxyType(
+    {
+        "stt-batch": "STT Batch",
+        "vfast-batch": "STT Batch English VFast",
+        "svd-batch": "Deepfake Detection Batch",
+        "pii-batch": "PII/PHI Redaction Batch",
+    }
+)
 
 # --------------------------------------------------------------------------
 # Raw (headerless) audio formats
@@ -309,71 +325,30 @@ DETAIL_INVALID_LANGUAGE_TEMPLATE = (
 
 @dataclass(frozen=True)
 class StatusRow:
-    surface: str
+    surface: str  # one of REST_SURFACES
     status: int
     cause: str
     details: tuple[str, ...] = ()  # documented `detail` strings, if any
 
 
-REST_STATUSES: tuple[StatusRow, ...] = (
-    # --- STT batch (multilingual) ---
-    StatusRow("stt-batch", 400, "unsupported extension", (DETAIL_UNSUPPORTED_COMMON,)),
-    StatusRow("stt-batch", 400, "empty file", (DETAIL_EMPTY,)),
-    StatusRow("stt-batch", 400, "audio could not be processed", (DETAIL_UNPROCESSABLE,)),
-    StatusRow("stt-batch", 400, "invalid language code", ()),
-    StatusRow("stt-batch", 400, "invalid config", (DETAIL_INVALID_CONFIG,)),
-    StatusRow("stt-batch", 400, "malformed request value", (DETAIL_BAD_VALUE,)),
-    StatusRow("stt-batch", 401, "missing or invalid API key", ()),
-    StatusRow("stt-batch", 403, "request not permitted", (DETAIL_FORBIDDEN,)),
-    StatusRow("stt-batch", 422, "required field missing or malformed", ()),
-    StatusRow("stt-batch", 429, "insufficient credits / rate limit", (DETAIL_INSUFFICIENT_CREDITS,)),
-    StatusRow("stt-batch", 500, "internal error", (DETAIL_INTERNAL,)),
-    StatusRow("stt-batch", 502, "could not validate or complete",
-              (DETAIL_CANNOT_VALIDATE, DETAIL_NOT_COMPLETED)),
-    StatusRow("stt-batch", 503, "inference overloaded", ()),
-    StatusRow("stt-batch", 504, "processing over 60 s", ()),
-    # --- English VFast ---
-    StatusRow("vfast-batch", 400, "unsupported extension", (DETAIL_UNSUPPORTED_COMMON,)),
-    StatusRow("vfast-batch", 400, "empty file", (DETAIL_EMPTY,)),
-    StatusRow("vfast-batch", 400, "audio could not be decoded", (DETAIL_UNPROCESSABLE,)),
-    StatusRow("vfast-batch", 400, "malformed request value", (DETAIL_BAD_VALUE,)),
-    StatusRow("vfast-batch", 401, "missing or invalid API key", ()),
-    StatusRow("vfast-batch", 403, "request not permitted", (DETAIL_FORBIDDEN,)),
-    StatusRow("vfast-batch", 422, "required field missing or malformed", ()),
-    StatusRow("vfast-batch", 429, "insufficient credits / rate limit", (DETAIL_INSUFFICIENT_CREDITS,)),
-    StatusRow("vfast-batch", 500, "internal error", (DETAIL_INTERNAL,)),
-    StatusRow("vfast-batch", 502, "could not validate", (DETAIL_CANNOT_VALIDATE,)),
-    StatusRow("vfast-batch", 503, "temporarily unavailable", (DETAIL_UNAVAILABLE,)),
-    StatusRow("vfast-batch", 504, "processing timed out", (DETAIL_TIMEOUT,)),
-    # --- Deepfake (SVD) batch ---
-    StatusRow("svd-batch", 400, "unsupported extension", (DETAIL_UNSUPPORTED_SVD,)),
-    StatusRow("svd-batch", 400, "empty file", (DETAIL_EMPTY,)),
-    StatusRow("svd-batch", 400, "malformed request value", (DETAIL_BAD_VALUE,)),
-    StatusRow("svd-batch", 401, "missing or invalid API key (troubleshooting page)", ()),
-    StatusRow("svd-batch", 403, "not permitted / unauthorized key / usage limit",
-              (DETAIL_FORBIDDEN,)),
-    StatusRow("svd-batch", 422, "audio shorter than 0.5 s", (DETAIL_TOO_SHORT,)),
-    StatusRow("svd-batch", 422, "audio could not be processed", (DETAIL_UNPROCESSABLE,)),
-    StatusRow("svd-batch", 429, "insufficient credits / rate limit", (DETAIL_INSUFFICIENT_CREDITS,)),
-    StatusRow("svd-batch", 500, "internal error during inference", (DETAIL_INTERNAL,)),
-    StatusRow("svd-batch", 502, "could not validate", (DETAIL_CANNOT_VALIDATE,)),
-    StatusRow("svd-batch", 503, "inference overloaded", ()),
-    StatusRow("svd-batch", 504, "inference did not complete in time", (DETAIL_TIMEOUT,)),
-    # --- PII/PHI redaction batch (specs/.../pii-phi-redaction-batch `responses`; seeds for
-    # 401, 503, 504). Its spec documents no detail for undecodable audio. ---
-    StatusRow("pii-batch", 400, "unsupported extension", (DETAIL_UNSUPPORTED_COMMON,)),
-    StatusRow("pii-batch", 400, "empty file", (DETAIL_EMPTY,)),
-    StatusRow("pii-batch", 400, "invalid language code", ()),
-    StatusRow("pii-batch", 400, "malformed request value", (DETAIL_BAD_VALUE,)),
-    StatusRow("pii-batch", 401, "missing or invalid API key", ()),
-    StatusRow("pii-batch", 403, "request not permitted", (DETAIL_FORBIDDEN,)),
-    StatusRow("pii-batch", 422, "required field missing or malformed", ()),
-    StatusRow("pii-batch", 429, "insufficient credits / rate limit", (DETAIL_INSUFFICIENT_CREDITS,)),
-    StatusRow("pii-batch", 500, "internal error", (DETAIL_INTERNAL,)),
-    StatusRow("pii-batch", 502, "could not validate", (DETAIL_CANNOT_VALIDATE,)),
-    StatusRow("pii-batch", 503, "inference overloaded", ()),
-    StatusRow("pii-batch", 504, "processing over 60 s", ()),
-)  # fmt: skip
+# The rows are data: velma_statuses.toml, one [[status]] per row; its `details` name the
+# DETAIL_* texts above as ${DETAIL_...}.
+_DETAILS = MappingProxyType({n: v for n, v in globals().items() if n.startswith("DETAIL_")})
+
+
+def _detail(text: str) -> str:
+    return expand(text, _DETAILS, "names no DETAIL_ text of harness/contract/tables.py")
+
+
+_STATUSES_FILE = Path(__file__).resolve().parent / "velma_statuses.toml"
+
+
+def read_statuses(path: Path = _STATUSES_FILE) -> tuple[StatusRow, ...]:
+    """The ``[[status]]`` rows of ``path`` (:class:`~.load.DataFileError` on a bad one)."""
+    return records(path, "status", StatusRow, expand=_detail, choices={"surface": REST_SURFACES})
+
+
+REST_STATUSES: tuple[StatusRow, ...] = or_exit(read_statuses)
 
 
 # --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ no project imports.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -71,3 +72,24 @@ KUGEL_CLOSE_CODES = MappingProxyType(
     }
 )
 KUGEL_RETRY_AFTER_HEADER = "Retry-After"  # never `retry_after` in the body
+
+# The shortest wait we accept as "backing off" before a KugelAudio retry: the errors page
+# gives no figure; our reading of "back off", stated in clause kugel/client-backs-off.
+KUGEL_MIN_BACKOFF_S = 0.5
+
+# The HTTP-style `code` each error_code carries (the first table row for it).
+PAYLOAD_CODE: dict[str, int] = {}
+for _r in KUGEL_ERRORS:
+    PAYLOAD_CODE.setdefault(_r.error_code, _r.status)
+
+
+def slug(message: str) -> str:
+    """Stable clause-ID slug from a KugelAudio `error` message.
+
+    First phrase only (up to the first '.' or ','), lower case, articles dropped:
+    "The requested model is temporarily unavailable. ..." -> "requested-model-is-
+    temporarily-unavailable".
+    """
+    phrase = re.split(r"[.,]", message, maxsplit=1)[0].lower()
+    words = [w for w in re.findall(r"[a-z0-9]+", phrase) if w not in ("the", "a", "an")]
+    return "-".join(words)

@@ -2,9 +2,10 @@
 
 | module | what |
 |---|---|
-| ``common`` | options, target (profile or emulator child), safety, cost, thresholds, events; the run's state (``LoadRun``) on ``environment.harness`` |
+| ``common`` | options, target (profile or emulator child), safety, cost, thresholds, events; the run's state (``LoadRun``) on ``environment.harness``; ``run_once`` for the one-shot scenarios |
 | ``emu`` | the emulator config of a scenario without a profile (run by ``harness.emulator.child``) |
 | ``wsraw`` | a small gevent WebSocket client with one paced sender for many streams |
+| ``wsframes`` | RFC 6455 client frames, the upgrade request and server-frame handling, shared with ``benchmarks/emu_streams.py`` (no I/O) |
 | ``judge`` | pure judging: the probe's conclusion, backoff deviations, the soak's lost results and memory growth, ``Measured`` thresholds (no Locust import) |
 | ``probe``, ``backoff``, ``streaming``, ``quota``, ``tts``, ``soak`` | the scenarios |
 | ``progress`` | a progress line on stderr during a run, and ``series.json`` (no Locust import until installed) |

@@ -117,11 +117,7 @@ class BackoffUser(FastHttpUser):
 
     @task
     def backoff(self) -> None:
-        try:
-            self._run()
-        finally:
-            gevent.spawn_later(0, self.environment.runner.quit)
-            gevent.sleep(5)
+        C.run_once(self.environment, self._run)
 
     def _phase(self, worker: Any) -> tuple[list[dict[str, Any]], float, float]:
         """Hold the limit for ``--block-s`` while ``--clients`` clients run ``worker``."""

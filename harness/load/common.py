@@ -368,6 +368,28 @@ def paced_sender(environment: Any) -> Any:
     return run.sender
 
 
+def run_once(environment: Any, job: Callable[[], object]) -> None:
+    """The task of a one-shot scenario: ``job`` runs once, then the whole run stops (also
+    when ``job`` fails); the user waits here while Locust stops it."""
+    import gevent
+
+    try:
+        job()
+    finally:
+        gevent.spawn_later(0, environment.runner.quit)
+        gevent.sleep(5)
+
+
+def add_deviation_option(parser: Any, example: str) -> None:
+    """``--deviation NAME`` (repeatable): a deviation for the scenario's child emulator."""
+    parser.add_argument(
+        "--deviation",
+        action="append",
+        default=[],
+        help=f"child emulator deviation (e.g. {example})",
+    )
+
+
 def redact(environment: Any, text: str) -> str:
     run = getattr(environment, "harness", None)
     target = run.target if isinstance(run, LoadRun) else None

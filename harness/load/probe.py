@@ -72,12 +72,7 @@ def _arguments(parser: Any) -> None:
         default=10.0,
         help="threshold: seconds until slots held by unclean disconnects are free again",
     )
-    parser.add_argument(
-        "--deviation",
-        action="append",
-        default=[],
-        help="child emulator deviation (e.g. queue-instead-of-reject)",
-    )
+    C.add_deviation_option(parser, "queue-instead-of-reject")
 
 
 def _emulator_config(opts: Any) -> dict[str, Any]:
@@ -273,31 +268,30 @@ class ProbeUser(FastHttpUser):
 
     @task
     def probe(self) -> None:
+        C.run_once(self.environment, self._probe)
+
+    def _probe(self) -> None:
         what = self.opts.probe_what
         max_n = self.opts.probe_max
-        try:
-            if what in ("http", "both"):
-                r = self._climb(self._http_step, max_n)
-                r["model"] = self.opts.probe_model
-                if r["observed_limit"]:
-                    r.update(self._released(self._drop_http, self._http_step, r["observed_limit"]))
-                C.state(self.environment)["http"] = r
-            if what in ("ws", "both"):
-                r = self._climb(self._ws_step, max_n, WS_WINDOW_S)  # a stream holds its slot
-                r["model"] = self.opts.probe_stream_model
+        if what in ("http", "both"):
+            r = self._climb(self._http_step, max_n)
+            r["model"] = self.opts.probe_model
+            if r["observed_limit"]:
+                r.update(self._released(self._drop_http, self._http_step, r["observed_limit"]))
+            C.state(self.environment)["http"] = r
+        if what in ("ws", "both"):
+            r = self._climb(self._ws_step, max_n, WS_WINDOW_S)  # a stream holds its slot
+            r["model"] = self.opts.probe_stream_model
 
-                def drop_ws(count: int) -> None:
-                    held: list[Any] = []
-                    self._ws_step(count, keep=held)
-                    for conn in held:
-                        conn.abort()
+            def drop_ws(count: int) -> None:
+                held: list[Any] = []
+                self._ws_step(count, keep=held)
+                for conn in held:
+                    conn.abort()
 
-                if r["observed_limit"]:
-                    r.update(self._released(drop_ws, self._ws_step, r["observed_limit"]))
-                C.state(self.environment)["ws"] = r
-        finally:
-            gevent.spawn_later(0, self.environment.runner.quit)
-            gevent.sleep(5)
+            if r["observed_limit"]:
+                r.update(self._released(drop_ws, self._ws_step, r["observed_limit"]))
+            C.state(self.environment)["ws"] = r
 
 
 def _results(environment: Any) -> dict[str, Any]:

@@ -84,11 +84,7 @@ class QuotaUser(FastHttpUser):
 
     @task
     def quota(self) -> None:
-        try:
-            self._quota()
-        finally:
-            gevent.spawn_later(0, self.environment.runner.quit)
-            gevent.sleep(5)
+        C.run_once(self.environment, self._quota)
 
     def _quota(self) -> None:
         allowed = documented_rejection(self.model)

@@ -357,22 +357,13 @@ def backoff_figures(results: dict[str, Any]) -> list[dict[str, str]]:
             strict=True,
         ):
             pts = [e for e in timeline if e["policy"] == policy]
-            ok = [e for e in pts if 200 <= e["status"] < 300]
-            bad = [e for e in pts if not 200 <= e["status"] < 300]
-            ax.scatter(
-                [e["t_s"] for e in bad],
-                [e["client"] for e in bad],
-                marker="x",
-                c="C3",
-                label="rejected",
-            )
-            ax.scatter(
-                [e["t_s"] for e in ok],
-                [e["client"] for e in ok],
-                marker="o",
-                c="C2",
-                label="succeeded",
-            )
+            for served, marker, colour, label in (
+                (False, "x", "C3", "rejected"),
+                (True, "o", "C2", "succeeded"),
+            ):
+                sel = [e for e in pts if (200 <= e["status"] < 300) == served]
+                xs, ys = [e["t_s"] for e in sel], [e["client"] for e in sel]
+                ax.scatter(xs, ys, marker=marker, c=colour, label=label)
             if clear is not None:
                 ax.axvline(clear, color="k", linestyle="--", label="limit cleared")
             ax.set_ylabel(f"{policy}\nclient")

@@ -107,12 +107,7 @@ def _arguments(parser: Any) -> None:
     parser.add_argument("--max-error-ratio", type=float, default=0.01)
     parser.add_argument("--max-generator-growth-mb", type=float, default=64.0)
     parser.add_argument("--max-target-growth-mb", type=float, default=64.0)
-    parser.add_argument(
-        "--deviation",
-        action="append",
-        default=[],
-        help="child emulator deviation (e.g. omit-done)",
-    )
+    C.add_deviation_option(parser, "omit-done")
 
 
 def _emulator_config(opts: Any) -> dict[str, Any]:

@@ -15,7 +15,6 @@ It runs under gevent (Locust's workers): sockets are gevent's cooperative socket
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import heapq
 import itertools
@@ -36,15 +35,12 @@ from .wsframes import (  # noqa: F401 - re-exported for the scenarios
     MASK,
     OP_BINARY,
     OP_CLOSE,
-    OP_PING,
-    OP_PONG,
     OP_TEXT,
-    close_code,
+    handle_frames,
     masked_frame,
-    pop_frame,
+    upgrade_request,
 )
 
-HANDSHAKE_KEY = base64.b64encode(b"harness-load-ws!").decode()
 END_OF_STREAM = masked_frame(OP_TEXT, b"")
 
 
@@ -114,20 +110,16 @@ class Connection:
         self._finish(1006)
 
     def _parse(self, at: float) -> bool:
-        while (frame := pop_frame(self.buf)) is not None:
-            op, payload = frame
-            if op == OP_TEXT:
-                self.on_text(payload.decode("utf-8", "replace"), at)
-            elif op == OP_CLOSE:
-                code = close_code(payload)
-                self.close_code = code
-                with contextlib.suppress(OSError):
-                    self.sock.sendall(masked_frame(OP_CLOSE, payload[:2]))
-                self._finish(code)
-                return True
-            elif op == OP_PING:
-                self.send(masked_frame(OP_PONG, payload))
-        return False
+        """Handle the frames in :attr:`buf`; True once the server has closed."""
+        if not handle_frames(
+            self.buf, lambda text: self.on_text(text, at), self._closing, self.send
+        ):
+            return False
+        self._finish(self.close_code or 1005)
+        return True
+
+    def _closing(self, code: int) -> None:
+        self.close_code = code  # the server's close frame: its code, before the echo goes out
 
 
 def connect(
@@ -141,13 +133,8 @@ def connect(
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     sock = gevent.socket.create_connection((host, port), timeout=timeout_s)
     sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
-    request = (
-        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {HANDSHAKE_KEY}\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n"
-    ).encode()
     try:
-        sock.sendall(request)
+        sock.sendall(upgrade_request(path, host, port))
         buf = bytearray()
         while (end := buf.find(b"\r\n\r\n")) < 0:
             data = sock.recv(65536)

@@ -136,12 +136,7 @@ def _alternative(alt: dict[str, Any] | None, clause: Clause | None) -> CaseAlter
         alternatives=dict(alt.get("alternatives") or {}),
     )
     if clause is not None and clause.disputed:
-        if out.contradiction is None:
-            out.contradiction = clause.contradiction
-        if out.expected is None:
-            out.expected = clause.preferred
-        if not out.alternatives:
-            out.alternatives = {a.key: a.summary for a in clause.alternatives}
+        out.fill_from(clause)
     return out
 
 

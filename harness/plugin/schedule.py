@@ -176,23 +176,24 @@ class Scheduler:
     def _start(self, i: int) -> None:
         self.pending.remove(i)
         self.running.add(i)
-        need = self.needs[i]
-        if need.alone is not None:
-            self.alone_running = True
-        if need.owns is not None:
-            self.owned.update(need.slots)
-        for surface, n in need.slots.items():
-            self.in_use[surface] = self.in_use.get(surface, 0) + n
+        self._hold(self.needs[i], True)
 
     def finish(self, i: int) -> None:
         self.running.discard(i)
-        need = self.needs[i]
+        self._hold(self.needs[i], False)
+
+    def _hold(self, need: Needs, taken: bool) -> None:
+        """Take (``taken``) or give back what ``need`` holds: aloneness, owned surfaces, slots."""
         if need.alone is not None:
-            self.alone_running = False
+            self.alone_running = taken
         if need.owns is not None:
-            self.owned.difference_update(need.slots)
+            if taken:
+                self.owned.update(need.slots)
+            else:
+                self.owned.difference_update(need.slots)
+        sign = 1 if taken else -1
         for surface, n in need.slots.items():
-            self.in_use[surface] = self.in_use.get(surface, 0) - n
+            self.in_use[surface] = self.in_use.get(surface, 0) + sign * n
 
     def cancel_pending(self) -> list[int]:
         """Stop starting cases (the run was interrupted); the ones never started."""

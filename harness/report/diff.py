@@ -6,7 +6,8 @@ Cases are matched by ``id`` (stable across runs by the report format's promise).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from harness.records import Record, json_keys
 
 from .model import Case, Run
 
@@ -15,25 +16,16 @@ _GOOD = ("passed", "non-strict", "informational")
 
 
 @dataclass(frozen=True)
-class CaseChange:
+class CaseChange(Record):
     id: str
     clause: str
     before: str | None  # outcome in the baseline (None: the case is new)
     after: str | None  # outcome now (None: the case is gone)
     message: str | None = None  # the current message (or the baseline's, when gone)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "clause": self.clause,
-            "before": self.before,
-            "after": self.after,
-            "message": self.message,
-        }
-
 
 @dataclass(frozen=True)
-class AlternativeChange:
+class AlternativeChange(Record):
     id: str
     clause: str
     contradiction: int | None
@@ -41,19 +33,9 @@ class AlternativeChange:
     before: str | None  # the side chosen in the baseline
     after: str | None  # the side chosen now
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "clause": self.clause,
-            "contradiction": self.contradiction,
-            "expected": self.expected,
-            "before": self.before,
-            "after": self.after,
-        }
-
 
 @dataclass
-class RunDiff:
+class RunDiff(Record):
     baseline: str
     current: str
     regressed: list[CaseChange] = field(default_factory=list)
@@ -66,24 +48,14 @@ class RunDiff:
     current_partial: bool = False
     allow_missing: bool = False
 
+    _KEYS = json_keys(
+        "baseline current current_partial allow_missing regressed fixed changed "
+        "changed_alternative appeared disappeared untested"
+    )
+
     @property
     def has_regressions(self) -> bool:
         return bool(self.regressed)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "baseline": self.baseline,
-            "current": self.current,
-            "current_partial": self.current_partial,
-            "allow_missing": self.allow_missing,
-            "regressed": [c.to_dict() for c in self.regressed],
-            "fixed": [c.to_dict() for c in self.fixed],
-            "changed": [c.to_dict() for c in self.changed],
-            "changed_alternative": [c.to_dict() for c in self.changed_alternative],
-            "appeared": [c.to_dict() for c in self.appeared],
-            "disappeared": [c.to_dict() for c in self.disappeared],
-            "untested": [c.to_dict() for c in self.untested],
-        }
 
     def format_text(self) -> str:
         out = [f"baseline: {self.baseline}", f"current:  {self.current}"]

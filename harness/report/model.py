@@ -14,11 +14,15 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness import configio as cio
 from harness.configio import FieldError
 from harness.outcomes import BY_SEVERITY, NOT_TESTED, Outcome
+from harness.records import Record, json_keys
+
+if TYPE_CHECKING:
+    from harness.contract import Clause
 
 SCHEMA_VERSION = 1
 REPORT_FILE = "conformance.json"
@@ -59,7 +63,7 @@ class ReportFormatError(ValueError):
 
 
 @dataclass
-class Target:
+class Target(Record):
     name: str
     kind: str = "emulator"  # "emulator" or "live"
     base_urls: dict[str, str] = field(default_factory=dict)
@@ -67,44 +71,26 @@ class Target:
     profile: str | None = None  # the profile file (for `harness replay`), or a description
     emulator_config: str | None = None  # the embedded emulator's --emulator-config file
 
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "name": self.name,
-            "kind": self.kind,
-            "base_urls": dict(self.base_urls),
-            "versions": dict(self.versions),
-        }
-        if self.profile is not None:
-            d["profile"] = self.profile
-        if self.emulator_config is not None:
-            d["emulator_config"] = self.emulator_config
-        return d
+    _OPTIONAL = frozenset({"profile", "emulator_config"})
 
 
 @dataclass
-class Fixture:
+class Fixture(Record):
     id: str
     sha256: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "sha256": self.sha256}
-
 
 @dataclass
-class Reproducer:
+class Reproducer(Record):
     kind: str  # "curl" or "python"
     text: str
     file: str | None = None  # the script under the report directory (reproduce/<case>.sh|.py)
 
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"kind": self.kind, "text": self.text}
-        if self.file is not None:
-            d["file"] = self.file
-        return d
+    _OPTIONAL = frozenset({"file"})
 
 
 @dataclass
-class CaseAlternative:
+class CaseAlternative(Record):
     """Which documented side of a disputed clause the target showed in one case."""
 
     contradiction: int | None
@@ -116,17 +102,19 @@ class CaseAlternative:
     def as_expected(self) -> bool:
         return self.chosen == self.expected
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "contradiction": self.contradiction,
-            "expected": self.expected,
-            "chosen": self.chosen,
-            "alternatives": dict(self.alternatives),
-        }
+    def fill_from(self, clause: Clause) -> None:
+        """Fill what the case left out from its disputed ``clause``: the contradiction, the
+        expected (preferred) side and the sides' summaries."""
+        if self.contradiction is None:
+            self.contradiction = clause.contradiction
+        if self.expected is None:
+            self.expected = clause.preferred
+        if not self.alternatives:
+            self.alternatives = {a.key: a.summary for a in clause.alternatives}
 
 
 @dataclass
-class Case:
+class Case(Record):
     id: str
     clause: str
     surface: str
@@ -148,42 +136,19 @@ class Case:
     cause: str | None = None  # not tested: the one-line cause cases are grouped by
     audio: dict[str, float] | None = None  # audio seconds the case sent, per surface
 
+    _KEYS = json_keys(
+        "id nodeid clause surface tier requirement source outcome expected actual message "
+        "alternative fixture reproducer evidence verdicts duration_s reason cause audio"
+    )
+    _OPTIONAL = frozenset({"reason", "cause", "audio"})  # absent when unset
+
     @property
     def tested(self) -> bool:
         return Outcome(self.outcome).tested
 
-    def to_dict(self) -> dict[str, Any]:
-        d = self._fields()
-        for name in ("reason", "cause", "audio"):  # optional: absent when unset
-            value = getattr(self, name)
-            if value is not None:
-                d[name] = value
-        return d
-
-    def _fields(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "nodeid": self.nodeid,
-            "clause": self.clause,
-            "surface": self.surface,
-            "tier": self.tier,
-            "requirement": self.requirement,
-            "source": list(self.source),
-            "outcome": self.outcome,
-            "expected": list(self.expected),
-            "actual": self.actual,
-            "message": self.message,
-            "alternative": self.alternative.to_dict() if self.alternative else None,
-            "fixture": self.fixture.to_dict() if self.fixture else None,
-            "reproducer": self.reproducer.to_dict() if self.reproducer else None,
-            "evidence": list(self.evidence),
-            "verdicts": dict(self.verdicts) if self.verdicts is not None else None,
-            "duration_s": self.duration_s,
-        }
-
 
 @dataclass
-class LedgerEntry:
+class LedgerEntry(Record):
     """One row of the contradictions ledger: the side a target chose for a disputed clause."""
 
     clause: str
@@ -196,41 +161,22 @@ class LedgerEntry:
     def as_expected(self) -> bool:
         return self.chosen == self.expected
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "clause": self.clause,
-            "contradiction": self.contradiction,
-            "expected": self.expected,
-            "chosen": self.chosen,
-            "cases": self.cases,
-        }
-
 
 @dataclass
-class SurfaceCoverage:
+class SurfaceCoverage(Record):
     in_catalog: int
     exercised: int
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"in_catalog": self.in_catalog, "exercised": self.exercised}
-
 
 @dataclass
-class Coverage:
+class Coverage(Record):
     clauses_in_catalog: int
     clauses_exercised: int
     by_surface: dict[str, SurfaceCoverage] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "clauses_in_catalog": self.clauses_in_catalog,
-            "clauses_exercised": self.clauses_exercised,
-            "by_surface": {s: c.to_dict() for s, c in self.by_surface.items()},
-        }
-
 
 @dataclass
-class NotTestedGroup:
+class NotTestedGroup(Record):
     """Cases that were not tested for one cause (e.g. a surface the target does not serve)."""
 
     cause: str
@@ -239,32 +185,21 @@ class NotTestedGroup:
     cases: list[str] = field(default_factory=list)
     surfaces: dict[str, int] = field(default_factory=dict)
 
+    _KEYS = ("cause", "reason", "outcome", "count", "surfaces", "cases")
+
     @property
     def count(self) -> int:
         return len(self.cases)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "cause": self.cause,
-            "reason": self.reason,
-            "outcome": self.outcome,
-            "count": self.count,
-            "surfaces": dict(self.surfaces),
-            "cases": list(self.cases),
-        }
-
 
 @dataclass
-class Aborted:
+class Aborted(Record):
     reason: str
     exit_code: int
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"reason": self.reason, "exit_code": self.exit_code}
-
 
 @dataclass
-class Run:
+class Run(Record):
     """One conformance run: what ``conformance.json`` holds."""
 
     target: Target
@@ -285,6 +220,12 @@ class Run:
     not_tested: list[NotTestedGroup] = field(default_factory=list)
     cost: dict[str, Any] | None = None  # live targets: estimate and spend per surface
     path: Path | None = None  # where it was loaded from (not serialised)
+
+    _KEYS = json_keys(
+        "schema_version harness_version complete finished aborted started_at finished_at "
+        "duration_s strict exit_code target summary not_tested_by_reason not_tested cost "
+        "cases ledger coverage"
+    )
 
     # -- views
     def by_outcome(self, outcome: str) -> list[Case]:
@@ -332,28 +273,6 @@ class Run:
         if not self.cases:
             return "nothing-run"
         return "conforms"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema_version": self.schema_version,
-            "harness_version": self.harness_version,
-            "complete": self.complete,
-            "finished": self.finished,
-            "aborted": self.aborted.to_dict() if self.aborted else None,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "duration_s": self.duration_s,
-            "strict": self.strict,
-            "exit_code": self.exit_code,
-            "target": self.target.to_dict(),
-            "summary": dict(self.summary),
-            "not_tested_by_reason": self.not_tested_by_reason,
-            "not_tested": [g.to_dict() for g in self.not_tested],
-            "cost": dict(self.cost) if self.cost is not None else None,
-            "cases": [c.to_dict() for c in self.cases],
-            "ledger": [e.to_dict() for e in self.ledger],
-            "coverage": self.coverage.to_dict() if self.coverage else None,
-        }
 
 
 # --------------------------------------------------------------------------- derived data

@@ -84,13 +84,7 @@ def _fill_from_catalog(case: Case) -> None:
     if not case.source:
         case.source = [str(s) for s in clause.sources]
     if clause.disputed and case.alternative is not None:
-        alt = case.alternative
-        if alt.contradiction is None:
-            alt.contradiction = clause.contradiction
-        if alt.expected is None:
-            alt.expected = clause.preferred
-        if not alt.alternatives:
-            alt.alternatives = {a.key: a.summary for a in clause.alternatives}
+        case.alternative.fill_from(clause)
 
 
 def write_json_atomic(path: Path, data: Any, *, indent: int | None = 2) -> None:

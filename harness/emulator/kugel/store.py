@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from harness.contract import kugel_api as api
+from harness.contract import schemas_kugel as schemas
+from harness.records import Record, json_keys
 
 from ..wire import FETCH_VOICE_FAILED, MODEL_UNAVAILABLE, OVERLOAD
 from . import errors as E
@@ -31,6 +34,10 @@ PRIVATE_VOICE_ID = 99
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+#: Voice properties on the wire that repeat another field (the API keeps both names).
+_VOICE_ALIASES = {"voice_id": "id", "public_id": "handle"}
 
 
 @dataclass
@@ -54,35 +61,25 @@ class Voice:
     references: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def info(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "voice_id": self.id,
-            "handle": self.handle,
-            "public_id": self.handle,
-            "name": self.name,
-            "description": self.description,
-            "category": self.category,
-            "sex": self.sex,
-            "age": self.age,
-            "quality": self.quality,
-            "supported_languages": list(self.supported_languages),
-            "sample_url": self.sample_url,
-            "avatar_url": None,
-        }
+        """The wire body of a voice as listed or fetched (the contract's ``VoiceInfo``)."""
+        return self._body(schemas.VOICE_INFO)
 
     def detail(self) -> dict[str, Any]:
-        return {
-            **self.info(),
-            "generative_voice_description": self.generative_voice_description,
-            "is_public": self.is_public,
-            "verified": self.verified,
-            "pending_verification": self.pending_verification,
-            "sample_text": self.sample_text,
-        }
+        """The wire body after create, update, publish (the contract's ``VoiceDetailInfo``)."""
+        return self._body(schemas.VOICE_DETAIL_INFO)
+
+    def _body(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        """Every property ``schema`` lists, in its order, from the field of the same name (or
+        the one it aliases); a property with no field (``avatar_url``) is null."""
+        out: dict[str, Any] = {}
+        for name in schema["properties"]:
+            value = getattr(self, _VOICE_ALIASES.get(name, name), None)
+            out[name] = list(value) if isinstance(value, list) else value
+        return out
 
 
 @dataclass
-class Dictionary:
+class Dictionary(Record):
     id: int
     project_id: int
     name: str
@@ -93,17 +90,11 @@ class Dictionary:
     updated_at: str = field(default_factory=now_iso)
     entries: dict[int, dict[str, Any]] = field(default_factory=dict)
 
+    _KEYS = json_keys("id project_id name description language is_active created_at updated_at")
+
     def body(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "project_id": self.project_id,
-            "name": self.name,
-            "description": self.description,
-            "language": self.language,
-            "is_active": self.is_active,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        """The wire body (every field but ``entries``)."""
+        return self.to_dict()
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,15 @@ def str_list(nullable: bool = True) -> Check:
     return c
 
 
+def all_nullable(schema: Mapping[str, Check]) -> dict[str, Check]:
+    """An update's schema from its create schema: the same checks, each field may be null."""
+    return {k: _or_null(check) for k, check in schema.items()}
+
+
+def _or_null(check: Check) -> Check:
+    return lambda v: None if v is None else check(v)
+
+
 def voice_ref(v: Any) -> str | None:
     return None if v is None or _is_int(v) or isinstance(v, str) else "string_type"
 
@@ -106,24 +115,14 @@ CREATE_DICT: dict[str, Check] = {
     "description": string(0, 2000, nullable=True),
     "language": string(0, 16, nullable=True),
 }
-UPDATE_DICT: dict[str, Check] = {
-    "name": string(1, 200, nullable=True),
-    "description": string(0, 2000, nullable=True),
-    "language": string(0, 16, nullable=True),
-    "is_active": boolean(nullable=True),
-}
+UPDATE_DICT: dict[str, Check] = {**all_nullable(CREATE_DICT), "is_active": boolean(nullable=True)}
 ENTRY: dict[str, Check] = {
     "word": string(1, 200),
     "replacement": string(1, 1000),
     "ipa": string(0, 200, nullable=True),
     "case_sensitive": boolean(),
 }
-UPDATE_ENTRY: dict[str, Check] = {
-    "word": string(1, 200, nullable=True),
-    "replacement": string(1, 1000, nullable=True),
-    "ipa": string(0, 200, nullable=True),
-    "case_sensitive": boolean(nullable=True),
-}
+UPDATE_ENTRY: dict[str, Check] = all_nullable(ENTRY)
 VOICE_META: dict[str, Check] = {
     "name": string(1, 200),
     "description": string(0, 2000, nullable=True),

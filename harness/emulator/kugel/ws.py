@@ -31,6 +31,7 @@ import base64
 import contextlib
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -285,29 +286,42 @@ async def _open(ws: WebSocket, state: EmulatorState, store: KugelStore) -> Conn 
     return conn
 
 
+Handler = Callable[[Conn, dict[str, Any]], Awaitable[None]]
+
+
+async def _session(ws: WebSocket, state: EmulatorState, store: KugelStore,
+                   handle: Handler) -> None:  # fmt: skip
+    """Open the socket, then answer its messages until it closes: ``update_settings`` and
+    ``close_socket`` (which both endpoints take) here, every other JSON object by ``handle``."""
+    conn = await _open(ws, state, store)
+    if conn is None:
+        return
+    try:
+        while True:
+            body = await conn.receive()
+            if body is None:
+                continue
+            if "update_settings" in body:
+                await conn.update_settings(body)
+                continue
+            if body.get("close_socket") is True:
+                await ws.close(1000)
+                return
+            await handle(conn, body)
+    except (Closed, WebSocketDisconnect):
+        return
+    except Exception:  # noqa: BLE001 - never leave without a close
+        await send_error(ws, E.KugelError(E.GENERATION_FAILED), state, conn.caller.deviations, 4000)
+
+
+async def _tts_request(conn: Conn, body: dict[str, Any]) -> None:
+    """``/ws/tts``: every message is one request."""
+    await conn.cycle(conn.options(body), with_usage=True)
+
+
 def _tts_endpoint(state: EmulatorState, store: KugelStore):  # noqa: ANN202
     async def endpoint(ws: WebSocket) -> None:
-        conn = await _open(ws, state, store)
-        if conn is None:
-            return
-        try:
-            while True:
-                body = await conn.receive()
-                if body is None:
-                    continue
-                if "update_settings" in body:
-                    await conn.update_settings(body)
-                    continue
-                if body.get("close_socket") is True:
-                    await ws.close(1000)
-                    return
-                await conn.cycle(conn.options(body), with_usage=True)
-        except (Closed, WebSocketDisconnect):
-            return
-        except Exception:  # noqa: BLE001 - never leave without a close
-            await send_error(
-                ws, E.KugelError(E.GENERATION_FAILED), state, conn.caller.deviations, 4000
-            )
+        await _session(ws, state, store, _tts_request)
 
     return endpoint
 
@@ -319,48 +333,33 @@ _STREAM_CONFIG = {"voice_id", "model_id", "cfg_scale", "temperature", "sample_ra
 
 def _stream_endpoint(state: EmulatorState, store: KugelStore):  # noqa: ANN202
     async def endpoint(ws: WebSocket) -> None:
-        conn = await _open(ws, state, store)
-        if conn is None:
-            return
-        buffer: list[str] = []
-        try:
-            while True:
-                body = await conn.receive()
-                if body is None:
-                    continue
-                if "update_settings" in body:
-                    await conn.update_settings(body)
-                    continue
-                if body.get("close_socket") is True:
-                    await ws.close(1000)
-                    return
-                if body.get("cancel") is True or any(
-                    body.get(k) is True for k in api.STREAM_END_SESSION_KEYS
-                ):
-                    buffer.clear()
-                    continue
-                if "text" in body:
-                    if not isinstance(body["text"], str):
-                        await conn.error(E.KugelError(E.INVALID_REQUEST))
-                        continue
-                    buffer.append(body["text"])
-                elif set(body) <= _STREAM_CONFIG and body:
-                    conn.settings.update(body)
-                    continue
-                elif body.get("flush") is not True:
+        buffer: list[str] = []  # the text pieces of the current turn
+
+        async def turn(conn: Conn, body: dict[str, Any]) -> None:
+            if body.get("cancel") is True or any(
+                body.get(k) is True for k in api.STREAM_END_SESSION_KEYS
+            ):
+                buffer.clear()
+                return
+            if "text" in body:
+                if not isinstance(body["text"], str):
                     await conn.error(E.KugelError(E.INVALID_REQUEST))
-                    continue
-                if body.get("flush") is True:
-                    text, buffer = "".join(buffer), []
-                    await conn.cycle(
-                        {**conn.settings, "text": text}, with_usage=False, need_voice=False
-                    )
-        except (Closed, WebSocketDisconnect):
-            return
-        except Exception:  # noqa: BLE001
-            await send_error(
-                ws, E.KugelError(E.GENERATION_FAILED), state, conn.caller.deviations, 4000
-            )
+                    return
+                buffer.append(body["text"])
+            elif set(body) <= _STREAM_CONFIG and body:
+                conn.settings.update(body)
+                return
+            elif body.get("flush") is not True:
+                await conn.error(E.KugelError(E.INVALID_REQUEST))
+                return
+            if body.get("flush") is True:
+                text = "".join(buffer)
+                buffer.clear()
+                await conn.cycle(
+                    {**conn.settings, "text": text}, with_usage=False, need_voice=False
+                )
+
+        await _session(ws, state, store, turn)
 
     return endpoint
 

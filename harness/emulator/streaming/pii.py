@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 import av
 import numpy as np
 
+from harness.audio.containers import encode_into
+
 from .. import analysis as A
 from ..alternatives import PII_STREAM_MARKERS
 from ..surfaces.stt_batch import utterance_json
@@ -37,12 +39,8 @@ def encode_mp3(samples: np.ndarray, rate: int) -> bytes:
             )
             f.sample_rate = rate
             frames.append(f)
-        for frame in [*frames, None]:
-            for r in resampler.resample(frame):
-                for packet in stream.encode(r):
-                    out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
+        resampled = (r for frame in [*frames, None] for r in resampler.resample(frame))
+        encode_into(out, stream, resampled)
     return buf.getvalue()
 
 
