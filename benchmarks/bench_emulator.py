@@ -309,8 +309,8 @@ def _load(
                 script.write_text(
                     f'wrk.method = "POST"\n{headers}'
                     f'local f = assert(io.open("{bpath}", "rb"))\n'
-                    "wrk.body = f:read(\"*a\")\nf:close()\n"
-                )  # fmt: skip
+                    'wrk.body = f:read("*a")\nf:close()\n'
+                )
                 cmd += ["-s", str(script)]
             url = server.http + path
             subprocess.run([*cmd, "-d1s", url], capture_output=True, preexec_fn=_client_pin)
@@ -504,8 +504,9 @@ def upload_rss(args: argparse.Namespace) -> None:
 
         t = time.perf_counter()
         c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
-        c.request("POST", STT_PATH, body=body(), headers=_post_headers(VALID_KEY),
-                  encode_chunked=True)  # fmt: skip
+        c.request(
+            "POST", STT_PATH, body=body(), headers=_post_headers(VALID_KEY), encode_chunked=True
+        )
         resp = c.getresponse()
         payload = resp.read()
         took = time.perf_counter() - t
@@ -559,8 +560,11 @@ def main() -> None:
     only = set(args.only.split(","))
     sys.path.insert(0, str(HERE))
     cores = os.cpu_count() or 1
-    print(f"cores: {cores}; server pinned to core {SERVER_CPU}, load to core {CLIENT_CPU}"
-          if cores > 1 else "one core: server and load share it (figures not comparable)")  # fmt: skip
+    print(
+        f"cores: {cores}; server pinned to core {SERVER_CPU}, load to core {CLIENT_CPU}"
+        if cores > 1
+        else "one core: server and load share it (figures not comparable)"
+    )
     t = time.perf_counter()
     if "rest" in only:
         rest(args)

@@ -73,17 +73,22 @@ def main() -> None:
 
     mb = 1e6
     print(f"import harness.audio          {t_import:7.3f} s")
-    print(f"cold build ({len(cold)} fixtures)     {t_cold:7.3f} s   goal <= 3 s   "
-          f"[{cold.stats.summary()}]")  # fmt: skip
-    print(f"warm rebuild                  {t_warm:7.3f} s   goal <= 0.3 s "
-          f"[{warm.stats.summary()}]")  # fmt: skip
+    print(
+        f"cold build ({len(cold)} fixtures)     {t_cold:7.3f} s   goal <= 3 s   "
+        f"[{cold.stats.summary()}]"
+    )
+    print(f"warm rebuild                  {t_warm:7.3f} s   goal <= 0.3 s [{warm.stats.summary()}]")
     print(f"written to disk               {on_disk / mb:7.1f} MB")
-    print(f"oversize stream               {child['bytes'] / mb:7.1f} MB in {child['chunks']} "
-          f"chunks, {child['seconds']:.2f} s, sha256 matches manifest: "
-          f"{child['sha256'] == oversize.sha256}")  # fmt: skip
-    print(f"peak RSS streaming (VmHWM)    {child['hwm_after_kib'] / 1024:7.1f} MiB   goal <= 64 MB "
-          f"(after imports {child['hwm_before_kib'] / 1024:.1f} MiB, "
-          f"streaming added {(child['hwm_after_kib'] - child['hwm_before_kib']) / 1024:.1f} MiB)")  # fmt: skip
+    print(
+        f"oversize stream               {child['bytes'] / mb:7.1f} MB in {child['chunks']} "
+        f"chunks, {child['seconds']:.2f} s, sha256 matches manifest: "
+        f"{child['sha256'] == oversize.sha256}"
+    )
+    print(
+        f"peak RSS streaming (VmHWM)    {child['hwm_after_kib'] / 1024:7.1f} MiB   goal <= 64 MB "
+        f"(after imports {child['hwm_before_kib'] / 1024:.1f} MiB, "
+        f"streaming added {(child['hwm_after_kib'] - child['hwm_before_kib']) / 1024:.1f} MiB)"
+    )
     print(f"peak RSS child (getrusage)    {child_maxrss_kib / 1024:7.1f} MiB")
 
 

@@ -59,12 +59,28 @@ def profile_for(child, tmp: Path) -> Path:
     return path
 
 
-def locust(scenario: str, tmp: Path, users: int, run_time: str, *args: str,
-           rate: int | None = None) -> dict:  # fmt: skip
+def locust(
+    scenario: str, tmp: Path, users: int, run_time: str, *args: str, rate: int | None = None
+) -> dict:
     res = tmp / f"{scenario}-{users}.json"
-    cmd = [sys.executable, "-m", "locust", "-f", str(REPO / "loadtests" / f"{scenario}.py"),
-           "--headless", "-u", str(users), "-r", str(rate or users), "--run-time", run_time,
-           "--only-summary", "--results-file", str(res), *args]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(REPO / "loadtests" / f"{scenario}.py"),
+        "--headless",
+        "-u",
+        str(users),
+        "-r",
+        str(rate or users),
+        "--run-time",
+        run_time,
+        "--only-summary",
+        "--results-file",
+        str(res),
+        *args,
+    ]
     env = dict(os.environ, PYTHONPATH=str(REPO))
     subprocess.run(cmd, cwd=tmp, env=env, preexec_fn=_pin, capture_output=True, timeout=900)
     return json.loads(res.read_text())
@@ -75,21 +91,27 @@ def bench_probe(tmp: Path) -> None:
         r = locust("concurrency_probe", tmp, 1, "60s", "--probe-limit", "3", *dev)
         for what in ("http", "ws"):
             v = r[what]
-            print(f"  probe {what:<4} {'queue dev.' if dev else 'default   '}: limit="
-                  f"{v['observed_limit']} mode={v['mode']} signal={v['signal']} "
-                  f"rejection p50={v['rejection_p50_ms']} ms service={v['service_ms']} ms "
-                  f"slots released after unclean close: {v.get('released_after_s')} s")  # fmt: skip
+            print(
+                f"  probe {what:<4} {'queue dev.' if dev else 'default   '}: limit="
+                f"{v['observed_limit']} mode={v['mode']} signal={v['signal']} "
+                f"rejection p50={v['rejection_p50_ms']} ms service={v['service_ms']} ms "
+                f"slots released after unclean close: {v.get('released_after_s')} s"
+            )
 
 
 def bench_backoff(tmp: Path) -> None:
     r = locust("backoff", tmp, 1, "120s", "--clients", "8", "--block-s", "3")
     d, i = r["documented"], r["immediate"]
     j = d["judged"]
-    print(f"  backoff documented: {d['attempts']} attempts, judged |deviation| p50={j['p50']} ms "
-          f"p99={j['p99']} ms max={j['max']} ms (n={j['n']}), below lower bound: "
-          f"{d['low_violations']}, recovery p50={d['recovery']['p50']} ms, goodput={d['goodput']:.3f}")  # fmt: skip
-    print(f"  backoff immediate : {i['attempts']} attempts (storm while limited: {i['storm']}), "
-          f"recovery p50={i['recovery']['p50']} ms, goodput={i['goodput']:.4f}")  # fmt: skip
+    print(
+        f"  backoff documented: {d['attempts']} attempts, judged |deviation| p50={j['p50']} ms "
+        f"p99={j['p99']} ms max={j['max']} ms (n={j['n']}), below lower bound: "
+        f"{d['low_violations']}, recovery p50={d['recovery']['p50']} ms, goodput={d['goodput']:.3f}"
+    )
+    print(
+        f"  backoff immediate : {i['attempts']} attempts (storm while limited: {i['storm']}), "
+        f"recovery p50={i['recovery']['p50']} ms, goodput={i['goodput']:.4f}"
+    )
 
 
 def bench_streams(tmp: Path, counts: list[int]) -> None:
@@ -100,17 +122,30 @@ def bench_streams(tmp: Path, counts: list[int]) -> None:
         for n in counts:
             ramp = max(1, n // 4)
             run = f"{int(n / ramp + 13)}s"
-            r = locust("streaming", tmp, n, run, "--target-profile", str(prof),
-                       "--stream-seconds", "10", rate=ramp)  # fmt: skip
+            r = locust(
+                "streaming",
+                tmp,
+                n,
+                run,
+                "--target-profile",
+                str(prof),
+                "--stream-seconds",
+                "10",
+                rate=ramp,
+            )
             p = r["pacing_lag_ms"]
             ok = p["p99"] is not None and p["p99"] <= 20.0
             best = n if ok and r["started"] >= n else best
-            print(f"  streams={n:5d}: started={r['started']} sessions done={r['sessions']} "
-                  f"pacing lag p50={p['p50']} p99={p['p99']} max={p['max']} ms; "
-                  f"result lag p99={r['result_lag_ms']['p99']} ms; ttfr p95={r['ttfr_ms']['p95']} ms; "
-                  f"closes={r['close_codes']}")  # fmt: skip
-        print(f"  => one generator process sustains {best} real-time streams with p99 pacing lag "
-              f"<= 20 ms (largest tried that held; goal >= 1000)")  # fmt: skip
+            print(
+                f"  streams={n:5d}: started={r['started']} sessions done={r['sessions']} "
+                f"pacing lag p50={p['p50']} p99={p['p99']} max={p['max']} ms; "
+                f"result lag p99={r['result_lag_ms']['p99']} ms; ttfr p95={r['ttfr_ms']['p95']} ms; "
+                f"closes={r['close_codes']}"
+            )
+        print(
+            f"  => one generator process sustains {best} real-time streams with p99 pacing lag "
+            f"<= 20 ms (largest tried that held; goal >= 1000)"
+        )
     finally:
         child.stop()
 
@@ -134,14 +169,20 @@ def bench_http(tmp: Path, seconds: int = 8) -> None:
             'wrk.headers["X-API-Key"] = "rps-not-a-key"\n'
         )
         url = child.base_url + "/api/velma-2-stt-batch-english-vfast"
-        out = subprocess.run([wrk, "-t1", "-c64", f"-d{seconds}s", "-s", str(lua), url],
-                             capture_output=True, text=True, preexec_fn=_pin).stdout  # fmt: skip
+        out = subprocess.run(
+            [wrk, "-t1", "-c64", f"-d{seconds}s", "-s", str(lua), url],
+            capture_output=True,
+            text=True,
+            preexec_fn=_pin,
+        ).stdout
         m = re.search(r"Requests/sec:\s+([\d.]+)", out)
         theirs = float(m.group(1)) if m else float("nan")
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        print(f"  http: harness FastHttpUser {ours:.0f} req/s (64 users, {r['failures']} failures);"
-              f" wrk {theirs:.0f} req/s (64 conns, {non2xx.group(1) if non2xx else 0} non-2xx);"
-              f" ratio {ours / theirs:.2f} (goal >= 0.3)")  # fmt: skip
+        print(
+            f"  http: harness FastHttpUser {ours:.0f} req/s (64 users, {r['failures']} failures);"
+            f" wrk {theirs:.0f} req/s (64 conns, {non2xx.group(1) if non2xx else 0} non-2xx);"
+            f" ratio {ours / theirs:.2f} (goal >= 0.3)"
+        )
     finally:
         child.stop()
 
@@ -151,8 +192,13 @@ def _harness(*args: str, timeout: float = 900) -> tuple[float, subprocess.Comple
 
     env = dict(os.environ, PYTHONPATH=str(REPO))
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "harness.cli", *args], env=env,
-                       capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    p = subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return time.perf_counter() - t, p
 
 
@@ -162,22 +208,43 @@ def bench_distributed(tmp: Path, total: int) -> None:
         prof = profile_for(child, tmp)
         out = tmp / "distributed"
         ramp = max(1, total // 4)
-        wall, p = _harness("load", "streaming", "--workers", "2", "--users", str(total),
-                           "--duration", str(int(total / ramp + 13)), "--target", str(prof),
-                           "--report-dir", str(out), "--", "-r", str(ramp),
-                           "--stream-seconds", "10")  # fmt: skip
+        wall, p = _harness(
+            "load",
+            "streaming",
+            "--workers",
+            "2",
+            "--users",
+            str(total),
+            "--duration",
+            str(int(total / ramp + 13)),
+            "--target",
+            str(prof),
+            "--report-dir",
+            str(out),
+            "--",
+            "-r",
+            str(ramp),
+            "--stream-seconds",
+            "10",
+        )
         r = json.loads((out / "results.json").read_text())
         pl = r["pacing_lag_ms"]
-        print(f"  distributed: {total} streams on 2 workers: started={r['started']} "
-              f"sessions done={r['sessions']} merged pacing lag p50={pl['p50']} p99={pl['p99']} "
-              f"max={pl['max']} ms (n={pl['n']}); ttfr p95={r['ttfr_ms']['p95']} ms; "
-              f"exit {p.returncode}; wall {wall:.1f} s")  # fmt: skip
+        print(
+            f"  distributed: {total} streams on 2 workers: started={r['started']} "
+            f"sessions done={r['sessions']} merged pacing lag p50={pl['p50']} p99={pl['p99']} "
+            f"max={pl['max']} ms (n={pl['n']}); ttfr p95={r['ttfr_ms']['p95']} ms; "
+            f"exit {p.returncode}; wall {wall:.1f} s"
+        )
         for wid, w in sorted(r["workers"].items()):
-            print(f"    {wid}: started={w['started']} pacing lag p99={w['pacing_lag_ms']['p99']} ms "
-                  f"(n={w['pacing_lag_ms']['n']}) final report={w['final_report']}")  # fmt: skip
+            print(
+                f"    {wid}: started={w['started']} pacing lag p99={w['pacing_lag_ms']['p99']} ms "
+                f"(n={w['pacing_lag_ms']['n']}) final report={w['final_report']}"
+            )
         sums = r["started"] == sum(w["started"] for w in r["workers"].values())
-        print(f"  => merged streams with 2 workers: {r['started']} started "
-              f"(merged counts equal the sum of the workers': {sums})")  # fmt: skip
+        print(
+            f"  => merged streams with 2 workers: {r['started']} started "
+            f"(merged counts equal the sum of the workers': {sums})"
+        )
     finally:
         child.stop()
 
@@ -186,10 +253,12 @@ def bench_capacity(tmp: Path) -> None:
     out = tmp / "capacity"
     wall, p = _harness("load", "capacity", "--surface", "svd-stream", "--report-dir", str(out))
     c = json.loads((out / "results.json").read_text())["capacity"]
-    print(f"  capacity search (svd-stream, default levels, emulator limit 5): wall {wall:.1f} s, "
-          f"{len(c['steps'])} steps {[s['level'] for s in c['steps']]}; max_within_slo="
-          f"{c['max_within_slo']} first_breach={c['first_breach']} "
-          f"limiting_signal={c['limiting_signal']} (exit {p.returncode})")  # fmt: skip
+    print(
+        f"  capacity search (svd-stream, default levels, emulator limit 5): wall {wall:.1f} s, "
+        f"{len(c['steps'])} steps {[s['level'] for s in c['steps']]}; max_within_slo="
+        f"{c['max_within_slo']} first_breach={c['first_breach']} "
+        f"limiting_signal={c['limiting_signal']} (exit {p.returncode})"
+    )
 
 
 def main() -> None:

@@ -48,8 +48,10 @@ CONFIGS = {  # name -> emulator config TOML text (None: no --emulator-config; "e
 def has_jobs_option() -> bool:
     r = subprocess.run(
         [sys.executable, "-m", "harness.cli", "run", "--help"],
-        cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     return "--jobs" in r.stdout
 
 
@@ -59,8 +61,11 @@ def build_fixtures(fixtures: Path, env: dict[str, str]) -> float:
     t0 = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "harness.cli", "fixtures", "build", "--out", str(fixtures)],
-        cwd=ROOT, env=env, capture_output=True, check=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        check=True,
+    )
     return time.perf_counter() - t0
 
 

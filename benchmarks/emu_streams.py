@@ -114,8 +114,13 @@ def stream_path(args: argparse.Namespace) -> str:
     return f"{T.VELMA_PATHS[args.surface]}?{query}"
 
 
-def summary(args: argparse.Namespace, streams: list[Stream], live: list[Stream],
-            connect_s: float, t_stream: tuple[float, float]) -> dict[str, Any]:  # fmt: skip
+def summary(
+    args: argparse.Namespace,
+    streams: list[Stream],
+    live: list[Stream],
+    connect_s: float,
+    t_stream: tuple[float, float],
+) -> dict[str, Any]:
     lags = sorted(x for s in live for x in s.lags)
     pace = sorted(x for s in live for x in s.pace)
     codes: dict[str, int] = {}

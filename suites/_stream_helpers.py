@@ -82,9 +82,17 @@ def message_errors(surface: str, messages: Iterable[Mapping[str, Any]], kind: st
 # --------------------------------------------------------------------------- sessions
 
 
-def stream_then_wait(case: Any, surface: str, query: Mapping[str, Any], data: bytes, *,
-                     wait_for: str, wait_s: float = 3.0, chunk: int = CHUNK_100MS,
-                     audio_seconds: float = 0.0) -> tuple[WsResult, bool]:  # fmt: skip
+def stream_then_wait(
+    case: Any,
+    surface: str,
+    query: Mapping[str, Any],
+    data: bytes,
+    *,
+    wait_for: str,
+    wait_s: float = 3.0,
+    chunk: int = CHUNK_100MS,
+    audio_seconds: float = 0.0,
+) -> tuple[WsResult, bool]:
     """Send ``data`` without ending the stream; wait until a ``wait_for`` message arrives.
 
     Returns the result (after ending the stream and reading to the close) and whether a

@@ -363,8 +363,17 @@ def test_tts_missing_voice_id(case):
 
 @pytest.mark.clause("kugel-http/tts-output-format")
 def test_tts_output_format(case):
-    r = call(case, "POST", TTS, json_body={"text": "Hello.", "voice_id": VOICE,
-                                           "output_format": "ulaw_8000", "sample_rate": 24000})  # fmt: skip
+    r = call(
+        case,
+        "POST",
+        TTS,
+        json_body={
+            "text": "Hello.",
+            "voice_id": VOICE,
+            "output_format": "ulaw_8000",
+            "sample_rate": 24000,
+        },
+    )
     samples = r.headers.get("x-audio-samples")
     follows = ok(r) and samples is not None and len(r.content) == int(samples)  # 1 byte/sample
     if not follows:
@@ -376,8 +385,12 @@ def test_tts_output_format(case):
 def test_tts_dictionary_selection(case):
     word = _word()
     d = new_dict(case)
-    call(case, "POST", f"/v1/dictionaries/{d}/entries",
-         json_body={"word": word, "replacement": "a much longer replacement phrase"})  # fmt: skip
+    call(
+        case,
+        "POST",
+        f"/v1/dictionaries/{d}/entries",
+        json_body={"word": word, "replacement": "a much longer replacement phrase"},
+    )
 
     def size(extra: dict[str, Any]) -> int:
         r = call(case, "POST", TTS, json_body={"text": word, "voice_id": VOICE, **extra})
@@ -425,9 +438,14 @@ def test_generate_sample_needs_reference(case):
 # --------------------------------------------------------------------------- hypothesis bodies
 
 # JSON has no NaN or infinity: a body holding one cannot be sent (the case would error).
-_scalar = st.one_of(st.none(), st.booleans(), st.integers(),
-                    st.floats(allow_nan=False, allow_infinity=False),
-                    st.text(max_size=5), st.lists(st.integers(), max_size=3))  # fmt: skip
+_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=3),
+)
 
 
 def _broken_json() -> st.SearchStrategy[bytes]:
@@ -486,8 +504,14 @@ def _error_code(r: Any) -> Any:
 @pytest.mark.clause("kugel-http/validation-failure")
 def test_hypothesis_wrong_types(case):
     seen: list[tuple[str, Any, Any]] = []
-    typed = {"text": str, "temperature": float, "speed": float, "normalize": bool,
-             "max_new_tokens": int, "dictionary_ids": list}  # fmt: skip
+    typed = {
+        "text": str,
+        "temperature": float,
+        "speed": float,
+        "normalize": bool,
+        "max_new_tokens": int,
+        "dictionary_ids": list,
+    }
 
     def wrong(field: str) -> st.SearchStrategy[Any]:
         t = typed[field]

@@ -305,7 +305,7 @@ IN_SOCKET = {
         *[
             pytest.param(k, marks=pytest.mark.clause("kugel-ws/error-frame-payloads"), id=k)
             for k in IN_SOCKET
-        ],  # fmt: skip
+        ],
         *_ws("kugel-ws/error-frame-payloads", ("4001", "4003", "4029", "4500", "4000")),
     ],
 )

@@ -165,9 +165,15 @@ def _terms_over_limit(label: str):
 @pytest.mark.clause("stt-stream/custom-terms-limits")
 @pytest.mark.parametrize(
     "label",
-    ["1001-entries", "long-definition", "17-pronunciations", "long-pronunciation",
-     "empty-object-term", "8000-chars"],
-)  # fmt: skip
+    [
+        "1001-entries",
+        "long-definition",
+        "17-pronunciations",
+        "long-pronunciation",
+        "empty-object-term",
+        "8000-chars",
+    ],
+)
 def test_custom_terms_limits(case, label):
     r = _stream(case, config={"custom_terms": _terms_over_limit(label)}, seconds=0.5)
     refused_early = "utterance" not in r.types and "done" not in r.types
@@ -242,8 +248,11 @@ def test_late_text_frame(case):
 @pytest.mark.clause("stt-stream/utterance-shape")
 @pytest.mark.parametrize("signals", ["off", "on"])
 def test_utterance_shape(case, signals):
-    q = RAW16 if signals == "off" else {**RAW16, "emotion_signal": True, "accent_signal": True,
-                                        "deepfake_signal": True}  # fmt: skip
+    q = (
+        RAW16
+        if signals == "off"
+        else {**RAW16, "emotion_signal": True, "accent_signal": True, "deepfake_signal": True}
+    )
     r = case.stream(STT, q, chunks(speech_pcm(3.0, seed=22)), audio_seconds=3.0)
     errs = message_errors(STT, r.messages, "utterance")
     ok = bool(r.of_type("utterance")) and not errs
@@ -260,10 +269,11 @@ def test_utterance_timing(case):
         return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
     start_duration = bool(utts) and all(
-        _int(u.get("start_ms")) and _int(u.get("duration_ms"))
+        _int(u.get("start_ms"))
+        and _int(u.get("duration_ms"))
         and u["start_ms"] + u["duration_ms"] <= dur + 1
         for u in utts
-    )  # fmt: skip
+    )
     end_ms = bool(utts) and all(
         _int(u.get("start_ms")) and _int(u.get("end_ms")) and u["end_ms"] >= u["start_ms"]
         for u in utts

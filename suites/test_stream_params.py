@@ -121,8 +121,9 @@ def test_audio_format_other_values(case, surface):
         if value in valid:
             return
         result, at_once = on_connect(case, surface, {**RAW16, "audio_format": value})
-        case.judge(_templated(result, "audio_format", surface, value, behaviour=at_once),
-                   aspect="close")  # fmt: skip
+        case.judge(
+            _templated(result, "audio_format", surface, value, behaviour=at_once), aspect="close"
+        )
 
     probe()
 
@@ -136,8 +137,9 @@ def test_sample_rate_values(case, surface):
     @given(st.integers(1, 400000).filter(lambda r: r not in SAMPLE_RATES))
     def probe(rate):
         result, at_once = on_connect(case, surface, {**RAW16, "sample_rate": rate})
-        case.judge(_templated(result, "sample_rate", surface, rate, behaviour=at_once),
-                   aspect="close")  # fmt: skip
+        case.judge(
+            _templated(result, "sample_rate", surface, rate, behaviour=at_once), aspect="close"
+        )
 
     probe()
 

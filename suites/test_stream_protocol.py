@@ -177,11 +177,19 @@ def test_internal_error(case, surface, fault):
 UNDECODABLE = {
     # (query, fixture): no recognisable format with audio_format left out, or a broken
     # stream of the declared container format.
-    "stt-stream": [({}, "corrupt-wav-bad-magic"), ({"audio_format": "wav"}, "truncated-wav-inside-header")],
-    "pii-stream": [({}, "corrupt-wav-bad-magic"), ({"audio_format": "wav"}, "truncated-wav-inside-header")],
-    "svd-stream": [({"audio_format": "wav"}, "truncated-wav-inside-header"),
-                   ({"audio_format": "flac"}, "corrupt-flac-bad-magic")],
-}  # fmt: skip
+    "stt-stream": [
+        ({}, "corrupt-wav-bad-magic"),
+        ({"audio_format": "wav"}, "truncated-wav-inside-header"),
+    ],
+    "pii-stream": [
+        ({}, "corrupt-wav-bad-magic"),
+        ({"audio_format": "wav"}, "truncated-wav-inside-header"),
+    ],
+    "svd-stream": [
+        ({"audio_format": "wav"}, "truncated-wav-inside-header"),
+        ({"audio_format": "flac"}, "corrupt-flac-bad-magic"),
+    ],
+}
 
 
 @pytest.mark.parametrize("surface", surface_params("undecodable", STREAM))
@@ -253,8 +261,9 @@ def test_raw_as_other_raw_closes_documented(case, surface, fixture_id):
     ok = result.close_code in T.STREAM_CLOSE_CODES[surface] and (
         result.close_code == 1000 or result.error_before_close
     )
-    case.judge(observe_ws(result, behaviour=ok, note=f"{fixture_id}: {result.describe()}"),
-               aspect="close")  # fmt: skip
+    case.judge(
+        observe_ws(result, behaviour=ok, note=f"{fixture_id}: {result.describe()}"), aspect="close"
+    )
 
 
 # --------------------------------------------------------------------------- end of stream

@@ -15,7 +15,10 @@ from harness.audio.signals import speech_bursts
 # Decoded length may differ from the encoded length by codec framing. Tolerance in
 # samples per channel, at the encoded rate, with the reason:
 TOLERANCE = {
-    "wav": 0, "aiff": 0, "au": 0, "flac": 0,  # PCM / lossless: exact
+    "wav": 0,
+    "aiff": 0,
+    "au": 0,
+    "flac": 0,  # PCM / lossless: exact
     "ogg": 2048,  # one long Vorbis block (libsndfile trims by granule position anyway)
     "opus": 960,  # 20 ms Opus frame at 48 kHz (pre-skip is trimmed by the Ogg header)
     "webm": 960,  # ditto; Matroska CodecDelay/DiscardPadding trim priming and padding
@@ -23,7 +26,7 @@ TOLERANCE = {
     "mp4": 1024,  # one AAC frame: the edit list trims the 1024-sample priming, not the tail
     "mov": 1024,  # as mp4
     "aac": 2048,  # ADTS has no edit list: 1024 priming samples + up to one frame of padding
-}  # fmt: skip
+}
 RATES = {"opus": 48000, "webm": 48000, "mp3": 44100, "mp4": 44100, "mov": 44100, "aac": 44100}
 
 

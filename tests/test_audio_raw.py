@@ -138,9 +138,12 @@ def test_channels_interleave() -> None:
 @settings(max_examples=40, deadline=None)
 @given(
     name=st.sampled_from(NAMES),
-    x=arrays(np.float64, st.tuples(st.integers(0, 64), st.integers(1, 8)),
-             elements=st.floats(-1.0, 1.0, allow_subnormal=False)),
-)  # fmt: skip
+    x=arrays(
+        np.float64,
+        st.tuples(st.integers(0, 64), st.integers(1, 8)),
+        elements=st.floats(-1.0, 1.0, allow_subnormal=False),
+    ),
+)
 def test_round_trip_property(name: str, x: np.ndarray) -> None:
     y = decode_raw(encode_raw(x, name), name, x.shape[1])
     assert y.shape == x.shape

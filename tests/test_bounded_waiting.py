@@ -9,14 +9,13 @@ keeps the connection open (no ``done``, no close).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from harness_cli import harness_run
 
 from harness.client.evidence import Recorder
 from harness.client.ws import open_session
@@ -120,9 +119,13 @@ def test_hang_after_end_never_sends_done_nor_closes_and_the_wait_is_bounded():
                 seen.append(stream_end_pattern(result))
 
         s = open_session(
-            child.ws_base_url, VELMA_PATHS["stt-stream"], {"api_key": child.key, **RAW16},
-            Recorder(Redactor({})), 0.8, watch=Watch(),
-        )  # fmt: skip
+            child.ws_base_url,
+            VELMA_PATHS["stt-stream"],
+            {"api_key": child.key, **RAW16},
+            Recorder(Redactor({})),
+            0.8,
+            watch=Watch(),
+        )
         s.stream([bytes(3200)] * 5)
         assert s.end_of_stream()
         t0 = time.monotonic()
@@ -152,11 +155,7 @@ def stalled_run(
         profile = tmp / "emulator.toml"
         text = profile_toml(child.base_url, child.config, child.token)
         profile.write_text(text + "\n[run]\ntimeout_s = 1\n", encoding="utf-8")
-        r = subprocess.run(
-            [sys.executable, "-m", "harness.cli", "run", "--target", str(profile),
-             "--clause", "stt-stream/", "--report-dir", str(tmp / "r")],
-            cwd=ROOT, capture_output=True, text=True, timeout=600, env=dict(os.environ),
-        )  # fmt: skip
+        r = harness_run(tmp / "r", target=profile, clauses=("stt-stream/",), timeout=600)
     finally:
         child.stop()
     return r, resolve_latest(tmp / "r")

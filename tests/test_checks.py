@@ -22,8 +22,14 @@ SRC = (Source("seeds/x.txt", "s"),)
 
 
 def _clause(tier: Tier = Tier.MUST, **kw) -> Clause:
-    base = dict(id="svd-batch/x", surface=Surface.SVD_BATCH, requirement="r", sources=SRC, tier=tier,
-                outcomes=(Acceptable(status=422, detail="too short"),))  # fmt: skip
+    base = dict(
+        id="svd-batch/x",
+        surface=Surface.SVD_BATCH,
+        requirement="r",
+        sources=SRC,
+        tier=tier,
+        outcomes=(Acceptable(status=422, detail="too short"),),
+    )
     base.update(kw)
     return Clause(**base)
 
@@ -165,9 +171,13 @@ def test_observe_http_puts_kugel_error_text_in_detail():
 
 
 def test_kugel_error_text_is_detail_not_a_message_type():
-    r = WsResult(url="ws://x", messages=[{"type": "error", "error": "Voice not found",
-                 "error_code": "NOT_FOUND"}], order=["json:error"], close_code=4000,
-                 closed_by="server")  # fmt: skip
+    r = WsResult(
+        url="ws://x",
+        messages=[{"type": "error", "error": "Voice not found", "error_code": "NOT_FOUND"}],
+        order=["json:error"],
+        close_code=4000,
+        closed_by="server",
+    )
     obs = observe_ws(r)
     assert obs.detail == "Voice not found" and "Voice not found" not in obs.messages
 
@@ -208,8 +218,13 @@ def test_a_case_can_name_the_side_when_sides_differ_only_in_behaviour():
 
 
 def test_error_only_counts_when_it_comes_right_before_the_close():
-    r = WsResult(url="ws://x", messages=[{"type": "error", "error": "bad"}, {"type": "frame"}],
-                 order=["json:error", "json:frame"], close_code=4002, closed_by="server")  # fmt: skip
+    r = WsResult(
+        url="ws://x",
+        messages=[{"type": "error", "error": "bad"}, {"type": "frame"}],
+        order=["json:error", "json:frame"],
+        close_code=4002,
+        closed_by="server",
+    )
     o = Acceptable(close_code=4002, message="error")
     assert not matches(o, observe_ws(r))
     r.order = ["json:frame", "json:error"]
@@ -225,14 +240,21 @@ def test_a_vendor_reading_names_kinds_and_errors_its_own_way():
         error_only_before_close=False,
         note_from_result=True,
     )
-    refused = WsResult(url="ws://x", handshake_status=401,
-                       handshake_body=b'{"error": "Unauthorized", "error_code": "UNAUTHORIZED"}')  # fmt: skip
+    refused = WsResult(
+        url="ws://x",
+        handshake_status=401,
+        handshake_body=b'{"error": "Unauthorized", "error_code": "UNAUTHORIZED"}',
+    )
     obs = observe_ws(refused, reading=reading)
     assert (obs.status, obs.detail, obs.error_code) == (401, "Unauthorized", "UNAUTHORIZED")
     assert obs.note == "handshake refused with HTTP 401"
     assert observe_ws(refused).detail is None  # Velma-2's reading: messages only
-    framed = WsResult(url="ws://x", messages=[{"error_code": "X", "error": "e"}, {"audio": ""}],
-                      order=["json:None", "json:None"], close_code=4500)  # fmt: skip
+    framed = WsResult(
+        url="ws://x",
+        messages=[{"error_code": "X", "error": "e"}, {"audio": ""}],
+        order=["json:None", "json:None"],
+        close_code=4500,
+    )
     assert observe_ws(framed, reading=reading).messages == {"error", "audio"}
     assert WsResult(url="ws://x", handshake_body=b"<html>").handshake_json is None
 

@@ -350,10 +350,24 @@ def test_websocket_channels_reference_known_messages():
 
 def test_tags_come_from_the_agreed_vocabulary():
     vocabulary = {
-        "auth", "error-shape", "rate-limit", "credits", "validation", "not-found",
-        "internal", "overload", "close-code", "retry-after", "voices", "dictionaries",
-        "references", "projects", "tts", "websocket", "platform-jobs",
-    }  # fmt: skip
+        "auth",
+        "error-shape",
+        "rate-limit",
+        "credits",
+        "validation",
+        "not-found",
+        "internal",
+        "overload",
+        "close-code",
+        "retry-after",
+        "voices",
+        "dictionaries",
+        "references",
+        "projects",
+        "tts",
+        "websocket",
+        "platform-jobs",
+    }
     for c in CLAUSES:
         assert c.tags, c.id
         assert set(c.tags) <= vocabulary, c.id

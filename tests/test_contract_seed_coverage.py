@@ -16,10 +16,18 @@ from harness.contract import sources as S
 from harness.contract.tables import PRICE_PER_AUDIO_HOUR_USD
 
 GROUPS = {
-    "velma": {"stt-batch", "vfast-batch", "svd-batch", "pii-batch", "stt-stream", "svd-stream",
-              "pii-stream", "velma"},
+    "velma": {
+        "stt-batch",
+        "vfast-batch",
+        "svd-batch",
+        "pii-batch",
+        "stt-stream",
+        "svd-stream",
+        "pii-stream",
+        "velma",
+    },
     "kugel": {"kugel-http", "kugel-ws", "kugel"},
-}  # fmt: skip
+}
 
 
 def _all_outcomes(c: Clause) -> tuple[Acceptable, ...]:

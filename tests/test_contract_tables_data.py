@@ -51,9 +51,17 @@ def _write(tmp_path: Path, text: str) -> Path:
 def test_a_file_becomes_the_records_with_their_types(tmp_path):
     (op,) = read_operations(_write(tmp_path, OPERATION))
     assert op == RestOperation(
-        "voice-get", "GET", "/v1/voices/{voice_id}", "get_voice", "voices", "returns one voice",
-        200, "VoiceInfo", path_params=("voice_id",), not_found=("Voice not found",),
-    )  # fmt: skip
+        "voice-get",
+        "GET",
+        "/v1/voices/{voice_id}",
+        "get_voice",
+        "voices",
+        "returns one voice",
+        200,
+        "VoiceInfo",
+        path_params=("voice_id",),
+        not_found=("Voice not found",),
+    )
     assert type(op.path_params) is tuple and op.query_params == () and op.request == ""
     rows = read_statuses(_write(tmp_path, STATUS))
     assert rows == (
@@ -77,45 +85,59 @@ SLUGS = ", ".join(kugel_api.NOT_FOUND_ERRORS)
 # (reader, file text, a change to it, the one line it then gives after "<file>:")
 BROKEN = {
     "wrong type": (
-        read_operations, OPERATION, ("= 200", '= "200"'),
+        read_operations,
+        OPERATION,
+        ("= 200", '= "200"'),
         "3: operation 'voice-get': success_status: expected an integer, got '200'",
     ),
     "Literal field": (
-        read_operations, OPERATION, ('"voices"', '"voice"'),
+        read_operations,
+        OPERATION,
+        ('"voices"', '"voice"'),
         f"3: operation 'voice-get': group: expected one of {GROUPS}, got 'voice'",
     ),
     "Literal field absent": (
-        read_operations, OPERATION, ('group = "voices"\n', ""),
+        read_operations,
+        OPERATION,
+        ('group = "voices"\n', ""),
         f"3: operation 'voice-get': group: expected one of {GROUPS}, got nothing",
     ),
     "choices of an array": (
-        read_operations, OPERATION, ('"voice-not-found"', '"Voice not found"'),
-        f"3: operation 'voice-get': not_found[0]: expected one of {SLUGS}, "
-        "got 'Voice not found'",
+        read_operations,
+        OPERATION,
+        ('"voice-not-found"', '"Voice not found"'),
+        f"3: operation 'voice-get': not_found[0]: expected one of {SLUGS}, got 'Voice not found'",
     ),
     "choices of a text": (
-        read_statuses, STATUS, ('"stt-batch"', '"stt-stream"'),
+        read_statuses,
+        STATUS,
+        ('"stt-batch"', '"stt-stream"'),
         "7: status: surface: expected one of stt-batch, vfast-batch, svd-batch, pii-batch, "
         "got 'stt-stream'",
     ),
     "placeholder": (
-        read_statuses, STATUS, ("${DETAIL_EMPTY}", "${DETAIL_EMTPY}"),
+        read_statuses,
+        STATUS,
+        ("${DETAIL_EMPTY}", "${DETAIL_EMTPY}"),
         "1: status: details[1]: ${DETAIL_EMTPY} names no DETAIL_ text of "
         "harness/contract/tables.py",
     ),
     "unknown field": (
-        read_operations, OPERATION, ("group =", "grup = 1\ngroup ="),
+        read_operations,
+        OPERATION,
+        ("group =", "grup = 1\ngroup ="),
         "3: operation 'voice-get': grup: unknown field; expected one of key, method, path, "
         "operation_id, group, summary, success_status, response, request, path_params, "
         "query_params, not_found",
     ),
     "inline entries": (
-        read_statuses, 'status = [{ surface = "stt-batch", status = 400, cause = "x" }]\n',
+        read_statuses,
+        'status = [{ surface = "stt-batch", status = 400, cause = "x" }]\n',
         ("", ""),
         " status: write each entry as its own [[status]] table (found 1 entries, "
         "0 [[status]] headers)",
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", BROKEN)

@@ -16,15 +16,25 @@ SRC = (Source("seeds/x.txt", "s"),)
 
 
 def _ok(**kw) -> Clause:
-    base = dict(id="svd-batch/x", surface=Surface.SVD_BATCH, requirement="r", sources=SRC,
-                tier=Tier.MUST, outcomes=(Acceptable(status=422, detail="too short"),))  # fmt: skip
+    base = dict(
+        id="svd-batch/x",
+        surface=Surface.SVD_BATCH,
+        requirement="r",
+        sources=SRC,
+        tier=Tier.MUST,
+        outcomes=(Acceptable(status=422, detail="too short"),),
+    )
     base.update(kw)
     return Clause(**base)
 
 
 def _kugel(**kw) -> Clause:
-    base = dict(id="kugel-http/x", surface=Surface.KUGEL_HTTP, wording=Tier.INFO,
-                outcomes=(Acceptable(status=404, error_code="NOT_FOUND", detail="Voice not found"),))  # fmt: skip
+    base = dict(
+        id="kugel-http/x",
+        surface=Surface.KUGEL_HTTP,
+        wording=Tier.INFO,
+        outcomes=(Acceptable(status=404, error_code="NOT_FOUND", detail="Voice not found"),),
+    )
     base.update(kw)
     return _ok(**base)
 

@@ -137,9 +137,14 @@ def test_host_is_row_18_info_judged_from_the_profile():
     assert pages == {S.AUTH_PAGE, S.TROUBLESHOOTING_PAGE}
     specs = {s.document for s in c.alternative("platform.modulate.ai").sources}
     assert specs == {
-        S.STT_BATCH_SPEC, S.VFAST_SPEC, S.SVD_BATCH_SPEC, S.PII_BATCH_SPEC,
-        S.STT_STREAM_SPEC, S.SVD_STREAM_SPEC, S.PII_STREAM_SPEC,
-    }  # fmt: skip
+        S.STT_BATCH_SPEC,
+        S.VFAST_SPEC,
+        S.SVD_BATCH_SPEC,
+        S.PII_BATCH_SPEC,
+        S.STT_STREAM_SPEC,
+        S.SVD_STREAM_SPEC,
+        S.PII_STREAM_SPEC,
+    }
 
 
 def test_only_rows_8_10_and_18_are_disputed_here():

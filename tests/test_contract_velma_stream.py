@@ -28,9 +28,19 @@ SURFACES = ("stt-stream", "svd-stream", "pii-stream")
 REQUIRED_IDS = [i for i in REFERENCED_CLAUSES if i.split("/")[0] in SURFACES]
 
 TAGS = {
-    "auth", "admission", "quota", "query-params", "protocol", "end-of-stream", "schema",
-    "close-code", "deepfake", "pii", "partials", "config-frame",
-}  # fmt: skip
+    "auth",
+    "admission",
+    "quota",
+    "query-params",
+    "protocol",
+    "end-of-stream",
+    "schema",
+    "close-code",
+    "deepfake",
+    "pii",
+    "partials",
+    "config-frame",
+}
 
 
 def _outcomes(c: Clause) -> tuple[Acceptable, ...]:
@@ -68,14 +78,32 @@ def test_every_clause_is_on_a_streaming_surface_with_known_tags():
 
 def test_shared_behaviours_exist_on_all_three_surfaces():
     shared = [
-        "missing-key", "invalid-key", "model-not-enabled", "validation-unavailable",
-        "monthly-quota", "concurrency-limit", "admission-immediate", "admission-at-handshake",
-        "bad-query-params", "audio-format-values", "sample-rate-values", "num-channels-range",
-        "raw-needs-rate-and-channels", "params-need-audio-format", "end-of-stream",
-        "empty-binary-not-eos", "done-last", "done-duration", "error-shape",
-        "error-before-close", "internal-error", "undecodable", "format-mismatch",
-        "message-types", "documented-close-codes",
-    ]  # fmt: skip
+        "missing-key",
+        "invalid-key",
+        "model-not-enabled",
+        "validation-unavailable",
+        "monthly-quota",
+        "concurrency-limit",
+        "admission-immediate",
+        "admission-at-handshake",
+        "bad-query-params",
+        "audio-format-values",
+        "sample-rate-values",
+        "num-channels-range",
+        "raw-needs-rate-and-channels",
+        "params-need-audio-format",
+        "end-of-stream",
+        "empty-binary-not-eos",
+        "done-last",
+        "done-duration",
+        "error-shape",
+        "error-before-close",
+        "internal-error",
+        "undecodable",
+        "format-mismatch",
+        "message-types",
+        "documented-close-codes",
+    ]
     for slug in shared:
         for s in SURFACES:
             assert f"{s}/{slug}" in BY_ID, f"{s}/{slug} missing"
@@ -213,8 +241,14 @@ def test_every_documented_non_normal_close_is_preceded_by_an_error_message():
 
 @pytest.mark.parametrize("surface", SURFACES)
 def test_query_errors_close_1003_and_audio_errors_close_4002(surface):
-    for slug in ("bad-query-params", "sample-rate-values", "num-channels-range",
-                 "raw-needs-rate-and-channels", "params-need-audio-format", "audio-format-values"):  # fmt: skip
+    for slug in (
+        "bad-query-params",
+        "sample-rate-values",
+        "num-channels-range",
+        "raw-needs-rate-and-channels",
+        "params-need-audio-format",
+        "audio-format-values",
+    ):
         assert _codes(BY_ID[f"{surface}/{slug}"]) == {1003}, slug
     for slug in ("undecodable", "format-mismatch"):
         # 4002 is promised on deepfake streaming only; elsewhere any error close (not 1000)
@@ -335,29 +369,98 @@ U = "d4e5f6a7-b8c9-4012-8def-345678901234"  # a well-formed utterance_uuid
 
 # The specs' own example payloads.
 SPEC_EXAMPLES = [
-    ("stt-stream", "utterance", {"type": "utterance", "utterance": {
-        "utterance_uuid": "b2c3d4e5-f6a7-8901-bcde-f12345678901", "text": "Bonjour, comment allez-vous?",
-        "start_ms": 0, "duration_ms": 2800, "speaker": 1, "language": "fr",
-        "emotion": None, "accent": None, "deepfake_score": None}}),
-    ("stt-stream", "partial_utterance", {"type": "partial_utterance", "partial_utterance": {
-        "text": "Hello, how are", "start_ms": 0, "speaker": 1,
-        "emotion": None, "accent": None, "deepfake_score": None}}),
+    (
+        "stt-stream",
+        "utterance",
+        {
+            "type": "utterance",
+            "utterance": {
+                "utterance_uuid": "b2c3d4e5-f6a7-8901-bcde-f12345678901",
+                "text": "Bonjour, comment allez-vous?",
+                "start_ms": 0,
+                "duration_ms": 2800,
+                "speaker": 1,
+                "language": "fr",
+                "emotion": None,
+                "accent": None,
+                "deepfake_score": None,
+            },
+        },
+    ),
+    (
+        "stt-stream",
+        "partial_utterance",
+        {
+            "type": "partial_utterance",
+            "partial_utterance": {
+                "text": "Hello, how are",
+                "start_ms": 0,
+                "speaker": 1,
+                "emotion": None,
+                "accent": None,
+                "deepfake_score": None,
+            },
+        },
+    ),
     ("stt-stream", "done", {"type": "done", "duration_ms": 45000}),
     ("stt-stream", "error", {"type": "error", "error": "Invalid configuration."}),
-    ("svd-stream", "frame", {"type": "frame", "frame": {
-        "start_time_ms": 0, "end_time_ms": 4000, "verdict": "synthetic", "confidence": 0.9732}}),
+    (
+        "svd-stream",
+        "frame",
+        {
+            "type": "frame",
+            "frame": {
+                "start_time_ms": 0,
+                "end_time_ms": 4000,
+                "verdict": "synthetic",
+                "confidence": 0.9732,
+            },
+        },
+    ),
     ("svd-stream", "done", {"type": "done", "duration_ms": 12500, "frame_count": 10}),
-    ("pii-stream", "utterance", {"type": "utterance", "utterance": {
-        "utterance_uuid": "b2c3d4e5-f6a7-8901-bcde-f12345678901",
-        "text": "Hello, my name is <pii:name></pii:name>.", "start_ms": 0, "duration_ms": 3000,
-        "speaker": 1, "language": "en"}, "redacted_audio": {"start_ms": 0, "duration_ms": 3000}}),
-    ("pii-stream", "utterance", {"type": "utterance", "utterance": {
-        "utterance_uuid": "c3d4e5f6-a7b8-9012-cdef-234567890123", "text": "Yes.", "start_ms": 500,
-        "duration_ms": 400, "speaker": 2, "language": "en"}, "redacted_audio": None}),
-    ("pii-stream", "done", {"type": "done", "duration_ms": 45000,
-                            "trailing_redacted_audio": {"start_ms": 43000, "duration_ms": 2000}}),
+    (
+        "pii-stream",
+        "utterance",
+        {
+            "type": "utterance",
+            "utterance": {
+                "utterance_uuid": "b2c3d4e5-f6a7-8901-bcde-f12345678901",
+                "text": "Hello, my name is <pii:name></pii:name>.",
+                "start_ms": 0,
+                "duration_ms": 3000,
+                "speaker": 1,
+                "language": "en",
+            },
+            "redacted_audio": {"start_ms": 0, "duration_ms": 3000},
+        },
+    ),
+    (
+        "pii-stream",
+        "utterance",
+        {
+            "type": "utterance",
+            "utterance": {
+                "utterance_uuid": "c3d4e5f6-a7b8-9012-cdef-234567890123",
+                "text": "Yes.",
+                "start_ms": 500,
+                "duration_ms": 400,
+                "speaker": 2,
+                "language": "en",
+            },
+            "redacted_audio": None,
+        },
+    ),
+    (
+        "pii-stream",
+        "done",
+        {
+            "type": "done",
+            "duration_ms": 45000,
+            "trailing_redacted_audio": {"start_ms": 43000, "duration_ms": 2000},
+        },
+    ),
     ("pii-stream", "done", {"type": "done", "duration_ms": 45000, "trailing_redacted_audio": None}),
-]  # fmt: skip
+]
 
 
 def test_there_is_a_schema_for_every_server_message_type():
@@ -406,8 +509,11 @@ def test_broken_messages_do_not_fit(surface, kind, payload):
 def test_the_config_frame_schema():
     schema = SS.CLIENT_MESSAGES[("stt-stream", "config")]
     assert set(schema["properties"]) == set(T.STT_CONFIG_FIELDS)
-    good = {"partial_results": True, "language": None,
-            "custom_terms": ["Modulate", {"term": "Velma", "pronunciations": ["VEL-muh"]}]}  # fmt: skip
+    good = {
+        "partial_results": True,
+        "language": None,
+        "custom_terms": ["Modulate", {"term": "Velma", "pronunciations": ["VEL-muh"]}],
+    }
     assert _errors(good, schema) == []
     assert _errors({}, schema) == []
     assert _errors({"emotion_signal": "yes"}, schema) != []

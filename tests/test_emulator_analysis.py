@@ -79,8 +79,12 @@ def test_all_silent_audio_is_no_content(tmp_path):
 
 
 def test_pii_ranges_are_padded_clipped_and_merged():
-    spans = [A.PiiSpan(0, 1, "name", 1000, 1200), A.PiiSpan(0, 2, "phi", 1250, 1400),
-             A.PiiSpan(1, 1, "name", 40, 90), A.PiiSpan(2, 1, "name", 4950, 5200)]  # fmt: skip
+    spans = [
+        A.PiiSpan(0, 1, "name", 1000, 1200),
+        A.PiiSpan(0, 2, "phi", 1250, 1400),
+        A.PiiSpan(1, 1, "name", 40, 90),
+        A.PiiSpan(2, 1, "name", 4950, 5200),
+    ]
     ranges = A.redaction_ranges(spans, start_pad_ms=100, end_pad_ms=0, duration_ms=5000)
     # [0, 90] clipped at 0; 900-1200 and 1150-1400 overlap; 4850-5200 clipped at the end
     assert ranges == [[0, 90], [900, 1400], [4850, 5000]]

@@ -68,7 +68,11 @@ def test_an_unknown_variant_lists_the_known_ones():
 
 KNOWN_TEXTS = sorted(
     {
-        *(getattr(T, n) for n in dir(T) if n.startswith("DETAIL_") and isinstance(getattr(T, n), str)),
+        *(
+            getattr(T, n)
+            for n in dir(T)
+            if n.startswith("DETAIL_") and isinstance(getattr(T, n), str)
+        ),
         *(getattr(T, n) for n in dir(T) if n.startswith("ERR_") and isinstance(getattr(T, n), str)),
         *ROWS,
         DETAIL_INVALID_KEY,
@@ -77,7 +81,7 @@ KNOWN_TEXTS = sorted(
         T.audio_format_error("svd-stream", "mp2"),
         T.sample_rate_error(50000),
     }
-)  # fmt: skip
+)
 
 
 @pytest.mark.parametrize("text", KNOWN_TEXTS)

@@ -68,14 +68,17 @@ def test_a_bad_config_fails_in_the_parent(tmp_path: Path):
 
 def test_the_child_dies_with_its_parent():
     parent = subprocess.Popen(
-        [sys.executable, "-c",
-         "import json, sys, time\n"
-         "from harness.emulator.child import start_child\n"
-         "c = start_child()\n"
-         "print(json.dumps({'pid': c.proc.pid}), flush=True)\n"
-         "time.sleep(60)\n"],
+        [
+            sys.executable,
+            "-c",
+            "import json, sys, time\n"
+            "from harness.emulator.child import start_child\n"
+            "c = start_child()\n"
+            "print(json.dumps({'pid': c.proc.pid}), flush=True)\n"
+            "time.sleep(60)\n",
+        ],
         stdout=subprocess.PIPE,
-    )  # fmt: skip
+    )
     try:
         assert parent.stdout is not None
         pid = json.loads(parent.stdout.readline())["pid"]

@@ -100,8 +100,11 @@ def test_emulate_serves_and_writes_the_profile(tmp_path):
         url = data["velma"]["base_url"] + VELMA_PATHS["stt-batch"]
         while True:
             try:
-                r = httpx.post(url, headers={"X-API-Key": data["velma"]["keys"]["invalid"]},
-                               files={"upload_file": ("a.wav", b"x")})  # fmt: skip
+                r = httpx.post(
+                    url,
+                    headers={"X-API-Key": data["velma"]["keys"]["invalid"]},
+                    files={"upload_file": ("a.wav", b"x")},
+                )
                 break
             except httpx.ConnectError:
                 assert time.monotonic() < deadline, "the server never answered"

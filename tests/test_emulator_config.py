@@ -108,9 +108,17 @@ def test_test_catalog_is_sound():
 
 
 def _admission(**org) -> Admission:
-    data = {"orgs": {"o": {"concurrency": 2, "quota_audio_hours": 1.0, **org,
-                           "keys": [{"key": "k", "role": "valid"}]},
-                     "none": {"models": [], "keys": [{"key": "n"}]}}}  # fmt: skip
+    data = {
+        "orgs": {
+            "o": {
+                "concurrency": 2,
+                "quota_audio_hours": 1.0,
+                **org,
+                "keys": [{"key": "k", "role": "valid"}],
+            },
+            "none": {"models": [], "keys": [{"key": "n"}]},
+        }
+    }
     return Admission(load_config_dict(data))
 
 

@@ -57,9 +57,12 @@ def test_plan_keeps_the_kugel_faults_and_overload_for_both():
 
 @pytest.mark.parametrize(
     ("args", "written"),
-    [((LATENCY, 0.4), "latency=0.4"), ((OVERLOAD,), "overload"),
-     (("internal-midstream", "2f"), "internal-midstream=2f")],
-)  # fmt: skip
+    [
+        ((LATENCY, 0.4), "latency=0.4"),
+        ((OVERLOAD,), "overload"),
+        (("internal-midstream", "2f"), "internal-midstream=2f"),
+    ],
+)
 def test_builders_write_what_the_parser_reads(args, written):
     assert fault(*args) == written
     (header,) = fault_header(*args).values()

@@ -9,8 +9,16 @@ from test_emulator_helpers import SURFACES, VALID, fuzz_settings, post
 
 from harness.contract import tables as T
 
-FIELD_NAMES = ("speaker_diarization", "emotion_signal", "language", "config",
-               "start_redaction_padding_ms", "end_redaction_padding_ms", "upload_file", "x")  # fmt: skip
+FIELD_NAMES = (
+    "speaker_diarization",
+    "emotion_signal",
+    "language",
+    "config",
+    "start_redaction_padding_ms",
+    "end_redaction_padding_ms",
+    "upload_file",
+    "x",
+)
 FUZZ = fuzz_settings(40)
 
 

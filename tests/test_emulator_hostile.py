@@ -152,8 +152,12 @@ def test_huge_file_part_over_the_limit_is_a_clear_4xx():
 
 def test_bad_utf8_in_form_fields_is_never_500(emu):
     upload = (b'Content-Disposition: form-data; name="upload_file"; filename="a.wav"', wav(0.6))
-    for name, value in [(b"language", b"\xff\xfe"), (b"config", b'{"language": "\xc3\x28"}'),
-                        (b"\xff\xfe", b"x"), (b"emotion_signal", b"tr\xffue")]:  # fmt: skip
+    for name, value in [
+        (b"language", b"\xff\xfe"),
+        (b"config", b'{"language": "\xc3\x28"}'),
+        (b"\xff\xfe", b"x"),
+        (b"emotion_signal", b"tr\xffue"),
+    ]:
         body = _multipart(
             [upload, (b'Content-Disposition: form-data; name="' + name + b'"', value)]
         )

@@ -53,8 +53,16 @@ def _reset(request: pytest.FixtureRequest) -> None:
         assert control(e).reset()["switches"] == {"faults": [], "deviations": []}
 
 
-def call(e: RunningEmulator, method: str, path: str, key: str | None = VALID, *,
-         bearer: bool = True, headers: dict[str, str] | None = None, **kw: Any) -> httpx.Response:  # fmt: skip
+def call(
+    e: RunningEmulator,
+    method: str,
+    path: str,
+    key: str | None = VALID,
+    *,
+    bearer: bool = True,
+    headers: dict[str, str] | None = None,
+    **kw: Any,
+) -> httpx.Response:
     h = dict(headers or {})
     if key is not None:
         h.update({"Authorization": f"Bearer {key}"} if bearer else {"x-api-key": key})
@@ -65,8 +73,11 @@ def assert_row(r: httpx.Response, message: str, error_code: str | None = None) -
     row = ROWS[message]
     assert r.status_code == row.status, r.text
     body = r.json()
-    assert body == {"error": message, "error_code": error_code or row.error_code,
-                    "code": row.status}  # fmt: skip
+    assert body == {
+        "error": message,
+        "error_code": error_code or row.error_code,
+        "code": row.status,
+    }
     assert "retry_after" not in body
     if error_code is None:  # a documented row (an alternative side may use another code)
         assert schema.errors(body, sk.ERROR_BODY) == []
@@ -77,8 +88,9 @@ def ws_url(e: RunningEmulator, path: str = "/ws/tts", key: str | None = VALID) -
     return f"{base}?api_key={key}" if key else base
 
 
-async def ws_session(url: str, sends: list[Any], *, headers: dict[str, str] | None = None,
-                     until_final: int = 0) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
+async def ws_session(
+    url: str, sends: list[Any], *, headers: dict[str, str] | None = None, until_final: int = 0
+) -> tuple[list[dict[str, Any]], int | None]:
     """Send each message, collect JSON frames until close or ``until_final`` finals."""
     got: list[dict[str, Any]] = []
     async with websockets.connect(url, additional_headers=headers or {}, open_timeout=5) as ws:
@@ -140,16 +152,26 @@ def test_voice_and_reference_lifecycle(kemu):
     vid = r.json()["id"]
     assert call(kemu, "GET", f"/v1/voices/{vid}").json()["name"] == "Mine"
     assert_row(call(kemu, "POST", f"/v1/voices/{vid}/generate-sample"), "Invalid request")
-    up = call(kemu, "POST", f"/v1/voices/{vid}/references",
-              files={"file": ("a.wav", wav_bytes())}, data={"reference_text": "hi"})  # fmt: skip
+    up = call(
+        kemu,
+        "POST",
+        f"/v1/voices/{vid}/references",
+        files={"file": ("a.wav", wav_bytes())},
+        data={"reference_text": "hi"},
+    )
     assert up.status_code == 201, up.text
     ref = up.json()["id"]
     assert [x["id"] for x in call(kemu, "GET", f"/v1/voices/{vid}/references").json()] == [ref]
     assert call(kemu, "POST", f"/v1/voices/{vid}/generate-sample").status_code == 200
     assert call(kemu, "DELETE", f"/v1/voices/{vid}/references/{ref}").status_code == 204
     assert_row(call(kemu, "DELETE", f"/v1/voices/{vid}/references/{ref}"), "Reference not found")
-    mp = call(kemu, "POST", "/v1/voices", data={"metadata": json.dumps({"name": "M2"})},
-              files={"files": ("r.wav", wav_bytes())})  # fmt: skip
+    mp = call(
+        kemu,
+        "POST",
+        "/v1/voices",
+        data={"metadata": json.dumps({"name": "M2"})},
+        files={"files": ("r.wav", wav_bytes())},
+    )
     assert mp.status_code == 201, mp.text
 
 
@@ -157,12 +179,20 @@ def test_dictionary_crud_and_bulk_replace_idempotent(kemu):
     d = call(kemu, "POST", "/v1/dictionaries", json={"name": "brands"})
     assert d.status_code == 201, d.text
     did = d.json()["id"]
-    e = call(kemu, "POST", f"/v1/dictionaries/{did}/entries",
-             json={"word": "KA", "replacement": "Kugel Audio"})  # fmt: skip
+    e = call(
+        kemu,
+        "POST",
+        f"/v1/dictionaries/{did}/entries",
+        json={"word": "KA", "replacement": "Kugel Audio"},
+    )
     assert e.status_code == 201
     eid = e.json()["id"]
-    assert call(kemu, "PATCH", f"/v1/dictionaries/{did}/entries/{eid}",
-                json={"ipa": "ka"}).json()["ipa"] == "ka"  # fmt: skip
+    assert (
+        call(kemu, "PATCH", f"/v1/dictionaries/{did}/entries/{eid}", json={"ipa": "ka"}).json()[
+            "ipa"
+        ]
+        == "ka"
+    )
     body = {"entries": [{"word": "a", "replacement": "b"}, {"word": "c", "replacement": "d"}]}
     first = call(kemu, "PUT", f"/v1/dictionaries/{did}/entries", json=body).json()
     again = call(kemu, "PUT", f"/v1/dictionaries/{did}/entries", json=body).json()
@@ -226,8 +256,11 @@ def test_every_payload_row_reachable_with_exact_body(kemu):
 
 def test_retry_after_header_where_timing_known(kemu):
     got = _row_responses(kemu)
-    for message in ("Rate limit exceeded", "Model overloaded, please try again later.",
-                    "The requested model is temporarily unavailable. Please try again shortly."):  # fmt: skip
+    for message in (
+        "Rate limit exceeded",
+        "Model overloaded, please try again later.",
+        "The requested model is temporarily unavailable. Please try again shortly.",
+    ):
         value = got[message].headers.get("Retry-After")
         assert value is not None and value.isdigit() and 1 <= int(value) <= 10, message
     for r in got.values():
@@ -240,8 +273,7 @@ def test_forbidden_role_is_403_everywhere(kemu):
 
 
 def test_generic_overload_fault_is_the_overload_row(kemu):
-    r = call(kemu, "POST", "/v1/tts/generate", json={"text": "x"},
-             headers=fault_header(OVERLOAD))  # fmt: skip
+    r = call(kemu, "POST", "/v1/tts/generate", json={"text": "x"}, headers=fault_header(OVERLOAD))
     assert_row(r, "Model overloaded, please try again later.")
 
 
@@ -282,8 +314,9 @@ def test_ws_cycle_chunks_then_final_and_socket_reusable(kemu):
     first = got[: got.index(finals[0]) + 1]
     chunks = [m for m in first if "audio" in m]
     assert [c["idx"] for c in chunks] == list(range(len(chunks)))
-    assert all(c["sr"] == 16000 and c["samples"] * 2 == len(base64.b64decode(c["audio"]))
-               for c in chunks)  # fmt: skip
+    assert all(
+        c["sr"] == 16000 and c["samples"] * 2 == len(base64.b64decode(c["audio"])) for c in chunks
+    )
     assert finals[0]["chunks"] == len(chunks)
     assert finals[0]["total_samples"] == sum(c["samples"] for c in chunks)
     assert finals[0]["usage"]["characters"] == len(req["text"])
@@ -293,8 +326,14 @@ def test_ws_cycle_chunks_then_final_and_socket_reusable(kemu):
 
 
 def test_ws_auth_header_and_query(kemu):
-    got, _ = run(ws_session(ws_url(kemu, key=None), [{"text": "a", "voice_id": 1}], until_final=1,
-                            headers={"Authorization": f"Bearer {VALID}"}))  # fmt: skip
+    got, _ = run(
+        ws_session(
+            ws_url(kemu, key=None),
+            [{"text": "a", "voice_id": 1}],
+            until_final=1,
+            headers={"Authorization": f"Bearer {VALID}"},
+        )
+    )
     assert got[-1].get("final")
 
 
@@ -326,18 +365,34 @@ def test_ws_close_codes_follow_an_error_frame(kemu, close, key, fault, send):
 
 
 def test_ws_validation_frames_keep_the_socket(kemu):
-    sends = ["not json", {"voice_id": 1}, {"text": "x", "voice_id": 1, "sample_rate": 44100},
-             {"text": "x" * 201, "voice_id": 1}, {"text": "x", "voice_id": 1}]  # fmt: skip
+    sends = [
+        "not json",
+        {"voice_id": 1},
+        {"text": "x", "voice_id": 1, "sample_rate": 44100},
+        {"text": "x" * 201, "voice_id": 1},
+        {"text": "x", "voice_id": 1},
+    ]
     got, _ = _one_error(ws_url(kemu), sends, until_final=1)
     errs = [m for m in got if "error_code" in m]
-    assert [m["error"] for m in errs] == ["Invalid request", "text required", "Invalid request",
-                                          "Request exceeds the maximum character limit"]  # fmt: skip
+    assert [m["error"] for m in errs] == [
+        "Invalid request",
+        "text required",
+        "Invalid request",
+        "Request exceeds the maximum character limit",
+    ]
     assert got[-1].get("final")
 
 
 def test_ws_stream_turns(kemu):
-    sends = [{"voice_id": 1, "sample_rate": 16000}, {"text": "hel"}, {"text": "lo"},
-             {"flush": True}, {"text": "gone"}, {"cancel": True}, {"text": "x", "flush": True}]  # fmt: skip
+    sends = [
+        {"voice_id": 1, "sample_rate": 16000},
+        {"text": "hel"},
+        {"text": "lo"},
+        {"flush": True},
+        {"text": "gone"},
+        {"cancel": True},
+        {"text": "x", "flush": True},
+    ]
     got, _ = _one_error(ws_url(kemu, "/ws/tts/stream"), sends, until_final=2)
     finals = [m for m in got if m.get("final")]
     assert len(finals) == 2 and "usage" not in finals[0]
@@ -360,8 +415,11 @@ def test_alternative_ws_credits_402_at_upgrade():
             run(ws_session(ws_url(e, key=NO_CREDITS), []))
         resp = exc.value.response
         assert resp.status_code == 402
-        assert json.loads(resp.body) == {"error": "Insufficient credits",
-                                         "error_code": "INSUFFICIENT_CREDITS", "code": 402}  # fmt: skip
+        assert json.loads(resp.body) == {
+            "error": "Insufficient credits",
+            "error_code": "INSUFFICIENT_CREDITS",
+            "code": 402,
+        }
 
 
 def test_alternative_validation_422_fastapi():
@@ -415,10 +473,12 @@ def test_deviation_error_only(kemu):
 
 
 def test_config_table_errors_name_the_field():
-    for data, name in (({"kugel": {"max_chars": 0}}, "kugel.max_chars"),
-                       ({"kugel": {"keys": {"admin": "k"}}}, "kugel.keys.admin"),
-                       ({"kugel": {"faults": ["boom"]}}, "kugel.faults"),
-                       ({"kugel": {"rate_limit": {"valid": -1}}}, "kugel.rate_limit.valid")):  # fmt: skip
+    for data, name in (
+        ({"kugel": {"max_chars": 0}}, "kugel.max_chars"),
+        ({"kugel": {"keys": {"admin": "k"}}}, "kugel.keys.admin"),
+        ({"kugel": {"faults": ["boom"]}}, "kugel.faults"),
+        ({"kugel": {"rate_limit": {"valid": -1}}}, "kugel.rate_limit.valid"),
+    ):
         with pytest.raises(ConfigError, match=name.replace(".", r"\.")):
             load_config_dict(data)
     cfg = load_config_dict({"kugel": {"keys": {"valid": "k1"}, "credits": {"valid": 5}}})
@@ -446,14 +506,33 @@ def test_every_catalog_row_and_close_code_is_covered_here():
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(body=st.one_of(
-    st.binary(max_size=64),
-    st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-                 lambda c: st.lists(c, max_size=3) | st.dictionaries(
-                     st.sampled_from(["text", "voice_id", "speed", "sample_rate", "output_format",
-                                      "dictionary_ids", "x"]), c, max_size=4),
-                 max_leaves=8).map(lambda v: json.dumps(v).encode()),
-))  # fmt: skip
+@given(
+    body=st.one_of(
+        st.binary(max_size=64),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+            lambda c: (
+                st.lists(c, max_size=3)
+                | st.dictionaries(
+                    st.sampled_from(
+                        [
+                            "text",
+                            "voice_id",
+                            "speed",
+                            "sample_rate",
+                            "output_format",
+                            "dictionary_ids",
+                            "x",
+                        ]
+                    ),
+                    c,
+                    max_size=4,
+                )
+            ),
+            max_leaves=8,
+        ).map(lambda v: json.dumps(v).encode()),
+    )
+)
 def test_malformed_bodies_never_500(kemu, body):
     h = {"content-type": "application/json", "Authorization": f"Bearer {VALID}"}
     with httpx.Client(base_url=kemu.base_url, headers=h, timeout=10) as c:

@@ -34,11 +34,34 @@ TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\.py\"
 
 # Values a validating backend has to refuse or look up, not crash on: other scripts'
 # digits, superscripts, signs, whitespace, huge numbers, separators, nothing at all.
-TRICKY = ["", " ", "¹", "١٢", "５", "+1", "-1", "1_0", "1e3", "0x10", "9" * 5000, "null",
-          "..", "%", "\x00", "a/b", "😀", "1 ", " 1", "true", "[]"]  # fmt: skip
+TRICKY = [
+    "",
+    " ",
+    "¹",
+    "١٢",
+    "５",
+    "+1",
+    "-1",
+    "1_0",
+    "1e3",
+    "0x10",
+    "9" * 5000,
+    "null",
+    "..",
+    "%",
+    "\x00",
+    "a/b",
+    "😀",
+    "1 ",
+    " 1",
+    "true",
+    "[]",
+]
 value = st.one_of(st.sampled_from(TRICKY), st.text(max_size=24))
-query_name = st.one_of(st.sampled_from(["project_id", "limit", "offset", "search", "x"]),
-                       st.text(min_size=1, max_size=8))  # fmt: skip
+query_name = st.one_of(
+    st.sampled_from(["project_id", "limit", "offset", "search", "x"]),
+    st.text(min_size=1, max_size=8),
+)
 
 
 def assert_sane(r: httpx.Response) -> None:
@@ -80,8 +103,11 @@ def test_velma_batch_query_values(fz, clip, surface, query):
 @FUZZ
 @given(surface=st.sampled_from(SURFACES), tail=value)
 def test_velma_batch_path_values(fz, surface, tail):
-    r = httpx.post(fz.base_url + T.VELMA_PATHS[surface] + "/" + segment(tail),
-                   headers={"X-API-Key": VALID}, timeout=10)  # fmt: skip
+    r = httpx.post(
+        fz.base_url + T.VELMA_PATHS[surface] + "/" + segment(tail),
+        headers={"X-API-Key": VALID},
+        timeout=10,
+    )
     assert_sane(r)
 
 
@@ -131,17 +157,27 @@ def _resources(e: RunningEmulator, clip: bytes) -> dict[str, str]:
     voice = _kugel(e, "POST", "/v1/voices", json={"name": "fuzz"})
     assert voice.status_code == 201, voice.text
     vid = voice.json()["id"]
-    ref = _kugel(e, "POST", f"/v1/voices/{vid}/references",
-                 files={"file": ("r.wav", clip)}, data={"reference_text": "hi"})  # fmt: skip
+    ref = _kugel(
+        e,
+        "POST",
+        f"/v1/voices/{vid}/references",
+        files={"file": ("r.wav", clip)},
+        data={"reference_text": "hi"},
+    )
     assert ref.status_code == 201, ref.text
     d = _kugel(e, "POST", "/v1/dictionaries", json={"name": "fuzz"})
     assert d.status_code == 201, d.text
     did = d.json()["id"]
-    entry = _kugel(e, "POST", f"/v1/dictionaries/{did}/entries",
-                   json={"word": "a", "replacement": "b"})  # fmt: skip
+    entry = _kugel(
+        e, "POST", f"/v1/dictionaries/{did}/entries", json={"word": "a", "replacement": "b"}
+    )
     assert entry.status_code == 201, entry.text
-    return {"voice_id": str(vid), "ref_id": str(ref.json()["id"]), "dict_id": str(did),
-            "entry_id": str(entry.json()["id"])}  # fmt: skip
+    return {
+        "voice_id": str(vid),
+        "ref_id": str(ref.json()["id"]),
+        "dict_id": str(did),
+        "entry_id": str(entry.json()["id"]),
+    }
 
 
 # A valid body per operation, so a request gets past body validation to its path and query.
@@ -158,8 +194,13 @@ BODIES: dict[str, dict[str, Any]] = {
 OPS = [op.key for op in api.REST_OPERATIONS]
 
 
-def _call(e: RunningEmulator, clip: bytes, key: str, path_values: dict[str, str],
-          query: list[tuple[str, str]]) -> httpx.Response:  # fmt: skip
+def _call(
+    e: RunningEmulator,
+    clip: bytes,
+    key: str,
+    path_values: dict[str, str],
+    query: list[tuple[str, str]],
+) -> httpx.Response:
     op = api.operation(key)
     path = op.path
     for name in op.path_params:

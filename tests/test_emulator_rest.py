@@ -153,8 +153,10 @@ def test_empty_file_is_400(emu, surface):
     assert (r.status_code, r.json()["detail"]) == (400, T.DETAIL_EMPTY)
 
 
-@pytest.mark.parametrize(("surface", "status"), [("stt-batch", 400), ("vfast-batch", 400),
-                                                 ("pii-batch", 400), ("svd-batch", 422)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("surface", "status"),
+    [("stt-batch", 400), ("vfast-batch", 400), ("pii-batch", 400), ("svd-batch", 422)],
+)
 def test_undecodable_audio(emu, surface, status):
     r = post(emu, surface, b"this is not audio at all" * 40)
     assert (r.status_code, r.json()["detail"]) == (status, T.DETAIL_UNPROCESSABLE)
@@ -316,7 +318,7 @@ def test_a_large_upload_is_streamed_with_bounded_memory():
                 headers={
                     "X-API-Key": "demo-valid-key",
                     "Content-Type": f"multipart/form-data; boundary={boundary}",
-                },  # fmt: skip
+                },
                 timeout=60,
             )
             _, peak = tracemalloc.get_traced_memory()

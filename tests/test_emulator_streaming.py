@@ -414,9 +414,10 @@ def _mp4(tmp_path: Any, signal: np.ndarray, fmt: str, faststart: bool) -> bytes:
     with av.open(str(path), "w", format="mp4" if fmt != "3gp" else "3gp", options=opts) as out:
         stream = out.add_stream("aac", rate=RATE, layout="mono")
         frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(signal.astype(np.float32).reshape(1, -1)), format="flt",
+            np.ascontiguousarray(signal.astype(np.float32).reshape(1, -1)),
+            format="flt",
             layout="mono",
-        )  # fmt: skip
+        )
         frame.sample_rate, frame.pts = RATE, 0
         for packet in [*stream.encode(frame), *stream.encode(None)]:
             out.mux(packet)

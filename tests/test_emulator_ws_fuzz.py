@@ -56,9 +56,15 @@ frame = st.one_of(
     st.just(("audio", b"")),
 )
 headers = st.sampled_from(
-    [{}, {}, {"X-Emulator-Fault": "internal-midstream=2f"}, {"X-Emulator-Fault": "meltdown"},
-     {"X-Emulator-Fault": "overload"}, {"X-Emulator-Deviation": "partials-without-flag"}]
-)  # fmt: skip
+    [
+        {},
+        {},
+        {"X-Emulator-Fault": "internal-midstream=2f"},
+        {"X-Emulator-Fault": "meltdown"},
+        {"X-Emulator-Fault": "overload"},
+        {"X-Emulator-Deviation": "partials-without-flag"},
+    ]
+)
 
 RAW_QUERY = {"api_key": VALID, "audio_format": "s16le", "sample_rate": "16000", "num_channels": "1"}
 _SPEECH = encode_raw(speech_bursts(0.6, 16000, seed=3).samples, "s16le")

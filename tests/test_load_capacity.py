@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from harness_cli import run_harness
 
 from harness.cli import main
 from harness.load import common as C
@@ -110,10 +111,24 @@ def test_step_verdicts_name_the_limiting_signal() -> None:
     assert (rec["verdict"], rec["breached"], rec["_signal"]) == ("no-data", [], None)
 
 
-def _capacity(out: Path, *args: str, timeout: float = 150) -> tuple[int, dict, str]:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    cmd = [sys.executable, "-m", "harness.cli", "load", "capacity", "--report-dir", str(out)]
-    p = subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, timeout=timeout)
+def _capacity(
+    out: Path,
+    surface: str,
+    levels: range,
+    hold_s: float,
+    *,
+    workers: int | None = None,
+    locust: tuple[str, ...] = (),
+    timeout: float = 150,
+) -> tuple[int, dict, str]:
+    """``harness load capacity`` over ``levels`` (users: its start, step and last), each held
+    ``hold_s``; ``locust``: what follows ``--`` (the scenario's own options)."""
+    args = ["--surface", surface, "--start", str(levels.start), "--step", str(levels.step)]
+    args += ["--max", str(levels[-1]), "--hold-s", str(hold_s)]
+    args += ["--workers", str(workers)] if workers else []
+    p = run_harness(
+        "load", "capacity", "--report-dir", str(out), *args, "--", *locust, timeout=timeout
+    )
     results = out / "results.json"
     assert results.exists(), p.stdout[-2000:] + p.stderr[-3000:]
     return p.returncode, json.loads(results.read_text()), p.stdout + p.stderr
@@ -135,10 +150,8 @@ def _check_shape(c: dict) -> None:
 
 def test_search_lands_on_the_organisations_concurrency_limit(tmp_path: Path) -> None:
     limit = 3
-    rc, r, log = _capacity(
-        tmp_path / "limit", "--surface", "svd-stream", "--start", "1", "--step", "1",
-        "--max", "5", "--hold-s", "2", "--", "--emulator-limit", str(limit),
-    )  # fmt: skip
+    options = ("--emulator-limit", str(limit))
+    rc, r, log = _capacity(tmp_path / "limit", "svd-stream", range(1, 6), 2, locust=options)
     c = r["capacity"]
     _check_shape(c)
     assert rc == 0, log[-2000:]
@@ -156,11 +169,8 @@ def test_search_lands_on_the_organisations_concurrency_limit(tmp_path: Path) -> 
 
 def test_search_finds_the_latency_knee(tmp_path: Path) -> None:
     knee = 2
-    rc, r, log = _capacity(
-        tmp_path / "knee", "--surface", "svd-stream", "--start", "1", "--step", "1",
-        "--max", "4", "--hold-s", "3", "--",
-        "--emulator-limit", "100", "--knee", str(knee), "--knee-latency-s", "0.8",
-    )  # fmt: skip
+    options = ("--emulator-limit", "100", "--knee", str(knee), "--knee-latency-s", "0.8")
+    rc, r, log = _capacity(tmp_path / "knee", "svd-stream", range(1, 5), 3, locust=options)
     c = r["capacity"]
     _check_shape(c)
     assert rc == 0, log[-2000:]
@@ -172,10 +182,8 @@ def test_search_finds_the_latency_knee(tmp_path: Path) -> None:
 
 
 def test_batch_search_with_refinement_names_429(tmp_path: Path) -> None:
-    rc, r, log = _capacity(
-        tmp_path / "batch", "--surface", "vfast-batch", "--start", "1", "--step", "2",
-        "--max", "5", "--hold-s", "2", "--", "--emulator-limit", "2", "--batch-hold-s", "0.3",
-    )  # fmt: skip
+    options = ("--emulator-limit", "2", "--batch-hold-s", "0.3")
+    rc, r, log = _capacity(tmp_path / "batch", "vfast-batch", range(1, 6, 2), 2, locust=options)
     c = r["capacity"]
     _check_shape(c)
     # climb 1 (within), 3 (429s), then the refinement tries 2 (within)
@@ -186,10 +194,10 @@ def test_batch_search_with_refinement_names_429(tmp_path: Path) -> None:
 
 def test_capacity_with_two_workers_is_one_merged_search(tmp_path: Path) -> None:
     limit = 3
+    options = ("--emulator-limit", str(limit))
     rc, r, log = _capacity(
-        tmp_path / "dist", "--workers", "2", "--surface", "svd-stream", "--start", "2",
-        "--step", "1", "--max", "5", "--hold-s", "2", "--", "--emulator-limit", str(limit),
-    )  # fmt: skip
+        tmp_path / "dist", "svd-stream", range(2, 6), 2, workers=2, locust=options
+    )
     c = r["capacity"]
     _check_shape(c)
     assert rc == 0, log[-2000:]
@@ -202,11 +210,18 @@ def test_capacity_with_two_workers_is_one_merged_search(tmp_path: Path) -> None:
 
 
 def test_open_model_search_steps_the_arrival_rate(tmp_path: Path) -> None:
-    rc, r, log = _capacity(
-        tmp_path / "open", "--surface", "svd-stream", "--start", "1", "--step", "2",
-        "--max", "7", "--hold-s", "3", "--", "--model", "open", "--sources", "12",
-        "--stream-seconds", "1", "--emulator-limit", "4", "--no-refine",
-    )  # fmt: skip
+    options = (
+        "--model",
+        "open",
+        "--sources",
+        "12",
+        "--stream-seconds",
+        "1",
+        "--emulator-limit",
+        "4",
+        "--no-refine",
+    )
+    rc, r, log = _capacity(tmp_path / "open", "svd-stream", range(1, 8, 2), 3, locust=options)
     c = r["capacity"]
     _check_shape(c)
     assert rc == 0, log[-2000:]

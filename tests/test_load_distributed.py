@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from harness_cli import run_harness
 
 from harness.cli import build_parser, main
 from harness.load.common import pct
@@ -105,18 +106,26 @@ def test_distributed_options_are_checked(capsys) -> None:
 # --------------------------------------------------------------------------- master + workers
 
 
-def _harness(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    cmd = [sys.executable, "-m", "harness.cli", *args]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+_harness = run_harness
 
 
 def test_streaming_with_two_workers_merges_into_one_result(tmp_path: Path) -> None:
     out = tmp_path / "rep"
     p = _harness(
-        "load", "streaming", "--workers", "2", "--users", "4", "--duration", "4",
-        "--report-dir", str(out), "--", "--stream-seconds", "1",
-    )  # fmt: skip
+        "load",
+        "streaming",
+        "--workers",
+        "2",
+        "--users",
+        "4",
+        "--duration",
+        "4",
+        "--report-dir",
+        str(out),
+        "--",
+        "--stream-seconds",
+        "1",
+    )
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
     r = json.loads((out / "results.json").read_text())
     workers = r["workers"]
@@ -174,12 +183,37 @@ def test_a_breach_on_one_worker_fails_and_stops_the_run(tmp_path: Path, two_emul
         port = str(s.getsockname()[1])
     results = tmp_path / "results.json"
     master = subprocess.Popen(
-        [*locust, "--master", "--headless", "--expect-workers", "2", "--master-bind-host",
-         "127.0.0.1", "--master-bind-port", port, "-u", "4", "-r", "4", "--run-time", "40s",
-         "--only-summary", "--results-file", str(results), "--target-profile", str(profiles[0]),
-         "--stream-seconds", "1", "--stop-on-breach"],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            *locust,
+            "--master",
+            "--headless",
+            "--expect-workers",
+            "2",
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            port,
+            "-u",
+            "4",
+            "-r",
+            "4",
+            "--run-time",
+            "40s",
+            "--only-summary",
+            "--results-file",
+            str(results),
+            "--target-profile",
+            str(profiles[0]),
+            "--stream-seconds",
+            "1",
+            "--stop-on-breach",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     workers = [
         subprocess.Popen(
             [
@@ -196,7 +230,7 @@ def test_a_breach_on_one_worker_fails_and_stops_the_run(tmp_path: Path, two_emul
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         for profile in profiles
     ]
     try:

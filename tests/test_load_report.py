@@ -37,7 +37,18 @@ def _series(names: tuple[str, ...] = ("ws svd-stream first-result",)) -> dict:
             n: {"requests": 10, "failures": 0, "p50_ms": 5.0, "p95_ms": 9.0 + i, "p99_ms": 12.0}
             for n in names
         }
-        points.append({"t_s": float(i), "users": 4, "requests": 10 * len(names), "failures": i % 2, "p50_ms": 5.0, "p95_ms": 9.0 + i, "p99_ms": 12.0, "by_name": by_name})  # fmt: skip
+        points.append(
+            {
+                "t_s": float(i),
+                "users": 4,
+                "requests": 10 * len(names),
+                "failures": i % 2,
+                "p50_ms": 5.0,
+                "p95_ms": 9.0 + i,
+                "p99_ms": 12.0,
+                "by_name": by_name,
+            }
+        )
     return {"interval_s": 1.0, "points": points}
 
 
@@ -45,8 +56,29 @@ def _probe_part(model: str, signal: str) -> dict:
     steps = []
     for n in range(1, 5):
         rejected = 1 if n == 4 else 0
-        steps.append({"n": n, "served": n - rejected, "queued": 0, "rejected": rejected, "errors": 0, "latency_ms": _summary(400, 410, 420, n), "signals": [signal] * rejected, "started_s": 0.5 * n, "duration_s": 0.4, "rejection_ms": _summary(2, 2, 2, rejected)})  # fmt: skip
-    return {"observed_limit": 3, "mode": "immediate", "signal": [signal], "model": model, "steps": steps, "slots_released": True, "released_after_s": 0.902}  # fmt: skip
+        steps.append(
+            {
+                "n": n,
+                "served": n - rejected,
+                "queued": 0,
+                "rejected": rejected,
+                "errors": 0,
+                "latency_ms": _summary(400, 410, 420, n),
+                "signals": [signal] * rejected,
+                "started_s": 0.5 * n,
+                "duration_s": 0.4,
+                "rejection_ms": _summary(2, 2, 2, rejected),
+            }
+        )
+    return {
+        "observed_limit": 3,
+        "mode": "immediate",
+        "signal": [signal],
+        "model": model,
+        "steps": steps,
+        "slots_released": True,
+        "released_after_s": 0.902,
+    }
 
 
 def _thr(metric: str, limit: float, value, ok: bool | None = None, **kw) -> dict:
@@ -66,7 +98,7 @@ SOAK_SERIES = [
         "pacing_lag_p99_ms": 1.0,
         "generator_rss_mb": 70 + 0.1 * t,
         "target_rss_mb": 60 + 0.2 * t,
-    }  # fmt: skip
+    }
     for t in range(0, 10)
 ]
 
@@ -92,7 +124,7 @@ CAPACITY = {
             },
             "breached": ["ttfr_ms.p95"] if lv == 40 else [],
             "verdict": "breached" if lv == 40 else "within",
-        }  # fmt: skip
+        }
         for i, lv in enumerate((10, 20, 30, 40))
     ],
 }
@@ -106,7 +138,7 @@ SCENARIOS: dict[str, tuple[dict, tuple[str, ...]]] = {
                 _thr("http.released_after_s", 10.0, 0.902),
                 _thr("ws.released_after_s", 10.0, 0.03),
             ],
-        },  # fmt: skip
+        },
         ("fig-probe-http", "fig-probe-ws", "fig-probe-http-over-time", "fig-probe-ws-over-time"),
     ),
     "backoff": (
@@ -148,7 +180,7 @@ SCENARIOS: dict[str, tuple[dict, tuple[str, ...]]] = {
                 _thr("documented.judged.p99", 10.0, 0.902),
                 _thr("documented.low_violations", 0, 0),
             ],
-        },  # fmt: skip
+        },
         ("fig-backoff-timeline", "fig-backoff-deviation"),
     ),
     "streaming": (
@@ -169,7 +201,7 @@ SCENARIOS: dict[str, tuple[dict, tuple[str, ...]]] = {
                 _thr("error_ratio", 0.01, 0.02),
                 _thr("pacing_lag_ms.p99", 20.0, 4),
             ],
-        },  # fmt: skip
+        },
         ("fig-streaming-percentiles", "fig-pacing-lag"),
     ),
     "tts": (
@@ -179,7 +211,7 @@ SCENARIOS: dict[str, tuple[dict, tuple[str, ...]]] = {
             "retry_after_honoured": 12,
             "status": {"200": 80, "429": 12},
             "thresholds": [_thr("latency_ms.p95", 5000.0, 6)],
-        },  # fmt: skip
+        },
         ("fig-tts-status", "fig-tts-latency"),
     ),
     "quota": (
@@ -196,7 +228,7 @@ SCENARIOS: dict[str, tuple[dict, tuple[str, ...]]] = {
                 _thr("accepted_after_exhaustion", 0, 0),
                 _thr("undocumented_after_exhaustion", 0, 0),
             ],
-        },  # fmt: skip
+        },
         ("fig-quota",),
     ),
     "http-rps": (
@@ -225,7 +257,7 @@ SCENARIOS: dict[str, tuple[dict, tuple[str, ...]]] = {
                     {"memory_growth_mb": {"target": None}}
                 ),
             ],
-        },  # fmt: skip
+        },
         ("fig-soak-memory", "fig-soak-latency", "fig-soak-streams", "fig-pacing-lag"),
     ),
     "capacity": (
@@ -238,7 +270,7 @@ SCENARIOS: dict[str, tuple[dict, tuple[str, ...]]] = {
             "requests": 1000,
             "ttfr_ms": _summary(305, 930, 1100),
             "thresholds": [_thr("ttfr_ms.p95", 1500.0, 1800.0), _thr("error_ratio", 0.01, 0.0)],
-        },  # fmt: skip
+        },
         ("fig-capacity-knee", "fig-capacity-rejections", "fig-capacity-over-time"),
     ),
 }
@@ -247,7 +279,11 @@ SCENARIOS: dict[str, tuple[dict, tuple[str, ...]]] = {
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_every_scenario_page_has_its_plots_and_thresholds_with_units(scenario: str) -> None:
     results, wanted = SCENARIOS[scenario]
-    results = {**results, "scenario": scenario, "target": {"base_url": "http://127.0.0.1:1", "live": False}}  # fmt: skip
+    results = {
+        **results,
+        "scenario": scenario,
+        "target": {"base_url": "http://127.0.0.1:1", "live": False},
+    }
     page = R.render_capacity_page(results, series=_series(), locust_json=None, folder="/x")
     shown = set(IMG.findall(page))
     assert set(wanted) <= shown, sorted(shown)
@@ -255,7 +291,11 @@ def test_every_scenario_page_has_its_plots_and_thresholds_with_units(scenario: s
     assert "_layout" not in page and "--passed: #2e7d32" in page  # the shared stylesheet
     assert '<details class="group" id="raw-json">' in page  # raw figures, collapsed
     if results["thresholds"]:
-        table = page[page.index('id="thresholds-table"') : page.index("</table>", page.index('id="thresholds-table"'))]  # fmt: skip
+        table = page[
+            page.index('id="thresholds-table"') : page.index(
+                "</table>", page.index('id="thresholds-table"')
+            )
+        ]
         assert table.count("<tr>") == len(R.judged(results)) + 1  # + a search's objectives
         for t in results["thresholds"]:
             unit = R.unit_of(t["metric"])
@@ -273,9 +313,13 @@ def test_units_as_people_read_them() -> None:
     assert (row["value"], row["limit"]) == ("0.902 s", "≤ 10 s")
     row = R.threshold_rows([_thr("error_ratio", 0.01, 0.025)])[0]
     assert (row["value"], row["limit"], row["verdict"]) == ("2.5 %", "≤ 1 %", "BREACHED")
-    row = R.threshold_rows([_thr("memory_growth_mb.target", 64.0, None, ok=True, not_measured=True)])[0]  # fmt: skip
+    row = R.threshold_rows(
+        [_thr("memory_growth_mb.target", 64.0, None, ok=True, not_measured=True)]
+    )[0]
     assert (row["value"], row["verdict"]) == ("not measured", "not measured")
-    assert R.threshold_line(_thr("ttfr_ms.p95", 1500.0, 1800.0)).startswith("BREACHED ttfr_ms.p95 = 1800 ms")  # fmt: skip
+    assert R.threshold_line(_thr("ttfr_ms.p95", 1500.0, 1800.0)).startswith(
+        "BREACHED ttfr_ms.p95 = 1800 ms"
+    )
 
 
 def test_capacity_page_names_the_knee_the_first_breach_and_the_workers() -> None:
@@ -353,8 +397,18 @@ def test_locust_args_repeat_and_follow_double_dash(monkeypatch) -> None:
 def test_locust_args_help_lists_the_scenario_options_and_writes_nothing(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     out = tmp_path / "never"
-    cmd = [sys.executable, "-m", "harness.cli", "load", "concurrency-probe", "--report-dir", str(out)]  # fmt: skip
-    p = subprocess.run([*cmd, "--locust-args", "--help"], env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        "load",
+        "concurrency-probe",
+        "--report-dir",
+        str(out),
+    ]
+    p = subprocess.run(
+        [*cmd, "--locust-args", "--help"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert p.returncode == 0, p.stderr[-2000:]
     assert "--probe-limit" in p.stdout and "--progress-s" in p.stdout
     assert not out.exists()
@@ -377,5 +431,7 @@ def test_probe_default_limit_is_the_demo_organisations() -> None:
     assert f"The demo organisation has {OrgConfig.concurrency} concurrent requests" in readme
     env = dict(os.environ, PYTHONPATH=str(REPO))
     code = "import harness.load.probe as p; print(p._demo_limit())"
-    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    p = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
     assert p.stdout.strip() == str(OrgConfig.concurrency), p.stderr[-2000:]

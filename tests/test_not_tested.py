@@ -112,10 +112,27 @@ def test_plugin_records_reason_and_cause_and_counts_our_outcomes(tmp_path):
     (suite / "conftest.py").write_text((ROOT / "suites" / "conftest.py").read_text())
     (suite / "test_x.py").write_text(textwrap.dedent(SUITE))
     r = subprocess.run(
-        [sys.executable, "-m", "pytest", str(suite), "-p", "no:cacheprovider", "-o", "addopts=",
-         "-q", "--rootdir", str(tmp_path), "--report-dir", str(tmp_path / "rep")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=180, env=dict(os.environ),
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(suite),
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "-q",
+            "--rootdir",
+            str(tmp_path),
+            "--report-dir",
+            str(tmp_path / "rep"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=dict(os.environ),
+    )
     assert r.returncode == 1, (r.stdout[-2000:], r.stderr[-2000:])
     # pytest's tally uses our outcomes: the three untested cases are not "failed"
     assert "1 failed" in r.stdout and "2 error" in r.stdout and "1 skipped" in r.stdout
@@ -198,8 +215,12 @@ class _Manifest:
 
 def test_declared_audio_wins_then_the_plan_then_the_fixture():
     m = _Manifest()
-    declared = _Item("a", "velma/x", {"surface": "stt-batch"},
-                     [_Mark("clip-2s", "clip-2s", seconds=1.5), _Mark(seconds=3, surface="pii-stream")])  # fmt: skip
+    declared = _Item(
+        "a",
+        "velma/x",
+        {"surface": "stt-batch"},
+        [_Mark("clip-2s", "clip-2s", seconds=1.5), _Mark(seconds=3, surface="pii-stream")],
+    )
     assert item_audio(declared, m) == {"stt-batch": 5.5, "pii-stream": 3.0}
     planned = _Item("b", "stt-batch/y", {}, [])
     assert item_audio(planned, m, {"b": {"stt-batch": 12.0}}) == {"stt-batch": 12.0}
@@ -211,9 +232,11 @@ def test_declared_audio_wins_then_the_plan_then_the_fixture():
 
 
 def test_the_plan_is_written_from_what_cases_charged():
-    report = {"cases": [
-        {"nodeid": "suites/t.py::a", "audio": {"stt-batch": 2.0, "svd-batch": 1.0}},
-        {"nodeid": "suites/t.py::b"},
-    ]}  # fmt: skip
+    report = {
+        "cases": [
+            {"nodeid": "suites/t.py::a", "audio": {"stt-batch": 2.0, "svd-batch": 1.0}},
+            {"nodeid": "suites/t.py::b"},
+        ]
+    }
     plan = plan_from_report(report)
     assert plan["cases"] == {"suites/t.py::a": {"stt-batch": 2.0, "svd-batch": 1.0}}

@@ -16,8 +16,13 @@ from harness.report.writer import exit_code_for
 
 def test_severity_is_one_order_worst_first():
     assert [str(o) for o in BY_SEVERITY] == [
-        "failed", "error", "non-strict", "informational", "passed", "skipped",
-    ]  # fmt: skip
+        "failed",
+        "error",
+        "non-strict",
+        "informational",
+        "passed",
+        "skipped",
+    ]
     assert SEVERITY == BY_SEVERITY
     assert worst(["passed", "non-strict", "informational"]) is Outcome.NON_STRICT
     assert worst(["error", "failed"]) is Outcome.FAILED

@@ -74,10 +74,17 @@ def test_causes_are_grouped_not_listed_and_mixed_reasons_are_counted(tmp_path):
                 "stt-stream",
                 reason="not-served",
                 cause="stt-stream: not served (HTTP 404 on upgrade)",
-            )  # fmt: skip
+            )
         )
-    w.add_case(_case(200, "error", "kugel-http", reason="set-up-failed",
-                     cause="set-up failed: create voice: HTTP 500"))  # fmt: skip
+    w.add_case(
+        _case(
+            200,
+            "error",
+            "kugel-http",
+            reason="set-up-failed",
+            cause="set-up failed: create voice: HTTP 500",
+        )
+    )
     run = w.finish()
     assert run.not_tested_by_reason == {"not-served": 58, "cost-cap": 4, "set-up-failed": 1}
     assert [g.count for g in run.not_tested] == [58, 4, 1]  # largest group first

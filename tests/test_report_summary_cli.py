@@ -17,8 +17,15 @@ def test_terminal_summary_table_failures_and_paths(tmp_path):
     lines = text.splitlines()
     header = next(line for line in lines if line.startswith("surface"))
     assert header.split() == [
-        "surface", "passed", "failed", "non-strict", "informational", "skipped", "error", "total"
-    ]  # fmt: skip
+        "surface",
+        "passed",
+        "failed",
+        "non-strict",
+        "informational",
+        "skipped",
+        "error",
+        "total",
+    ]
     svd = next(line for line in lines if line.startswith("svd-batch"))
     assert svd.split()[1:] == ["5", "2", "1", "1", "0", "0", "9"]
     assert next(line for line in lines if line.startswith("all")).split()[-1] == "13"

@@ -9,12 +9,11 @@ about messages that never arrived) among them; the run's exit code is not 1.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from harness_cli import harness_run
 
 from harness.report import resolve_latest
 
@@ -30,11 +29,7 @@ def rest_only(
     tmp = tmp_path_factory.mktemp("rest-only")
     config = tmp / "rest-only.toml"
     config.write_text("[serve]\nwebsocket = false\n[processing]\ntime_scale = 0.002\n")
-    r = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "run", "--emulator-config", str(config),
-         "--report-dir", str(tmp / "r")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env=dict(os.environ),
-    )  # fmt: skip
+    r = harness_run(tmp / "r", config=config, timeout=600)
     return r, resolve_latest(tmp / "r")
 
 

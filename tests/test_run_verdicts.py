@@ -8,14 +8,13 @@ process (``harness.emulator.server.start``), described by a profile written per 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from harness_cli import harness_run, run_harness
 
 from harness.emulator.config import load_config_dict
 from harness.emulator.server import RunningEmulator, start
@@ -33,8 +32,9 @@ def emu() -> Iterator[RunningEmulator]:
     running.stop()
 
 
-def _profile(tmp: Path, emu: RunningEmulator, *, kind: str = "emulator",
-             roles: tuple[str, ...] = ALL_ROLES) -> Path:  # fmt: skip
+def _profile(
+    tmp: Path, emu: RunningEmulator, *, kind: str = "emulator", roles: tuple[str, ...] = ALL_ROLES
+) -> Path:
     keys = {
         "valid": "demo-valid-key",
         "no_model_access": "demo-no-model-access-key",
@@ -51,10 +51,7 @@ def _profile(tmp: Path, emu: RunningEmulator, *, kind: str = "emulator",
 
 
 def harness(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=dict(os.environ),
-    )  # fmt: skip
+    return run_harness(*args, timeout=timeout)
 
 
 def _report(base: Path) -> dict:
@@ -69,8 +66,7 @@ def test_a_selection_matching_no_case_exits_2_and_writes_no_report(tmp_path, emu
     base = tmp_path / "reports"
     earlier = make_run_dir(base)
     write_sample_run(earlier)
-    r = harness("run", "--target", str(_profile(tmp_path, emu)), "--report-dir", str(base),
-                *selection)  # fmt: skip
+    r = harness_run(base, *selection, target=_profile(tmp_path, emu))
     assert r.returncode == 2, (r.stdout[-1500:], r.stderr[-1500:])
     assert "no case matched the selection" in r.stderr
     assert "CONFORMS" not in r.stdout and "Traceback" not in r.stderr
@@ -86,7 +82,7 @@ def test_a_missing_role_makes_the_run_partial_and_require_complete_exits_3(tmp_p
     profile = _profile(tmp_path, emu, roles=("valid", "invalid"))
     sel = ("--clause", "stt-batch/model-not-enabled", "--clause", "stt-batch/endpoint")
     base = tmp_path / "r"
-    r = harness("run", "--target", str(profile), "--report-dir", str(base), *sel)
+    r = harness_run(base, *sel, target=profile)
     assert r.returncode == 0, (r.stdout[-1500:], r.stderr[-1500:])
     out = r.stdout
     assert "CONFORMS on 1 of 2 cases; 1 not run: role not in the profile" in out
@@ -102,16 +98,18 @@ def test_a_missing_role_makes_the_run_partial_and_require_complete_exits_3(tmp_p
     assert "Conforms on 1 of 2 cases" in page and "1 not run: role not in the profile" in page
     assert "How to read this report" in page
 
-    strict = harness("run", "--target", str(profile), "--report-dir", str(base), *sel,
-                     "--require-complete")  # fmt: skip
+    strict = harness_run(base, *sel, "--require-complete", target=profile)
     assert strict.returncode == 3, (strict.stdout[-1500:], strict.stderr[-1500:])
     assert _report(base)["exit_code"] == 3
 
 
 def test_a_run_that_tests_everything_says_so_with_one_set_of_counts(tmp_path, emu):
-    r = harness("run", "--target", str(_profile(tmp_path, emu)), "--report-dir",
-                str(tmp_path / "r"), "--clause", "stt-batch/endpoint",
-                "--clause", "stt-batch/model-not-enabled", "--require-complete")  # fmt: skip
+    r = harness_run(
+        tmp_path / "r",
+        "--require-complete",
+        target=_profile(tmp_path, emu),
+        clauses=("stt-batch/endpoint", "stt-batch/model-not-enabled"),
+    )
     assert r.returncode == 0, (r.stdout[-1500:], r.stderr[-1500:])
     assert "CONFORMS (all 2 cases tested)" in r.stdout
     assert _report(tmp_path / "r")["complete"] is True
@@ -125,8 +123,7 @@ def test_non_strict_cases_are_listed_and_failures_show_expected_and_actual(tmp_p
     config.write_text(
         '[deviations]\nenabled = ["wrong-detail"]\n[processing]\ntime_scale = 0.002\n'
     )
-    r = harness("run", "--emulator-config", str(config), "--report-dir", str(tmp_path / "r"),
-                "--clause", "svd-batch/")  # fmt: skip
+    r = harness_run(tmp_path / "r", config=config, clauses=("svd-batch/",))
     data = _report(tmp_path / "r")
     failed = [c for c in data["cases"] if c["outcome"] == "failed"]
     non_strict = [c for c in data["cases"] if c["outcome"] == "non-strict"]
@@ -147,9 +144,15 @@ def test_live_cost_estimate_follows_the_selection_and_matches_the_spend(tmp_path
     profile = _profile(tmp_path, emu, kind="live")
     base = tmp_path / "r"
     # (admission cases are left out: what they send grows with the limit they find)
-    r = harness("run", "--target", str(profile), "--report-dir", str(base), "--clause",
-                "stt-batch/", "--clause", "svd-stream/", "-k", "not concurrency",
-                "--max-cost", "5")  # fmt: skip
+    r = harness_run(
+        base,
+        "-k",
+        "not concurrency",
+        "--max-cost",
+        "5",
+        target=profile,
+        clauses=("stt-batch/", "svd-stream/"),
+    )
     assert r.returncode in (0, 1), (r.stdout[-1500:], r.stderr[-1500:])
     assert "the " in r.stderr and "selected cases will submit about" in r.stderr
     assert re.search(r"^Cost estimate: \$\d+\.\d{4} .*stt-batch \$.*svd-stream \$", r.stdout, re.M)
@@ -162,8 +165,9 @@ def test_live_cost_estimate_follows_the_selection_and_matches_the_spend(tmp_path
     assert planned["audio_s"] == pytest.approx(spent["audio_s"], abs=0.05)
     assert planned["usd"] == pytest.approx(spent["usd"], abs=1e-5)
 
-    narrow = harness("run", "--target", str(profile), "--report-dir", str(base), "--clause",
-                     "stt-batch/", "-k", "test_endpoint", "--max-cost", "5")  # fmt: skip
+    narrow = harness_run(
+        base, "-k", "test_endpoint", "--max-cost", "5", target=profile, clauses=("stt-batch/",)
+    )
     small = _report(base)["cost"]
     assert narrow.returncode == 0, narrow.stdout[-1500:]
     assert small["estimate"]["audio_s"] == pytest.approx(2.0)  # one 2 s clip, not the module's
@@ -172,8 +176,9 @@ def test_live_cost_estimate_follows_the_selection_and_matches_the_spend(tmp_path
 
 def test_an_estimate_over_the_cap_sends_nothing(tmp_path, emu):
     profile = _profile(tmp_path, emu, kind="live")
-    r = harness("run", "--target", str(profile), "--report-dir", str(tmp_path / "r"),
-                "--clause", "stt-batch/", "--max-cost", "0.000001")  # fmt: skip
+    r = harness_run(
+        tmp_path / "r", "--max-cost", "0.000001", target=profile, clauses=("stt-batch/",)
+    )
     assert r.returncode == 2
     assert "exceeds --max-cost" in r.stderr
     data = _report(tmp_path / "r")

@@ -17,18 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from harness_cli import harness_run
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = [sys.executable, "-m", "harness.cli"]
-
-
-def harness(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [*HARNESS, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=full_env
-    )
 
 
 def _report(base: Path) -> dict:
@@ -128,14 +120,7 @@ def test_an_untestable_target_exits_3_with_a_partial_report(tmp_path, request, s
     port = request.getfixturevalue(server).port if server else _closed_port()
     profile = _profile(tmp_path, f"http://127.0.0.1:{port}")
     t0 = time.monotonic()
-    r = harness(
-        "run",
-        "--target",
-        str(profile),
-        "--report-dir",
-        str(tmp_path / "r"),
-        env={"TEST_KEY": "k" * 12},
-    )
+    r = harness_run(tmp_path / "r", target=profile, env={"TEST_KEY": "k" * 12})
     assert time.monotonic() - t0 < 60
     _assert_could_not_test(r, tmp_path / "r", words)
 
@@ -143,7 +128,7 @@ def test_an_untestable_target_exits_3_with_a_partial_report(tmp_path, request, s
 def test_bad_profile_exits_2_naming_the_field(tmp_path):
     p = tmp_path / "bad.toml"
     p.write_text('name = "x"\n[velma]\nbase_url = 42\n', encoding="utf-8")
-    r = harness("run", "--target", str(p), "--report-dir", str(tmp_path / "r"))
+    r = harness_run(tmp_path / "r", target=p)
     assert r.returncode == 2
     assert "velma.base_url" in r.stderr and "expected a URL" in r.stderr
     assert "Traceback" not in r.stderr
@@ -154,8 +139,12 @@ def test_missing_env_variable_exits_2_naming_it(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TEST_KEY"}
     r = subprocess.run(
         [*HARNESS, "run", "--target", str(profile), "--report-dir", str(tmp_path / "r")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env,
-    )  # fmt: skip
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert r.returncode == 2
     assert "TEST_KEY" in r.stderr and "velma.keys.valid" in r.stderr
 
@@ -179,11 +168,12 @@ def test_a_canary_key_appears_nowhere_under_the_report_directory(tmp_path):
             f'ws_base_url = "{ws}"\n[velma.keys]\nvalid = "${{CANARY_KEY}}"\n',
             encoding="utf-8",
         )
-        r = harness(
-            "run", "--target", str(profile), "--report-dir", str(tmp_path / "r"),
-            "--clause", "stt-batch/", "--clause", "stt-stream/", "--clause", "svd-batch/",
+        r = harness_run(
+            tmp_path / "r",
+            target=profile,
+            clauses=("stt-batch/", "stt-stream/", "svd-batch/"),
             env={"CANARY_KEY": canary},
-        )  # fmt: skip
+        )
     finally:
         running.stop()
     assert r.returncode in (0, 1), r.stderr[-2000:]

@@ -3,14 +3,12 @@ selection, the streamed audio (at its duration) and a round trip measured at the
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from harness_cli import harness_run
 
 from harness.cost_estimate import (
     LOCAL_S_PER_CASE,
@@ -69,12 +67,14 @@ def test_a_live_run_prints_the_wall_time_beside_the_cost(tmp_path):
         text = text.replace('kind = "emulator"', 'kind = "live"').split("[emulator]")[0]
         profile = tmp_path / "live.toml"
         profile.write_text(text, encoding="utf-8")
-        r = subprocess.run(
-            [sys.executable, "-m", "harness.cli", "run", "--target", str(profile),
-             "--clause", "svd-stream/end-of-stream", "--clause", "svd-batch/too-short",
-             "--report-dir", str(tmp_path / "r"), "--max-cost", "5"],
-            cwd=ROOT, capture_output=True, text=True, timeout=300, env=dict(os.environ),
-        )  # fmt: skip
+        r = harness_run(
+            tmp_path / "r",
+            "--max-cost",
+            "5",
+            target=profile,
+            clauses=("svd-stream/end-of-stream", "svd-batch/too-short"),
+            timeout=300,
+        )
     finally:
         child.stop()
     assert "audio hours to the live target" in r.stderr, r.stderr[-2000:]

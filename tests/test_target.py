@@ -66,10 +66,15 @@ def test_bad_profiles_name_the_field(tmp_path, monkeypatch, text, words):
 
 def test_expectations_and_limits():
     prof = profile_from_dict(
-        {"velma": {"base_url": "http://127.0.0.1:1", "limits": {"concurrency": {"stt-batch": 3}}},
-         "expect": {"svd-batch/invalid-key": "401"}},
+        {
+            "velma": {
+                "base_url": "http://127.0.0.1:1",
+                "limits": {"concurrency": {"stt-batch": 3}},
+            },
+            "expect": {"svd-batch/invalid-key": "401"},
+        },
         env={},
-    )  # fmt: skip
+    )
     assert prof.expect == {"svd-batch/invalid-key": "401"}
     assert prof.velma.limits["concurrency"]["stt-batch"] == 3
 

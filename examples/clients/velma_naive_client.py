@@ -44,8 +44,9 @@ async def hammer(name: str, once: Once, tally: Tally) -> Outcome:
     return Outcome(name, False, 1 + MAX_RETRIES, f"{detail}, gave up")
 
 
-async def post_once(client: httpx.AsyncClient, url: str, key: str, path: Path,
-                    data: bytes) -> tuple[bool, str]:  # fmt: skip
+async def post_once(
+    client: httpx.AsyncClient, url: str, key: str, path: Path, data: bytes
+) -> tuple[bool, str]:
     resp = await client.post(
         url,
         headers={"X-API-Key": key},

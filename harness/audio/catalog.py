@@ -221,22 +221,43 @@ def _raw_formats() -> list[FixtureSpec]:
         rate = SAMPLE_RATES[i % len(SAMPLE_RATES)]
         ch = 1 + i % 2
         out.append(
-            _raw(fmt.name, rate, ch, signal=_speech(1.0, rate, ch, seed=i),
-                 tags=("raw-format",),
-                 clauses=("velma/raw-formats", "velma/raw-sample-rates"))
-        )  # fmt: skip
-    recommended = (("s16le", 16000, 1), ("f32le", 48000, 1), ("s16le", 48000, 2),
-                   ("mulaw", 8000, 1), ("alaw", 8000, 1))  # fmt: skip
+            _raw(
+                fmt.name,
+                rate,
+                ch,
+                signal=_speech(1.0, rate, ch, seed=i),
+                tags=("raw-format",),
+                clauses=("velma/raw-formats", "velma/raw-sample-rates"),
+            )
+        )
+    recommended = (
+        ("s16le", 16000, 1),
+        ("f32le", 48000, 1),
+        ("s16le", 48000, 2),
+        ("mulaw", 8000, 1),
+        ("alaw", 8000, 1),
+    )
     for fmt, rate, ch in recommended:
         out.append(
-            _raw(fmt, rate, ch, 3.0, tags=("recommended-setup", "speech-segments"),
-                 clauses=("velma/raw-formats", "svd-stream/first-result") + STREAM_TIMING)
-        )  # fmt: skip
+            _raw(
+                fmt,
+                rate,
+                ch,
+                3.0,
+                tags=("recommended-setup", "speech-segments"),
+                clauses=("velma/raw-formats", "svd-stream/first-result") + STREAM_TIMING,
+            )
+        )
     for ch in range(MIN_CHANNELS, MAX_CHANNELS + 1):
         out.append(
-            _raw("s16le", 16000, ch, tags=("multichannel", f"channels-{ch}"),
-                 clauses=("velma/raw-channels",))
-        )  # fmt: skip
+            _raw(
+                "s16le",
+                16000,
+                ch,
+                tags=("multichannel", f"channels-{ch}"),
+                clauses=("velma/raw-channels",),
+            )
+        )
     return out
 
 
@@ -257,14 +278,20 @@ def _containers() -> list[FixtureSpec]:
         _container("aiff", 16000, 1),
         _container("aac", 44100, 1),
         # .au is documented for deepfake batch only: unsupported on the other batch endpoints
-        _container("au", 16000, 1, tags=("unsupported-extension",),
-                   clauses=_container_clauses("au") + UNSUPPORTED[:2] + UNSUPPORTED[3:]),
-    ]  # fmt: skip
+        _container(
+            "au",
+            16000,
+            1,
+            tags=("unsupported-extension",),
+            clauses=_container_clauses("au") + UNSUPPORTED[:2] + UNSUPPORTED[3:],
+        ),
+    ]
     for ch in range(MIN_CHANNELS + 1, MAX_CHANNELS + 1):
         out.append(
-            _container("wav", 16000, ch, 1.0, subtype="PCM_16",
-                       tags=("multichannel", f"channels-{ch}"))
-        )  # fmt: skip
+            _container(
+                "wav", 16000, ch, 1.0, subtype="PCM_16", tags=("multichannel", f"channels-{ch}")
+            )
+        )
     return out
 
 
@@ -273,31 +300,74 @@ def _damaged() -> list[FixtureSpec]:
     splice = (("op", "splice"), ("at", 0.5), ("length", 512))
     magic = (("op", "magic"), ("magic", "XXXX"))
     out = [
-        _container(fmt, rate, 1, id=f"truncated-{fmt}-half", kind="truncated",
-                   damage=(trunc,), tags=("truncated",), clauses=UNDECODABLE,
-                   note="first half of the bytes of an intact file; duration_s is the intact "
-                        "file's, and only part of it (or none, for mp4) is decodable")
-        for fmt, rate in (("wav", 16000), ("flac", 16000), ("ogg", 44100), ("mp3", 44100),
-                          ("webm", 48000), ("mp4", 44100))
-    ]  # fmt: skip
+        _container(
+            fmt,
+            rate,
+            1,
+            id=f"truncated-{fmt}-half",
+            kind="truncated",
+            damage=(trunc,),
+            tags=("truncated",),
+            clauses=UNDECODABLE,
+            note="first half of the bytes of an intact file; duration_s is the intact "
+            "file's, and only part of it (or none, for mp4) is decodable",
+        )
+        for fmt, rate in (
+            ("wav", 16000),
+            ("flac", 16000),
+            ("ogg", 44100),
+            ("mp3", 44100),
+            ("webm", 48000),
+            ("mp4", 44100),
+        )
+    ]
     out.append(
-        _container("wav", 16000, 1, id="truncated-wav-inside-header", kind="truncated",
-                   damage=((("op", "cut"), ("bytes", 30)),), tags=("truncated",),
-                   clauses=UNDECODABLE, note="30 bytes: cut inside the 44-byte WAV header")
-    )  # fmt: skip
+        _container(
+            "wav",
+            16000,
+            1,
+            id="truncated-wav-inside-header",
+            kind="truncated",
+            damage=((("op", "cut"), ("bytes", 30)),),
+            tags=("truncated",),
+            clauses=UNDECODABLE,
+            note="30 bytes: cut inside the 44-byte WAV header",
+        )
+    )
     out += [
-        _container(fmt, rate, 1, id=f"corrupt-{fmt}-garbage-middle", kind="corrupt",
-                   damage=(splice,), tags=("corrupt",), clauses=UNDECODABLE,
-                   note="512 seeded random bytes overwrite the middle of an intact file")
-        for fmt, rate in (("flac", 16000), ("ogg", 44100), ("mp3", 44100), ("webm", 48000),
-                          ("mp4", 44100))
-    ]  # fmt: skip
+        _container(
+            fmt,
+            rate,
+            1,
+            id=f"corrupt-{fmt}-garbage-middle",
+            kind="corrupt",
+            damage=(splice,),
+            tags=("corrupt",),
+            clauses=UNDECODABLE,
+            note="512 seeded random bytes overwrite the middle of an intact file",
+        )
+        for fmt, rate in (
+            ("flac", 16000),
+            ("ogg", 44100),
+            ("mp3", 44100),
+            ("webm", 48000),
+            ("mp4", 44100),
+        )
+    ]
     out += [
-        _container(fmt, 16000, 1, id=f"corrupt-{fmt}-bad-magic", kind="corrupt",
-                   damage=(magic,), tags=("corrupt", "bad-magic"), clauses=UNDECODABLE,
-                   note="file signature overwritten with 'XXXX'")
+        _container(
+            fmt,
+            16000,
+            1,
+            id=f"corrupt-{fmt}-bad-magic",
+            kind="corrupt",
+            damage=(magic,),
+            tags=("corrupt", "bad-magic"),
+            clauses=UNDECODABLE,
+            note="file signature overwritten with 'XXXX'",
+        )
         for fmt in ("wav", "flac")
-    ]  # fmt: skip
+    ]
     return out
 
 
@@ -322,12 +392,19 @@ def _misnamed() -> list[FixtureSpec]:
 
 def _mismatched() -> list[FixtureSpec]:
     out = [
-        _container(fmt, rate, 1, id=f"container-as-raw-{fmt}-declared-s16le", kind="mismatch",
-                   tags=("mismatch", "container-as-raw"), clauses=MISMATCH,
-                   declared=_declared("s16le", 16000, 1),
-                   note=f"a whole {fmt} file sent where raw s16le is declared")
+        _container(
+            fmt,
+            rate,
+            1,
+            id=f"container-as-raw-{fmt}-declared-s16le",
+            kind="mismatch",
+            tags=("mismatch", "container-as-raw"),
+            clauses=MISMATCH,
+            declared=_declared("s16le", 16000, 1),
+            note=f"a whole {fmt} file sent where raw s16le is declared",
+        )
         for fmt, rate in (("wav", 16000), ("webm", 48000))
-    ]  # fmt: skip
+    ]
     out += [
         _raw("f32le", 16000, 1, id="mismatch-f32le-declared-s16le", kind="mismatch",
              tags=("mismatch",), clauses=MISMATCH, declared=_declared("s16le", 16000, 1),
@@ -340,32 +417,53 @@ def _mismatched() -> list[FixtureSpec]:
              note="interleaved stereo declared as mono"),
     ]  # fmt: skip
     out += [
-        _raw(fmt, rate, ch, id=f"raw-{fmt}-{rate}-{ch}ch-partial-frame", kind="partial-frame",
-             damage=((("op", "partial-frame"), ("extra", extra)),),
-             tags=("partial-frame",), clauses=("velma/raw-formats",) + UNDECODABLE[4:],
-             note=f"{extra} trailing bytes that do not make a whole frame")
-        for fmt, rate, ch, extra in (("s16le", 16000, 1, 1), ("s24le", 48000, 2, 4),
-                                     ("f32le", 16000, 1, 3))
-    ]  # fmt: skip
+        _raw(
+            fmt,
+            rate,
+            ch,
+            id=f"raw-{fmt}-{rate}-{ch}ch-partial-frame",
+            kind="partial-frame",
+            damage=((("op", "partial-frame"), ("extra", extra)),),
+            tags=("partial-frame",),
+            clauses=("velma/raw-formats",) + UNDECODABLE[4:],
+            note=f"{extra} trailing bytes that do not make a whole frame",
+        )
+        for fmt, rate, ch, extra in (
+            ("s16le", 16000, 1, 1),
+            ("s24le", 48000, 2, 4),
+            ("f32le", 16000, 1, 3),
+        )
+    ]
     return out
 
 
 def _invalid_params() -> list[FixtureSpec]:
     bad_channels = [
-        _raw("s16le", 16000, max(n, 1), id=f"raw-s16le-16000-declared-{n}ch",
-             kind="invalid-params", signal=_speech(1.0, 16000, max(n, 1)),
-             tags=("invalid-channels",), clauses=("velma/raw-channels",) + BAD_QUERY,
-             declared=_declared("s16le", 16000, n),
-             note=f"num_channels={n} is outside the documented range; "
-                  + ("the bytes are mono" if n < 1 else f"the bytes really have {n} channels"))
+        _raw(
+            "s16le",
+            16000,
+            max(n, 1),
+            id=f"raw-s16le-16000-declared-{n}ch",
+            kind="invalid-params",
+            signal=_speech(1.0, 16000, max(n, 1)),
+            tags=("invalid-channels",),
+            clauses=("velma/raw-channels",) + BAD_QUERY,
+            declared=_declared("s16le", 16000, n),
+            note=f"num_channels={n} is outside the documented range; "
+            + ("the bytes are mono" if n < 1 else f"the bytes really have {n} channels"),
+        )
         for n in INVALID_CHANNELS
-    ]  # fmt: skip
+    ]
     bad_rate = _raw(
-        "s16le", UNDOCUMENTED_RATE, 1, kind="invalid-params",
-        tags=("undocumented-rate",), clauses=("velma/raw-sample-rates",) + BAD_QUERY,
+        "s16le",
+        UNDOCUMENTED_RATE,
+        1,
+        kind="invalid-params",
+        tags=("undocumented-rate",),
+        clauses=("velma/raw-sample-rates",) + BAD_QUERY,
         declared=_declared("s16le", UNDOCUMENTED_RATE, 1),
         note="a sample rate not in the documented list",
-    )  # fmt: skip
+    )
     return [*bad_channels, bad_rate]
 
 
@@ -396,22 +494,44 @@ def _timing() -> list[FixtureSpec]:
     for seconds in SHORT_CLIPS_S:
         short = seconds < MIN_SVD_DURATION_S
         out.append(
-            _container("wav", 16000, 1, seconds, id=f"clip-wav-16000-1ch-{_dur(seconds)}",
-                       kind="clip", tags=("short-clip",) + (("too-short",) if short else ()),
-                       clauses=("svd-batch/too-short",) if short
-                       else ("svd-batch/too-short", "svd-batch/window-padding"))
-        )  # fmt: skip
+            _container(
+                "wav",
+                16000,
+                1,
+                seconds,
+                id=f"clip-wav-16000-1ch-{_dur(seconds)}",
+                kind="clip",
+                tags=("short-clip",) + (("too-short",) if short else ()),
+                clauses=("svd-batch/too-short",)
+                if short
+                else ("svd-batch/too-short", "svd-batch/window-padding"),
+            )
+        )
         out.append(
-            _raw("s16le", 16000, 1, seconds, id=f"clip-raw-s16le-16000-1ch-{_dur(seconds)}",
-                 kind="clip", tags=("short-clip",) + (("too-short",) if short else ()),
-                 clauses=("svd-stream/first-result",))
-        )  # fmt: skip
+            _raw(
+                "s16le",
+                16000,
+                1,
+                seconds,
+                id=f"clip-raw-s16le-16000-1ch-{_dur(seconds)}",
+                kind="clip",
+                tags=("short-clip",) + (("too-short",) if short else ()),
+                clauses=("svd-stream/first-result",),
+            )
+        )
     for seconds in (SVD_WINDOW_S, SVD_WINDOW_S * 1.5):
         out.append(
-            _container("wav", 16000, 1, seconds, kind="speech",
-                       id=f"window-wav-16000-1ch-{_dur(seconds)}",
-                       tags=("speech-segments",), clauses=("svd-batch/window-padding",))
-        )  # fmt: skip
+            _container(
+                "wav",
+                16000,
+                1,
+                seconds,
+                kind="speech",
+                id=f"window-wav-16000-1ch-{_dur(seconds)}",
+                tags=("speech-segments",),
+                clauses=("svd-batch/window-padding",),
+            )
+        )
     return out
 
 
@@ -421,15 +541,30 @@ def _durations() -> list[FixtureSpec]:
     out = []
     for i, seconds in enumerate(OTHER_DURATIONS_S):
         out.append(
-            _container("wav", 16000, 1, seconds, subtype="PCM_16", kind="speech",
-                       signal=_speech(seconds, 16000, 1, seed=50 + i),
-                       tags=("true-duration",), clauses=wav)
-        )  # fmt: skip
+            _container(
+                "wav",
+                16000,
+                1,
+                seconds,
+                subtype="PCM_16",
+                kind="speech",
+                signal=_speech(seconds, 16000, 1, seed=50 + i),
+                tags=("true-duration",),
+                clauses=wav,
+            )
+        )
         out.append(
-            _container("opus", 48000, 1, seconds, kind="speech",
-                       signal=_speech(seconds, 48000, 1, seed=60 + i),
-                       tags=("true-duration",), clauses=("vfast-batch/duration-ms",))
-        )  # fmt: skip
+            _container(
+                "opus",
+                48000,
+                1,
+                seconds,
+                kind="speech",
+                signal=_speech(seconds, 48000, 1, seed=60 + i),
+                tags=("true-duration",),
+                clauses=("vfast-batch/duration-ms",),
+            )
+        )
     return out
 
 
@@ -464,21 +599,37 @@ def _oversize() -> list[FixtureSpec]:
     seconds = oversize_seconds(rate, ch)
     return [
         FixtureSpec(
-            f"oversize-wav-{rate}-{ch}ch-{seconds}s", "stream", "oversize-wav", "wav", "wav",
-            rate, ch, options=(("seconds", seconds),), tags=("oversize",),
-            clauses=("velma/batch-max-size",), lazy=True,
+            f"oversize-wav-{rate}-{ch}ch-{seconds}s",
+            "stream",
+            "oversize-wav",
+            "wav",
+            "wav",
+            rate,
+            ch,
+            options=(("seconds", seconds),),
+            tags=("oversize",),
+            clauses=("velma/batch-max-size",),
+            lazy=True,
             duration_override_s=float(seconds),
             note="over 100 MiB; never written by build(); use open_stream() or write_to()",
         )
-    ]  # fmt: skip
+    ]
 
 
 @cache
 def all_specs() -> tuple[FixtureSpec, ...]:
     specs = (
-        _raw_formats() + _containers() + _damaged() + _misnamed() + _mismatched()
-        + _invalid_params() + _timing() + _durations() + _empty_and_metadata() + _oversize()
-    )  # fmt: skip
+        _raw_formats()
+        + _containers()
+        + _damaged()
+        + _misnamed()
+        + _mismatched()
+        + _invalid_params()
+        + _timing()
+        + _durations()
+        + _empty_and_metadata()
+        + _oversize()
+    )
     seen: set[str] = set()
     for s in specs:
         if s.id in seen:

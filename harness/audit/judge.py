@@ -129,8 +129,9 @@ def stream_chains(run: ClientRun, path: str) -> Chains:
     """WebSocket connections on ``path`` as chains (see the module's docstring)."""
     out: Chains = {}
     pending: list[tuple[dict[str, Any], str]] = []  # refused, not yet followed
-    for e in sorted((e for e in run.entries if e["kind"] == "ws" and e["path"] == path),
-                    key=lambda e: e["t"]):  # fmt: skip
+    for e in sorted(
+        (e for e in run.entries if e["kind"] == "ws" and e["path"] == path), key=lambda e: e["t"]
+    ):
         i = _follows(e, pending, len(out) < len(run.files))
         key = f"stream-{len(out) + 1}" if i is None else pending.pop(i)[1]
         out.setdefault(key, []).append(e)

@@ -33,8 +33,11 @@ KUGEL_WS_PATH = "/ws/tts"
 def kugel_body(status: int, error_code: str, text: str | None = None) -> dict[str, Any]:
     """A KugelAudio error body from the documented table (``text`` replaces the message)."""
     row = next(r for r in T.KUGEL_ERRORS if r.status == status and r.error_code == error_code)
-    return {"error": text if text is not None else row.message, "error_code": error_code,
-            "code": status}  # fmt: skip
+    return {
+        "error": text if text is not None else row.message,
+        "error_code": error_code,
+        "code": status,
+    }
 
 
 KUGEL_RATE_LIMITED = kugel_body(429, "RATE_LIMITED")
@@ -97,20 +100,34 @@ def _limited(n: int) -> dict[str, Any]:
 
 def _ws(close: int, when: str, reject_first: int, detail: str) -> dict[str, Any]:
     """A script for Velma-2 STT streaming: ``error`` + ``close`` at ``when``."""
-    return {"reject_first": reject_first, "ws_close": close, "ws_when": when,
-            "path_prefix": STT_STREAM_PATH, "detail": detail}  # fmt: skip
+    return {
+        "reject_first": reject_first,
+        "ws_close": close,
+        "ws_when": when,
+        "path_prefix": STT_STREAM_PATH,
+        "detail": detail,
+    }
 
 
 def _kugel(status: int, body: dict[str, Any], reject_first: int = 1) -> dict[str, Any]:
-    return {"reject_first": reject_first, "status": status, "path_prefix": KUGEL_TTS_PATH,
-            "body": body}  # fmt: skip
+    return {
+        "reject_first": reject_first,
+        "status": status,
+        "path_prefix": KUGEL_TTS_PATH,
+        "body": body,
+    }
 
 
 def _kugel_ws(close: int, body: dict[str, Any]) -> dict[str, Any]:
     """A script for /ws/tts: each connection's first request gets the ``body`` frame, then
     ``close``."""
-    return {"reject_first": 1, "ws_close": close, "ws_when": "first-text",
-            "path_prefix": KUGEL_WS_PATH, "body": body}  # fmt: skip
+    return {
+        "reject_first": 1,
+        "ws_close": close,
+        "ws_when": "first-text",
+        "path_prefix": KUGEL_WS_PATH,
+        "body": body,
+    }
 
 
 BUILTIN: tuple[Scenario, ...] = (

@@ -272,9 +272,12 @@ def _find_ws(target: Target, surface: str, bound: int) -> Limit:
         t = time.perf_counter()
         try:
             s = open_session(
-                target.ws_base_url or "", VELMA_PATHS[surface], query, recorder,
+                target.ws_base_url or "",
+                VELMA_PATHS[surface],
+                query,
+                recorder,
                 timeout_s=target.timeout_s,
-            )  # fmt: skip
+            )
         except (OSError, ConnectionError) as exc:
             return Attempt("error", time.perf_counter() - t, type(exc).__name__), None
         r = s.result

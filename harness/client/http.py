@@ -110,9 +110,13 @@ class HttpClient:
             exact = self._exact(method, headers, files, data, response, tee)
         except Exception as exc:  # noqa: BLE001 - a reproducer is never worth a failed request
             exact = HttpExchange(
-                self.service, self.base_url, method, str(response.request.url), [],
+                self.service,
+                self.base_url,
+                method,
+                str(response.request.url),
+                [],
                 body_note=f"a request the recorder could not copy ({type(exc).__name__}: {exc})",
-            )  # fmt: skip
+            )
         index = self._record(
             method, path, headers, files, data, json_body, response, elapsed, exact
         )

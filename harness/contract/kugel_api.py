@@ -260,19 +260,34 @@ AUDIO_CHUNK_ENCODING = "pcm_s16le"
 PCM16_BYTES_PER_SAMPLE = 2
 
 # updateSettings: the six sticky fields, and the fields it refuses (VALIDATION_ERROR frame).
-UPDATE_SETTINGS_FIELDS = ("cfg_scale", "temperature", "speed", "max_new_tokens", "language",
-                          "normalize")  # fmt: skip
-UPDATE_SETTINGS_REJECTED = ("voice_id", "model_id", "sample_rate", "output_format",
-                            "dictionary_ids")  # fmt: skip
+UPDATE_SETTINGS_FIELDS = (
+    "cfg_scale",
+    "temperature",
+    "speed",
+    "max_new_tokens",
+    "language",
+    "normalize",
+)
+UPDATE_SETTINGS_REJECTED = (
+    "voice_id",
+    "model_id",
+    "sample_rate",
+    "output_format",
+    "dictionary_ids",
+)
 
 # /ws/tts/stream session controls (closeMessage description).
 STREAM_END_SESSION_KEYS = ("close", "end_session")  # end the session, keep the socket
 STREAM_CLOSE_SOCKET_KEY = "close_socket"  # end the session and close the socket
 STREAM_IDLE_AUTO_FLUSH_S = 5.0  # "about 5 seconds"; a warning frame is emitted
 STREAM_CONFIG_DEFAULTS = MappingProxyType(
-    {"flush_timeout_ms": 500, "max_buffer_length": 1000,
-     "chunk_length_schedule": (5, 80, 150, 250), "auto_mode": False}
-)  # fmt: skip
+    {
+        "flush_timeout_ms": 500,
+        "max_buffer_length": 1000,
+        "chunk_length_schedule": (5, 80, 150, 250),
+        "auto_mode": False,
+    }
+)
 
 # /ws/tts/multi limits (channel description).
 MULTI_MAX_CONTEXTS = 20

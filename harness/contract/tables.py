@@ -143,18 +143,45 @@ CONTAINER_FORMATS = MappingProxyType(
         "vfast-batch": _COMMON_BATCH,
         "pii-batch": _COMMON_BATCH,
         "svd-batch": (
-            "3gp", "3gpp", "aac", "aiff", "amr", "au", "flac", "m4a",
-            "mov", "mp3", "mp4", "ogg", "opus", "wav", "webm", "wma",
+            "3gp",
+            "3gpp",
+            "aac",
+            "aiff",
+            "amr",
+            "au",
+            "flac",
+            "m4a",
+            "mov",
+            "mp3",
+            "mp4",
+            "ogg",
+            "opus",
+            "wav",
+            "webm",
+            "wma",
         ),
         # self-describing formats accepted as `audio_format` on streaming
         "stt-stream": ("wav", "mp3", "ogg", "flac", "webm", "aac", "aiff"),
         "pii-stream": ("wav", "mp3", "ogg", "flac", "webm", "aac", "aiff"),
         "svd-stream": (
-            "wav", "mp3", "ogg", "flac", "webm", "aac", "aiff", "au",
-            "wma", "opus", "amr", "mp4", "m4a", "3gp", "3gpp",
+            "wav",
+            "mp3",
+            "ogg",
+            "flac",
+            "webm",
+            "aac",
+            "aiff",
+            "au",
+            "wma",
+            "opus",
+            "amr",
+            "mp4",
+            "m4a",
+            "3gp",
+            "3gpp",
         ),
     }
-)  # fmt: skip
+)
 
 # Batch endpoints decide decoding by file extension (seeds/modulate-audio-formats.txt, intro).
 # VFast per the troubleshooting page accepts Opus only (contradiction 7).
@@ -408,15 +435,48 @@ PII_UTTERANCE_FIELDS = STT_UTTERANCE_FIELDS[:6]
 
 # stt-batch / stt-stream Utterance.emotion / .accent: "possible values include" (open lists).
 EMOTION_LABELS = (
-    "Neutral", "Calm", "Happy", "Amused", "Excited", "Proud", "Affectionate", "Interested",
-    "Hopeful", "Frustrated", "Angry", "Contemptuous", "Concerned", "Afraid", "Sad", "Ashamed",
-    "Bored", "Tired", "Surprised", "Anxious", "Stressed", "Disgusted", "Disappointed",
-    "Confused", "Relieved", "Confident",
-)  # fmt: skip
+    "Neutral",
+    "Calm",
+    "Happy",
+    "Amused",
+    "Excited",
+    "Proud",
+    "Affectionate",
+    "Interested",
+    "Hopeful",
+    "Frustrated",
+    "Angry",
+    "Contemptuous",
+    "Concerned",
+    "Afraid",
+    "Sad",
+    "Ashamed",
+    "Bored",
+    "Tired",
+    "Surprised",
+    "Anxious",
+    "Stressed",
+    "Disgusted",
+    "Disappointed",
+    "Confused",
+    "Relieved",
+    "Confident",
+)
 ACCENT_LABELS = (
-    "American", "British", "Australian", "Southern", "Indian", "Irish", "Scottish",
-    "Eastern_European", "African", "Asian", "Latin_American", "Middle_Eastern", "Unknown",
-)  # fmt: skip
+    "American",
+    "British",
+    "Australian",
+    "Southern",
+    "Indian",
+    "Irish",
+    "Scottish",
+    "Eastern_European",
+    "African",
+    "Asian",
+    "Latin_American",
+    "Middle_Eastern",
+    "Unknown",
+)
 
 # svd-batch FrameResult.verdict and svd-stream Frame.verdict enum.
 SVD_VERDICTS = ("synthetic", "non-synthetic", "no-content")

@@ -252,9 +252,12 @@ class CapacityBatchUser(FastHttpUser):
             headers.update(fault_header("latency", self.opts.batch_hold_s))
         t = time.perf_counter()
         with self.client.post(
-            T.VELMA_PATHS[surface], data=self.body, headers=headers, name=f"POST {surface}",
+            T.VELMA_PATHS[surface],
+            data=self.body,
+            headers=headers,
+            name=f"POST {surface}",
             catch_response=True,
-        ) as r:  # fmt: skip
+        ) as r:
             status = r.status_code or 0
             m: CapacityTally = C.state(self.environment)
             m.status[str(status)] += 1

@@ -208,9 +208,11 @@ class Tally:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            out[f.name] = v.to_dict() if isinstance(v, Histogram) else (
-                dict(v) if isinstance(v, Counter) else v
-            )  # fmt: skip
+            out[f.name] = (
+                v.to_dict()
+                if isinstance(v, Histogram)
+                else (dict(v) if isinstance(v, Counter) else v)
+            )
         return out
 
     @classmethod

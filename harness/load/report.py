@@ -741,9 +741,25 @@ def slo_rows(cap: dict[str, Any]) -> list[dict[str, Any]]:
         metric, limit = m.group(1), float(m.group(2))
         if at_knee:
             value = _step_value(at_knee[-1], metric)
-            out.append({"metric": metric, "limit": limit, "value": value, "ok": True, "at": f"at {num(knee)} {unit}"})  # fmt: skip
+            out.append(
+                {
+                    "metric": metric,
+                    "limit": limit,
+                    "value": value,
+                    "ok": True,
+                    "at": f"at {num(knee)} {unit}",
+                }
+            )
         if breach.get("metric") == metric:
-            out.append({"metric": metric, "limit": limit, "value": breach.get("value"), "ok": False, "at": f"at {num(breach.get('level'))} {unit}"})  # fmt: skip
+            out.append(
+                {
+                    "metric": metric,
+                    "limit": limit,
+                    "value": breach.get("value"),
+                    "ok": False,
+                    "at": f"at {num(breach.get('level'))} {unit}",
+                }
+            )
     return out
 
 

@@ -299,9 +299,16 @@ def _run_distributed(o: LoadOptions, cmd: list[str], env: dict[str, str], out: P
     args = cluster.master_args(n, port, "127.0.0.1", share_target=not o.target)
     out.mkdir(parents=True, exist_ok=True)
     return cluster.run_local(
-        [*cmd, *args], locustfile(o.name), n, port, o.target, _worker_extra(o), env, out,
+        [*cmd, *args],
+        locustfile(o.name),
+        n,
+        port,
+        o.target,
+        _worker_extra(o),
+        env,
+        out,
         timeout_s=duration + 90,
-    )  # fmt: skip
+    )
 
 
 def _run_worker(o: LoadOptions, env: dict[str, str]) -> int:

@@ -261,8 +261,16 @@ class CaseContext:
         s.close()
         return status
 
-    def served_upgrade(self, name: str, status: int | None, base: str, path: str, *,
-                       service: str = "velma", key_param: str = "api_key") -> None:  # fmt: skip
+    def served_upgrade(
+        self,
+        name: str,
+        status: int | None,
+        base: str,
+        path: str,
+        *,
+        service: str = "velma",
+        key_param: str = "api_key",
+    ) -> None:
         """:meth:`require_served` for a WebSocket upgrade: the probe has the valid key only."""
         if status not in NOT_SERVED_STATUSES:
             return
@@ -371,9 +379,15 @@ class CaseContext:
             q = {key_param: api_key, **q}
         try:
             session = open_session(
-                base, path, q, self.recorder, self.timeout_s, headers=headers, service=service,
+                base,
+                path,
+                q,
+                self.recorder,
+                self.timeout_s,
+                headers=headers,
+                service=service,
                 watch=EndOfStreamWatch(patterns_of(self.item.config), name, self.timeout_s),
-            )  # fmt: skip
+            )
         except ConnectionRefusedError as exc:
             self.connection_refused(name, base, exc)
             raise

@@ -195,8 +195,16 @@ async def voice_create(request: Request, caller: Caller, store: KugelStore) -> R
         raise E.KugelError(E.UNSUPPORTED_AUDIO)
     vid = store.next_id("voice")
     voice = Voice(vid, meta["name"], caller.role, f"voice-{vid}")
-    for k in ("description", "generative_voice_description", "category", "age", "sex",
-              "quality", "sample_text", "supported_languages"):  # fmt: skip
+    for k in (
+        "description",
+        "generative_voice_description",
+        "category",
+        "age",
+        "sex",
+        "quality",
+        "sample_text",
+        "supported_languages",
+    ):
         if meta.get(k) is not None:
             setattr(voice, k, meta[k])
     store.voices[vid] = voice
@@ -305,8 +313,9 @@ async def dicts_list(request: Request, caller: Caller, store: KugelStore) -> Res
 async def dict_create(request: Request, caller: Caller, store: KugelStore) -> Response:
     project = _project(request, caller, store)
     body = V.check_object(await _json(request), V.CREATE_DICT, required=("name",))
-    d = Dictionary(store.next_id("dict"), project, body["name"], body.get("description"),
-                   body.get("language"))  # fmt: skip
+    d = Dictionary(
+        store.next_id("dict"), project, body["name"], body.get("description"), body.get("language")
+    )
     store.dictionaries[d.id] = d
     return JSONResponse(d.body(), status_code=201)
 
@@ -356,16 +365,17 @@ async def entries_list(request: Request, caller: Caller, store: KugelStore) -> R
         item = E.validation_item("string_too_long", ("query", "search"), "Invalid value", search)
         raise E.KugelError(E.INVALID_REQUEST, detail=[item])
     items = [
-        e for e in d.entries.values()
+        e
+        for e in d.entries.values()
         if not search or search.lower() in (e["word"] + " " + e["replacement"]).lower()
-    ]  # fmt: skip
+    ]
     return JSONResponse(
         {
             "entries": items[offset : offset + limit],
             "total": len(items),
             "limit": limit,
             "offset": offset,
-        }  # fmt: skip
+        }
     )
 
 
@@ -382,8 +392,12 @@ async def entries_replace(request: Request, caller: Caller, store: KugelStore) -
     body = V.check_object(await _json(request), {"entries": lambda v: None}, required=("entries",))
     items = body["entries"]
     if not isinstance(items, list):
-        raise E.KugelError(E.INVALID_REQUEST, detail=[
-            E.validation_item("list_type", ("body", "entries"), "Input should be a list", items)])  # fmt: skip
+        raise E.KugelError(
+            E.INVALID_REQUEST,
+            detail=[
+                E.validation_item("list_type", ("body", "entries"), "Input should be a list", items)
+            ],
+        )
     for item in items:
         V.check_object(item, V.ENTRY, required=("word", "replacement"))
     by_word = {e["word"]: e for e in d.entries.values()}

@@ -41,8 +41,9 @@ def string(lo: int = 0, hi: int = 1 << 30, nullable: bool = False) -> Check:
     return c
 
 
-def number(lo: float | None = None, hi: float | None = None, integer: bool = False,
-           nullable: bool = False) -> Check:  # fmt: skip
+def number(
+    lo: float | None = None, hi: float | None = None, integer: bool = False, nullable: bool = False
+) -> Check:
     def c(v: Any) -> str | None:
         if v is None and nullable:
             return None
@@ -204,8 +205,13 @@ def ascii_int(text: str) -> int | None:
         return None
 
 
-def query_int(params: Mapping[str, str], name: str, default: int | None,
-              lo: int | None = None, hi: int | None = None) -> int | None:  # fmt: skip
+def query_int(
+    params: Mapping[str, str],
+    name: str,
+    default: int | None,
+    lo: int | None = None,
+    hi: int | None = None,
+) -> int | None:
     """An integer query parameter; absent -> ``default``. Present but empty (``?name=``),
     not an integer, or out of range -> the documented validation error (400 / 422)."""
     raw = params.get(name)

@@ -58,8 +58,9 @@ class Closed(Exception):
 
 
 class Conn:
-    def __init__(self, ws: WebSocket, state: EmulatorState, store: KugelStore,
-                 caller: Caller) -> None:  # fmt: skip
+    def __init__(
+        self, ws: WebSocket, state: EmulatorState, store: KugelStore, caller: Caller
+    ) -> None:
         self.ws = ws
         self.state = state
         self.store = store
@@ -118,17 +119,23 @@ class Conn:
         rate = req.get("sample_rate", api.DEFAULT_SAMPLE_RATE)
         if rate not in api.WS_SAMPLE_RATES or isinstance(rate, bool):
             raise E.KugelError(E.INVALID_REQUEST)
-        for name, (lo, hi) in (("cfg_scale", api.CFG_SCALE_RANGE),
-                               ("temperature", api.TEMPERATURE_RANGE),
-                               ("speed", api.SPEED_RANGE),
-                               ("max_new_tokens", api.MAX_NEW_TOKENS_RANGE)):  # fmt: skip
+        for name, (lo, hi) in (
+            ("cfg_scale", api.CFG_SCALE_RANGE),
+            ("temperature", api.TEMPERATURE_RANGE),
+            ("speed", api.SPEED_RANGE),
+            ("max_new_tokens", api.MAX_NEW_TOKENS_RANGE),
+        ):
             v = req.get(name)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)
-                                  or not lo <= v <= hi):  # fmt: skip
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi
+            ):
                 raise E.KugelError(E.INVALID_REQUEST)
         ids = req.get("dictionary_ids")
-        if ids is not None and (not isinstance(ids, list) or len(ids) > api.DICTIONARY_IDS_MAX
-                                or not all(isinstance(i, int) for i in ids)):  # fmt: skip
+        if ids is not None and (
+            not isinstance(ids, list)
+            or len(ids) > api.DICTIONARY_IDS_MAX
+            or not all(isinstance(i, int) for i in ids)
+        ):
             raise E.KugelError(E.INVALID_REQUEST)
         codec_rate = rate
         fmt = req.get("output_format")
@@ -179,13 +186,15 @@ class Conn:
         chunks = 0
         for i in range(0, len(samples), step):
             part = samples[i : i + step]
-            await self.send({
-                "audio": base64.b64encode(part.tobytes()).decode(),
-                "enc": api.AUDIO_CHUNK_ENCODING,
-                "idx": chunks,
-                "sr": rate,
-                "samples": int(len(part)),
-            })  # fmt: skip
+            await self.send(
+                {
+                    "audio": base64.b64encode(part.tobytes()).decode(),
+                    "enc": api.AUDIO_CHUNK_ENCODING,
+                    "idx": chunks,
+                    "sr": rate,
+                    "samples": int(len(part)),
+                }
+            )
             chunks += 1
         if req.get("word_timestamps"):
             await self.send({"word_timestamps": _words(text, rate, len(samples))})
@@ -230,13 +239,26 @@ def _words(text: str, rate: int, total: int) -> list[dict[str, Any]]:
     for word in text.split():
         start = text.index(word, pos)
         pos = start + len(word)
-        out.append({"word": word, "start_ms": int(start * per_char), "end_ms": int(pos * per_char),
-                    "char_start": start, "char_end": pos, "score": 1.0})  # fmt: skip
+        out.append(
+            {
+                "word": word,
+                "start_ms": int(start * per_char),
+                "end_ms": int(pos * per_char),
+                "char_start": start,
+                "char_end": pos,
+                "score": 1.0,
+            }
+        )
     return out
 
 
-async def send_error(ws: WebSocket, err: E.KugelError, state: EmulatorState,
-                     deviations: frozenset[str], close: int | None) -> None:  # fmt: skip
+async def send_error(
+    ws: WebSocket,
+    err: E.KugelError,
+    state: EmulatorState,
+    deviations: frozenset[str],
+    close: int | None,
+) -> None:
     if close is None or KUGEL_NO_ERROR_FRAME not in deviations:
         body = E.ws_frame(err, state.config.choices, deviations, close)
         try:
@@ -289,8 +311,7 @@ async def _open(ws: WebSocket, state: EmulatorState, store: KugelStore) -> Conn 
 Handler = Callable[[Conn, dict[str, Any]], Awaitable[None]]
 
 
-async def _session(ws: WebSocket, state: EmulatorState, store: KugelStore,
-                   handle: Handler) -> None:  # fmt: skip
+async def _session(ws: WebSocket, state: EmulatorState, store: KugelStore, handle: Handler) -> None:
     """Open the socket, then answer its messages until it closes: ``update_settings`` and
     ``close_socket`` (which both endpoints take) here, every other JSON object by ``handle``."""
     conn = await _open(ws, state, store)
@@ -326,9 +347,22 @@ def _tts_endpoint(state: EmulatorState, store: KugelStore):  # noqa: ANN202
     return endpoint
 
 
-_STREAM_CONFIG = {"voice_id", "model_id", "cfg_scale", "temperature", "sample_rate", "normalize",
-                  "language", "word_timestamps", "flush_timeout_ms", "max_buffer_length",
-                  "chunk_length_schedule", "auto_mode", "speed", "dictionary_ids"}  # fmt: skip
+_STREAM_CONFIG = {
+    "voice_id",
+    "model_id",
+    "cfg_scale",
+    "temperature",
+    "sample_rate",
+    "normalize",
+    "language",
+    "word_timestamps",
+    "flush_timeout_ms",
+    "max_buffer_length",
+    "chunk_length_schedule",
+    "auto_mode",
+    "speed",
+    "dictionary_ids",
+}
 
 
 def _stream_endpoint(state: EmulatorState, store: KugelStore):  # noqa: ANN202

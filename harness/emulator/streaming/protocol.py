@@ -129,8 +129,14 @@ class Session:
     surface: ClassVar[str]
     undecodable_text: ClassVar[str] = T.ERR_INVALID_INPUT_AUDIO
 
-    def __init__(self, ws: WebSocket, state: EmulatorState, ctx: RequestContext,
-                 params: StreamParams, decision: Decision) -> None:  # fmt: skip
+    def __init__(
+        self,
+        ws: WebSocket,
+        state: EmulatorState,
+        ctx: RequestContext,
+        params: StreamParams,
+        decision: Decision,
+    ) -> None:
         self.ws = ws
         self.state = state
         self.ctx = ctx
