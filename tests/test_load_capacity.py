@@ -111,6 +111,38 @@ def test_step_verdicts_name_the_limiting_signal() -> None:
     assert (rec["verdict"], rec["breached"], rec["_signal"]) == ("no-data", [], None)
 
 
+def test_a_session_too_young_to_have_answered_is_no_data_an_overdue_one_a_breach() -> None:
+    """Open model, low rate: a stream that arrived just before the step ended has not had
+    the time the objectives allow (here 1.5 s to a first result); one older than that has."""
+    from harness.load.tallies import CapacityTally, step_record
+
+    slos = [parse_slo(t) for t in ("ttfr_ms.p95<=1500", "error_ratio<=0.01")]
+    now = 1_000.0
+    young = CapacityTally(sessions=1, started=1, first_started_at=now - 0.5)
+    rec = step_record(1, 0.0, 3.0, young, slos, now)
+    assert (rec["verdict"], rec["breached"]) == ("no-data", [])
+    old = CapacityTally(sessions=1, started=1, first_started_at=now - 2.0)
+    rec = step_record(1, 0.0, 3.0, old, slos, now)
+    assert (rec["verdict"], rec["breached"], rec["_signal"]) == (
+        "breach",
+        ["ttfr_ms.p95"],
+        "latency",
+    )
+    # only ends of sessions started in an earlier step: their first results were counted there
+    ends = CapacityTally(close_codes=Counter({"1000": 2}))
+    assert step_record(2, 3.0, 3.0, ends, slos, now)["verdict"] == "no-data"
+
+
+def test_the_earliest_start_merges_as_the_minimum() -> None:
+    from harness.load.tallies import CapacityTally
+
+    a, b = CapacityTally(first_started_at=5.0), CapacityTally(first_started_at=3.0)
+    assert a.merge(b).first_started_at == 3.0
+    assert CapacityTally().merge(CapacityTally(first_started_at=4.0)).first_started_at == 4.0
+    assert CapacityTally().merge(CapacityTally()).first_started_at is None
+    assert CapacityTally.from_dict(a.to_dict()).first_started_at == 3.0
+
+
 def _capacity(
     out: Path,
     surface: str,

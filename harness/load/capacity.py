@@ -145,7 +145,7 @@ class Search:
         windows = self._switch(-(cur["k"] + 1))  # the next step's settle window
         state = windows.get(cur["k"]) or CapacityTally()
         rec = step_record(
-            cur["level"], cur["judged_from"], t - cur["judged_from"], state, self.slos
+            cur["level"], cur["judged_from"], t - cur["judged_from"], state, self.slos, time.time()
         )
         self.steps.append(rec)
         self.current = None

@@ -181,13 +181,17 @@ class Tally:
 
     Field types: ``int`` / ``float`` (added), ``Counter`` (added), :class:`Histogram`
     (merged), ``str | None`` (the first value set is kept), ``list`` (joined; with
-    ``metadata={"top": N}`` only the N largest items are kept).
+    ``metadata={"top": N}`` only the N largest items are kept); a field with
+    ``metadata={"merge": "min"}`` keeps the smaller value set (None: unset).
     """
 
     def merge(self, other: Tally) -> Self:
         for f in dataclasses.fields(self):
             mine, theirs = getattr(self, f.name), getattr(other, f.name)
-            if isinstance(mine, Histogram):
+            if f.metadata.get("merge") == "min":
+                values = [v for v in (mine, theirs) if v is not None]
+                setattr(self, f.name, min(values) if values else None)
+            elif isinstance(mine, Histogram):
                 mine.merge(theirs)
             elif isinstance(mine, Counter):
                 mine.update(theirs)

@@ -100,6 +100,8 @@ class StreamUser(User):
             return
         now = time.perf_counter
         m().started += 1
+        if m().first_started_at is None:  # sessions start in order: the window's earliest
+            m().first_started_at = time.time()
         if arrival is not None and now() - arrival > self.opts.late_ms / 1000.0:
             m().late += 1
         frames = self.frames[self.n % CLIPS]

@@ -31,6 +31,8 @@ class StreamMetrics(Tally):
     late: int = 0
     sessions: int = 0
     started: int = 0
+    # When the earliest session of this state started (epoch seconds; None: none started).
+    first_started_at: float | None = field(default=None, metadata={"merge": "min"})
     close_codes: Counter[str] = field(default_factory=Counter)  # "1000", "HTTP 429" ...
     errors: int = 0
     # the 10 latest sends: [lag ms, seconds since the test started]
@@ -148,19 +150,41 @@ def limiting_signal(fig: dict[str, Any], breached: list[str]) -> str | None:
     return max(sorted(bad), key=lambda s: bad[s]) if bad else "errors"
 
 
+def overdue(m: CapacityTally, slos: list[Threshold], now: float | None) -> bool:
+    """Requests were answered, or a session started in this step has waited longer than
+    every latency objective allows (``now``: epoch seconds at the step's end; None, as in
+    a merged state with no clock: any offer counts)."""
+    if m.status:
+        return True
+    if now is None:
+        return bool(m.started or m.close_codes)
+    if m.first_started_at is None:  # no session started here (ends of earlier ones only)
+        return False
+    limits = [s.limit for s in slos if s.metric.split(".")[0] in MS_METRICS]
+    return now - m.first_started_at > max(limits, default=0.0) / 1000.0
+
+
 def step_record(
-    level: int, started_s: float, duration_s: float, m: CapacityTally, slos: list[Threshold]
+    level: int,
+    started_s: float,
+    duration_s: float,
+    m: CapacityTally,
+    slos: list[Threshold],
+    now: float | None = None,
 ) -> dict[str, Any]:
     fig = capacity_figures(m)
     verdicts = judge_thresholds(slos, fig)
-    # Sessions or requests were offered but an objective has no figure (nothing answered
-    # while held): a breach. Nothing was offered at all (a quiet Poisson window at a low
-    # arrival rate): the step measured nothing and has no verdict.
+    # An objective with no figure is judged only when the step had time to show one:
+    # sessions were offered and the oldest waited longer than the objectives allow
+    # (nothing answered while held: a breach). Sessions that started just before the step
+    # ended may not have answered yet, and a quiet Poisson window offers nothing at all:
+    # such a step measured nothing and has no verdict.
+    late = overdue(m, slos, now)
+    judged = [v for v in verdicts if v["value"] is not None or late]
+    breached = [v["metric"] for v in judged if not v["ok"]]
     offered = bool(m.started or m.close_codes or m.status)
-    breached = [
-        v["metric"] for v in verdicts if not v["ok"] and (offered or v["value"] is not None)
-    ]
-    verdict = "breach" if breached else ("within" if offered else "no-data")
+    complete = offered and len(judged) == len(verdicts)
+    verdict = "breach" if breached else ("within" if complete else "no-data")
     names = {s.metric.split(".")[0] for s in slos if s.metric != "error_ratio"}
     empty = Histogram().summary_ms()
     return {
