@@ -9,7 +9,7 @@ import pytest
 
 from harness.contract import Acceptable, Source, Surface, Tier, tables
 from harness.contract.clauses import ALL_CLAUSES, FILES, from_files
-from harness.contract.load import CLAUSE_DIR, CatalogError, load_file, load_files
+from harness.contract.load import CLAUSE_DIR, DataFileError, load_file, load_files
 from harness.contract.sources import AUTH_PAGE, STT_BATCH_SPEC, SVD_BATCH_SPEC
 
 FAMILY = """\
@@ -42,7 +42,7 @@ def _write(tmp_path: Path, text: str, name: str = "topic.toml") -> Path:
 
 
 def _error(tmp_path: Path, text: str) -> str:
-    with pytest.raises(CatalogError) as caught:
+    with pytest.raises(DataFileError) as caught:
         load_file(_write(tmp_path, text))
     return str(caught.value)
 
@@ -210,7 +210,7 @@ def test_an_id_defined_twice_across_files_is_refused(tmp_path):
     first = _write(tmp_path, FAMILY, "a.toml")
     second = _write(tmp_path, FAMILY.split("[[family]]")[0], "b.toml")
     with pytest.raises(
-        CatalogError, match=r"b\.toml:2: clause 'stt-batch/one': also at .*a\.toml:2"
+        DataFileError, match=r"b\.toml:2: clause 'stt-batch/one': also at .*a\.toml:2"
     ):
         load_files([first, second])
 

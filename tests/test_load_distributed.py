@@ -106,12 +106,9 @@ def test_distributed_options_are_checked(capsys) -> None:
 # --------------------------------------------------------------------------- master + workers
 
 
-_harness = run_harness
-
-
 def test_streaming_with_two_workers_merges_into_one_result(tmp_path: Path) -> None:
     out = tmp_path / "rep"
-    p = _harness(
+    p = run_harness(
         "load",
         "streaming",
         "--workers",

@@ -7,7 +7,7 @@ sources are written ``"<doc-key> § <section>"`` (``sources.DOCUMENTS``; ``@spec
 the surface's own spec file) and texts may name table values as ``${...}``
 (:mod:`harness.contract.placeholders`). ``docs/CLAUSE-AUTHORING.md`` shows both forms.
 
-Every problem is a :class:`CatalogError` worded like :mod:`harness.configio`'s:
+Every problem is a :class:`DataFileError` worded like :mod:`harness.configio`'s:
 ``<file>:<line>: clause '<id>': <field>: expected <what>, got <value>``.
 
 The same functions read the contract's record tables, each a TOML file of ``[[<kind>]]``
@@ -78,10 +78,6 @@ class DataFileError(ValueError):
     """A data file that cannot be read: ``<file>:<line>: <entry>: <field>: <problem>``."""
 
 
-# A catalog file that cannot be read (the catalog's files are data files like the tables').
-CatalogError = DataFileError
-
-
 def shown(path: Path) -> str:
     """``path`` as messages and ``Clause.defined_at`` give it: from the project root."""
     resolved = path.resolve()
@@ -96,7 +92,7 @@ def load_files(paths: Iterable[Path]) -> dict[str, tuple[Clause, ...]]:
         clauses = load_file(path)
         for c in clauses:
             if c.id in seen:
-                raise CatalogError(f"{c.defined_at}: clause {c.id!r}: also at {seen[c.id]}")
+                raise DataFileError(f"{c.defined_at}: clause {c.id!r}: also at {seen[c.id]}")
             seen[c.id] = c.defined_at or ""
         out[path.stem] = clauses
     return out
@@ -191,13 +187,13 @@ def records(
     return tuple(out)
 
 
-def or_exit(read_table: Callable[[], T]) -> T:
-    """``read_table()`` at a module's import: a broken file stops the program with its one
-    line (no traceback), as a broken catalog file does."""
+def or_exit(read: Callable[[], T], what: str = "a contract table") -> T:
+    """``read()`` at a module's import: a broken data file stops the program with one line
+    naming ``what`` and the file's problem (no traceback)."""
     try:
-        return read_table()
+        return read()
     except DataFileError as exc:
-        raise SystemExit(f"harness: a contract table cannot be read: {exc}") from None
+        raise SystemExit(f"harness: {what} cannot be read: {exc}") from None
 
 
 def record(cls: type[T], t: Mapping[str, Any], choices: Mapping[str, Collection[str]]) -> T:
@@ -249,7 +245,7 @@ def _one_clause(entry: Any, where: str) -> Clause:
         known(t, CLAUSE_FIELDS, "")
         return _clause(t, _Context(where, None))
     except FieldError as exc:
-        raise CatalogError(f"{where}: {label}: {exc}") from None
+        raise DataFileError(f"{where}: {label}: {exc}") from None
 
 
 def _family(entry: Any, where: str) -> list[Clause]:
@@ -273,14 +269,14 @@ def _family(entry: Any, where: str) -> list[Clause]:
         for s, fields in overrides.items():
             known(fields, FAMILY_FIELDS[3:], join("on", s))
     except FieldError as exc:
-        raise CatalogError(f"{where}: {label}: {exc}") from None
+        raise DataFileError(f"{where}: {label}: {exc}") from None
     out = []
     for s in surfaces:
         fields = {"id": f"{s}/{slug}", "surface": s, **base, **overrides.get(s, {})}
         try:
             out.append(_clause(fields, _Context(where, s)))
         except FieldError as exc:
-            raise CatalogError(f"{where}: family {slug!r}, surface {s}: {exc}") from None
+            raise DataFileError(f"{where}: family {slug!r}, surface {s}: {exc}") from None
     return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from ..load import CLAUSE_DIR, CatalogError, load_files
+from ..load import CLAUSE_DIR, load_files, or_exit
 from ..model import Clause
 
 # Topic files of one group (velma_*, batch_*, stream_*) before the files of one surface;
@@ -42,12 +42,9 @@ FILES: tuple[str, ...] = (
     "client",
 )
 
-try:
-    _BY_FILE = load_files(CLAUSE_DIR / f"{name}.toml" for name in FILES)
-except CatalogError as exc:  # a broken data file: say where, never a traceback
-    raise SystemExit(f"harness: the clause catalog cannot be read: {exc}") from None
-
-BY_FILE: Mapping[str, tuple[Clause, ...]] = MappingProxyType(_BY_FILE)
+BY_FILE: Mapping[str, tuple[Clause, ...]] = MappingProxyType(
+    or_exit(lambda: load_files(CLAUSE_DIR / f"{n}.toml" for n in FILES), "the clause catalog")
+)
 ALL_CLAUSES: tuple[Clause, ...] = tuple(c for name in FILES for c in BY_FILE[name])
 
 
