@@ -250,17 +250,20 @@ def test_open_model_search_steps_the_arrival_rate(tmp_path: Path) -> None:
         "--stream-seconds",
         "1",
         "--emulator-limit",
-        "4",
+        "14",
         "--no-refine",
     )
-    rc, r, log = _capacity(tmp_path / "open", "svd-stream", range(1, 8, 2), 3, locust=options)
+    rc, r, log = _capacity(tmp_path / "open", "svd-stream", range(3, 20, 8), 3, locust=options)
     c = r["capacity"]
     _check_shape(c)
     assert rc == 0, log[-2000:]
     assert c["model"] == "open"
-    # 1 s streams arriving at up to 7 a second from 12 sources: the mean in flight passes
-    # the limit of 4 before the top level (Poisson bursts may meet it earlier); a level at
-    # which no stream happened to arrive is "no-data", not a breach
+    # 1 s streams (about 1.15 s with set-up) arriving at 3, 11 and 19 a second: at 19 the
+    # mean in flight (~22) is far past the limit of 14, so that level breaks on 4029 if no
+    # earlier one did. Odds that the lowest level measures nothing or breaks (all its
+    # arrivals in the last moments of the 3 s hold, or 15 of mean 3.5 in flight at once):
+    # under 1 in 2,000, where levels 1/3/5 against a limit of 4 left level 1 without data in
+    # about 1 run in 15 (measured: 2 of 21).
     assert c["first_breach"] is not None and c["limiting_signal"] == "4029"
     assert c["max_within_slo"] is not None and c["max_within_slo"] < c["first_breach"]["level"]
     assert c["steps"][0]["requests"] > 0
@@ -273,3 +276,36 @@ def test_open_model_is_for_streams_only(tmp_path: Path) -> None:
     p = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode != 0
     assert "--model open: streaming surfaces only" in p.stderr
+
+
+def test_the_headline_names_the_level_unit_and_levels_that_measured_nothing() -> None:
+    from harness.load.runner import headline
+
+    def cap(model: str, steps: list[tuple[int, str]], best: int | None) -> dict:
+        breach = {"level": 3, "metric": "error_ratio", "value": 0.2, "limit": 0.01}
+        recs = [{"level": lvl, "verdict": v} for lvl, v in steps]
+        record = {"surface": "svd-stream", "model": model, "max_within_slo": best}
+        record |= {"first_breach": breach, "limiting_signal": "4029", "steps": recs}
+        return {"scenario": "capacity", "capacity": record}
+
+    quiet = headline(cap("open", [(1, "no-data"), (3, "breach")], None))
+    assert "max within SLO None sessions/s" in quiet[0] and "breach at 3 sessions/s" in quiet[0]
+    assert "measured nothing (1 sessions/s: no-data)" in quiet[1] and "--hold-s" in quiet[1]
+    held = headline(cap("closed", [(1, "within"), (3, "breach")], 1))
+    assert held == [held[0]] and "max within SLO 1 concurrent users" in held[0]
+    broke = headline(cap("closed", [(3, "breach")], None))  # the lowest level broke: no hint
+    assert len(broke) == 1
+
+
+def test_a_hold_no_longer_than_the_slowest_latency_objective_is_warned_about(capsys) -> None:
+    from harness.load.runner import LoadOptions, capacity_args
+
+    short = LoadOptions("capacity", capacity={"surface": "svd-stream", "hold_s": 1.5})
+    capacity_args(short)  # the default stream objectives: ttfr_ms.p95 <= 1500 ms
+    err = capsys.readouterr().err
+    assert "--hold-s 1.5 is not longer than" in err and "ttfr_ms.p95 <= 1500 ms" in err
+    own = {"surface": "svd-stream", "hold_s": 1.5, "slo": ["ttfr_ms.p95<=900"]}
+    capacity_args(LoadOptions("capacity", capacity=own))
+    assert capsys.readouterr().err == ""
+    capacity_args(LoadOptions("capacity", capacity={"surface": "vfast-batch", "hold_s": 3}))
+    assert capsys.readouterr().err == ""  # batch: latency_ms.p95 <= 2000 ms by default

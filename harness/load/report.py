@@ -569,9 +569,28 @@ def pacing_hist_figure(results: dict[str, Any]) -> dict[str, str] | None:
     )
 
 
-def _level_unit(cap: dict[str, Any]) -> str:
+def level_unit(cap: dict[str, Any]) -> str:
     model = str(cap.get("model") or cap.get("load_model") or "")
     return "sessions/s" if ("open" in model or "rate" in model) else "concurrent users"
+
+
+def quiet_levels(cap: dict[str, Any]) -> list[str]:
+    """A line naming the levels below the first breach that measured nothing ("no-data":
+    no session arrived, or none had time to answer), when no level held: without it, "no
+    level held" would read as if the lowest level had broken."""
+    first = cap.get("first_breach") or {}
+    if cap.get("max_within_slo") is not None or not first:
+        return []
+    steps = [s for s in cap.get("steps") or [] if isinstance(s, dict)]
+    quiet = [s.get("level") for s in steps if s.get("verdict") == "no-data"]
+    quiet = [q for q in quiet if isinstance(q, int | float) and q < first.get("level", 0)]
+    if not quiet:
+        return []
+    unit = level_unit(cap)
+    return [
+        f"levels below the breach measured nothing ({', '.join(num(q) for q in quiet)} {unit}:"
+        " no-data); hold each level longer (--hold-s) or start higher (--start)"
+    ]
 
 
 def capacity_figures(results: dict[str, Any]) -> list[dict[str, str]]:
@@ -585,7 +604,7 @@ def capacity_figures(results: dict[str, Any]) -> list[dict[str, str]]:
     plt = _plt()
     out = []
     levels = [s.get("level") for s in steps]
-    unit = _level_unit(cap)
+    unit = level_unit(cap)
     knee = cap.get("max_within_slo")
     breach = cap.get("first_breach") or {}
     limits = {
@@ -732,7 +751,7 @@ def slo_rows(cap: dict[str, Any]) -> list[dict[str, Any]]:
     knee = cap.get("max_within_slo")
     at_knee = [s for s in steps if s.get("level") == knee and not s.get("breached")]
     breach = cap.get("first_breach") or {}
-    unit = _level_unit(cap)
+    unit = level_unit(cap)
     out = []
     for text in cap.get("slos") or []:
         m = re.match(r"^\s*([\w.]+)\s*<=\s*([-+\d.eE]+)\s*$", str(text))
@@ -770,7 +789,7 @@ def _verdict(results: dict[str, Any], rows: list[dict[str, str]]) -> dict[str, s
     cap = results.get("capacity")
     if isinstance(cap, dict) and not breached:
         knee, first = cap.get("max_within_slo"), cap.get("first_breach") or {}
-        unit = _level_unit(cap)
+        unit = level_unit(cap)
         detail = "no step broke an objective"
         if first:
             u = unit_of(str(first.get("metric", "")))
@@ -781,6 +800,7 @@ def _verdict(results: dict[str, Any], rows: list[dict[str, str]]) -> dict[str, s
         if cap.get("limiting_signal"):
             detail += f"; limiting signal {cap['limiting_signal']}"
         if knee is None:
+            detail = "; ".join([detail, *quiet_levels(cap)])
             return {"cls": "v-failed", "title": "No level held the objectives", "detail": detail}
         return {
             "cls": "v-passed",
@@ -814,7 +834,7 @@ def key_figures(results: dict[str, Any], requests: list[dict[str, Any]]) -> list
         out.append(("failures", num(sum(int(r["failures"] or 0) for r in requests))))
     cap = results.get("capacity") or {}
     if cap:
-        out.append((f"max within SLO ({_level_unit(cap)})", num(cap.get("max_within_slo"))))
+        out.append((f"max within SLO ({level_unit(cap)})", num(cap.get("max_within_slo"))))
     for key, label, unit in (
         ("sessions", "sessions", ""),
         ("lost_results", "lost results", ""),
@@ -877,7 +897,7 @@ def _capacity_view(results: dict[str, Any]) -> dict[str, Any] | None:
         "surface": cap.get("surface"),
         "model": cap.get("model"),
         "max_within_slo": cap.get("max_within_slo"),
-        "level_unit": _level_unit(cap),
+        "level_unit": level_unit(cap),
         "first_breach": breach,
         "limiting_signal": cap.get("limiting_signal"),
         "metric_names": metrics,

@@ -82,15 +82,28 @@ def capacity_args(o: LoadOptions) -> tuple[list[str], float]:
     if not 0 < hold <= 600:
         raise LoadError(f"--hold-s must be > 0 and <= 600 s, got {hold}")
     from .common import LoadUsageError
-    from .slo import kind_of, levels, parse_slo
+    from .slo import DEFAULT_SLOS, MS_METRICS, kind_of, levels, parse_slo
 
     try:
         n = len(levels(start, step, top)) + CAPACITY_REFINE_STEPS
-        kind_of(str(c.get("surface") or "svd-stream"))
-        for slo in c.get("slo") or []:  # type: ignore[attr-defined]
-            parse_slo(str(slo))
+        kind = kind_of(str(c.get("surface") or "svd-stream"))
+        texts = [str(t) for t in c.get("slo") or DEFAULT_SLOS[kind]]  # type: ignore[attr-defined]
+        slos = [parse_slo(t) for t in texts]
     except LoadUsageError as exc:
         raise LoadError(str(exc)) from None
+    slowest = max(
+        (s for s in slos if s.metric.split(".")[0] in MS_METRICS),
+        default=None,
+        key=lambda s: s.limit,
+    )
+    if slowest is not None and hold * 1000.0 <= slowest.limit:
+        print(
+            f"harness: warning: --hold-s {hold:g} is not longer than the slowest latency "
+            f"objective ({slowest.metric} <= {slowest.limit:g} ms): a step in which nothing "
+            "answers in time is reported as no-data, not as a breach; hold each level for "
+            f"more than {slowest.limit / 1000.0:g} s",
+            file=sys.stderr,
+        )
     args = ["--start", str(start), "--step", str(step), "--max", str(top), "--hold-s", str(hold)]
     if c.get("surface"):
         args += ["--surface", str(c["surface"])]
@@ -197,17 +210,21 @@ def headline(r: dict) -> list[str]:
             f"answers after: {r.get('after')}"
         ]
     if name == "capacity" and isinstance(r.get("capacity"), dict):
+        from .report import level_unit, quiet_levels
+
         c = r["capacity"]
-        b = c.get("first_breach")
+        b, unit = c.get("first_breach"), level_unit(c)
         breach = (
-            f"first breach at {b['level']} users: {b['metric']} = {b['value']} (limit {b['limit']})"
+            f"first breach at {b['level']} {unit}: {b['metric']} = {b['value']} "
+            f"(limit {b['limit']})"
             if b
             else "no breach up to the highest level"
         )
-        return [
-            f"{c.get('surface')}: max within SLO {c.get('max_within_slo')} users; {breach}; "
+        lines = [
+            f"{c.get('surface')}: max within SLO {c.get('max_within_slo')} {unit}; {breach}; "
             f"limiting signal {c.get('limiting_signal')}"
         ]
+        return lines + quiet_levels(c)
     if name == "tts" and r.get("skipped"):
         return [f"skipped: {r['skipped']}"]
     return []
