@@ -167,11 +167,14 @@ def test_non_json_bodies_and_the_control_endpoint_are_untouched(every):
     r = httpx.post(every.base_url + "/v1/tts/generate", headers=KUGEL, json={"text": "hi"})
     assert r.status_code == 200 and not r.headers["content-type"].startswith("application/json")
     assert int(r.headers["content-length"]) == len(r.content)
-    t0 = time.monotonic()
-    state = httpx.get(
-        every.base_url + "/_emulator/state", headers={"X-Emulator-Token": every.token}
-    )
-    assert time.monotonic() - t0 < 0.12  # no latency on the emulator's own controls
+    waits = []
+    for _ in range(3):  # the quickest of three: a loaded machine may slow any one request
+        t0 = time.monotonic()
+        state = httpx.get(
+            every.base_url + "/_emulator/state", headers={"X-Emulator-Token": every.token}
+        )
+        waits.append(time.monotonic() - t0)
+    assert min(waits) < 0.12, waits  # no latency (120 ms) on the emulator's own controls
     assert state.status_code == 200 and EXTRA_NOTE not in state.json()
 
 

@@ -126,7 +126,15 @@ def test_interrupted_run_is_partial_never_conforms(tmp_path, jobs):
     partial; the exit code is 3 (not all tested), never 0."""
     args = [sys.executable, "-m", "harness.cli", "run", "--jobs", jobs]
     args += ["--report-dir", str(tmp_path)]
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # Ctrl-C as from a terminal: a child of a background job (e.g. `make test &` in a script)
+    # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt
+    proc = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     report = None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # wait until some cases are in the report
