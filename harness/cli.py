@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .audit.options import add_options as add_audit_options
 from .outcomes import ExitCode
 
 if TYPE_CHECKING:
@@ -564,15 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="judge a client program's retries/backoff/concurrency on the wire",
         usage="harness audit-client [--list] SCENARIO... [--report-dir DIR] [--timeout S] [--strict] -- CMD...",
     )
-    au.add_argument("--list", action="store_true", help="list the scenarios, one a line")
-    au.add_argument("--report-dir", default=None, help="write JSON, JUnit and HTML reports here")
-    au.add_argument("--timeout", type=float, default=None, help="seconds per scenario (60)")
-    au.add_argument("--scenarios", default=None, help="a TOML file of more scenarios")
-    au.add_argument(
-        "--strict",
-        action="store_true",
-        help="a documented recommendation (SHOULD) the client misses fails the audit (exit 1)",
-    )
+    add_audit_options(au)
     au.add_argument("rest", nargs=argparse.REMAINDER, help="SCENARIO... -- CMD [ARGS...]")
     au.set_defaults(func=_cmd_audit_client)
     return p

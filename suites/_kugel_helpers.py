@@ -27,7 +27,7 @@ from harness.client.ws import WsSession
 from harness.contract import kugel_api as api
 from harness.contract import schemas_kugel as sk
 from harness.contract.tables import KUGEL_CLOSE_CODES, KUGEL_ERROR_CODES, KUGEL_ERRORS
-from harness.not_tested import NOT_SERVED_STATUSES, setup_failed
+from harness.not_tested import NOT_SERVED_STATUSES, not_tested, setup_failed
 
 SERVICE = "kugel"
 ROWS = {r.message: r for r in KUGEL_ERRORS}
@@ -233,9 +233,7 @@ Trigger = Callable[[Any], httpx.Response]
 def _too_long(case: Any) -> httpx.Response:
     limit = case.profile.kugel.limits.get("max_characters")
     if not isinstance(limit, int):
-        import pytest
-
-        pytest.skip("the profile states no kugel.limits.max_characters")
+        not_tested("missing-limit", "the profile states no kugel.limits.max_characters")
     text = "a" * min(limit + 1, api.TEXT_MAX_CHARS)
     return call(case, "POST", TTS, json_body={"text": text, "voice_id": VOICE})
 

@@ -316,7 +316,7 @@ def test_error_frame_payloads(case, what):
         if msg is None:
             limit = case.profile.kugel.limits.get("max_characters")
             if not isinstance(limit, int):
-                pytest.skip("the profile states no kugel.limits.max_characters")
+                not_tested("missing-limit", "the profile states no kugel.limits.max_characters")
             msg = {**REQ, "text": "a" * (limit + 1)}
         cycle(s, msg)
         errs = errors(s.result)

@@ -22,6 +22,7 @@ from _stream_helpers import RAW16, judge_refused_at_once
 from harness.checks import Observation, closed_at_once, observe_http, observe_ws
 from harness.client.ws import WsResult
 from harness.contract.tables import DOCUMENTED_BACKOFF, REST_SURFACES, STREAM_SURFACES, VELMA_PATHS
+from harness.not_tested import not_tested
 
 REST = REST_SURFACES
 STREAM = STREAM_SURFACES
@@ -148,7 +149,7 @@ def test_velma_forbidden_detail_monthly_limit(case):
     forbidden = {s: r for s, r in seen.items() if r.status_code == 403}
     if not forbidden:
         codes = ", ".join(f"{s}: {r.status_code}" for s, r in seen.items())
-        pytest.skip(f"no surface answers a spent monthly quota with 403 ({codes})")
+        not_tested("other", f"no surface answers a spent monthly quota with 403 ({codes})")
     for surface, r in forbidden.items():
         d = _detail(r) or ""
         mentions = bool(_MONTHLY.search(d) and _LIMIT.search(d))

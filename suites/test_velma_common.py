@@ -26,6 +26,7 @@ from harness.contract.tables import (
     VELMA_HOST_PAGES,
     VELMA_HOST_SPECS,
 )
+from harness.not_tested import not_tested
 
 REST = REST_SURFACES
 STREAM = STREAM_SURFACES
@@ -81,7 +82,9 @@ ERROR_PAIRS = [(s, PROVOCATIONS[(i + k) % 4]) for i, s in enumerate(REST) for k 
 def test_error_body_is_json_detail(case, surface, how):
     r = _provoke(case, surface, how)
     if r.status_code < 400 or r.status_code == 422:
-        pytest.skip(f"{how} gave HTTP {r.status_code}; the clause covers 4xx/5xx other than 422")
+        not_tested(
+            "other", f"{how} gave HTTP {r.status_code}; the clause covers 4xx/5xx other than 422"
+        )
     ok, note = _json_detail(r)
     case.judge(observe_http(r, behaviour=ok, note=note))
 
@@ -110,7 +113,7 @@ def test_422_body_shape(case, surface, how):
     else:
         r = case.upload(surface, case.fixture(CLIP), role=None)
         if r.status_code != 422:
-            pytest.skip(f"a missing key got HTTP {r.status_code}, not a 422 body to check")
+            not_tested("other", f"a missing key got HTTP {r.status_code}, not a 422 body to check")
     _judge_422_shape(case, r)
 
 
@@ -216,9 +219,9 @@ def test_close_code_matches_cause(case, surface, cause):
 def test_error_before_non_1000_close(case, surface, cause):
     result = _cause(case, surface, cause)
     if result.close_code in (None, 1000):
-        pytest.skip(f"{cause} did not end in a non-1000 close ({result.describe()})")
+        not_tested("other", f"{cause} did not end in a non-1000 close ({result.describe()})")
     if result.close_code == 4001:  # STT's invalid-key code: no spec pairs it with an error
-        pytest.skip("closed 4001: no document promises an `error` message before that code")
+        not_tested("other", "closed 4001: no document promises an `error` message before that code")
     err = result.last_error or {}
     ok = result.error_before_close and isinstance(err.get("error"), str)
     case.judge(observe_ws(result, behaviour=ok, note=result.describe()), aspect="close")
@@ -316,11 +319,11 @@ def test_velma_host(case):
     urls = {"base_url": velma.base_url, "ws_base_url": velma.ws_base_url}
     hosts = {name: _documented_host(url) for name, url in urls.items() if url}
     if not hosts:
-        pytest.skip("the profile has no Velma-2 base URL")
+        not_tested("missing-surface", "the profile has no Velma-2 base URL")
     on = {h for h in hosts.values() if h}
     if not on:
         seen = ", ".join(f"{n} host {urlsplit(u).hostname}" for n, u in urls.items() if u)
-        pytest.skip(f"the target is not on a vendor host ({seen})")
+        not_tested("other", f"the target is not on a vendor host ({seen})")
     side = hosts.get("base_url") or on.pop()  # the HTTP base URL decides when they differ
     note = "; ".join(f"{n} on {h or 'another host'}" for n, h in hosts.items())
     case.judge(Observation(behaviour=True, side=side, note=note))

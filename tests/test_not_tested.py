@@ -44,6 +44,36 @@ def test_plain_skips_are_classified_by_their_wording(message, reason):
     assert classify_skip(message) == reason
 
 
+def test_suites_name_the_reason_of_every_skip():
+    """A case that cannot be tested says why in a category (``not_tested(reason, cause)``):
+    grouping by the wording of a plain ``pytest.skip`` would change with any rewording."""
+    import ast
+
+    from harness.report.model import REASONS
+
+    plain, reasons = [], []
+    for path in sorted((ROOT / "suites").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            if name == "pytest.skip":
+                plain.append(f"{path.name}:{node.lineno}")
+            elif name == "not_tested" and node.args and isinstance(node.args[0], ast.Constant):
+                reasons.append((f"{path.name}:{node.lineno}", node.args[0].value))
+    assert plain == [], "use harness.not_tested.not_tested(reason, cause): " + ", ".join(plain)
+    assert len(reasons) >= 13
+    assert [r for r in reasons if r[1] not in REASONS] == []
+
+
+def test_a_skips_message_carries_no_exception_type():
+    from harness.plugin.entries import skip_reason
+
+    for raised in ("Skipped", "harness.not_tested.NotTested"):
+        report = SimpleNamespace(longrepr=("suites/x.py", 3, f"{raised}: the profile has no key"))
+        assert skip_reason(report) == "the profile has no key"  # type: ignore[arg-type]
+
+
 def test_not_tested_is_a_pytest_skip_and_error_causes_group_sizes():
     exc = NotTested("not-served", "stt-stream: not served (HTTP 404 on upgrade)")
     assert isinstance(exc, pytest.skip.Exception) and exc.reason == "not-served"

@@ -9,19 +9,15 @@ from pathlib import Path
 from harness.outcomes import ExitCode, Outcome, exit_code
 
 from .judge import verdicts
+from .options import DEFAULT_TIMEOUT_S, add_options
 from .runner import CouldNotAudit, run_client, usable
 from .scenarios import BUILTIN, Scenario, load_scenarios
 
-DEFAULT_TIMEOUT_S = 60.0
-
 
 def options_parser() -> argparse.ArgumentParser:
+    """The options again, after the scenario names (``SCENARIO... [OPTIONS] -- CMD``)."""
     p = argparse.ArgumentParser(prog="harness audit-client", add_help=False)
-    p.add_argument("--list", action="store_true")
-    p.add_argument("--report-dir", default=None)
-    p.add_argument("--timeout", type=float, default=None)
-    p.add_argument("--scenarios", default=None, help="a TOML file of more scenarios")
-    p.add_argument("--strict", action="store_true")
+    add_options(p)
     p.add_argument("names", nargs="*")
     return p
 

@@ -197,8 +197,13 @@ def attach_exchange(record: Case, ctx: Any, main: Verdict | None, hs: Any) -> No
 
 
 def skip_reason(report: pytest.TestReport) -> str:
+    """A skip's text without pytest's "<exception type>: " prefix ("Skipped: ", or the full
+    name of a subclass such as :class:`NotTested`)."""
     if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
-        return str(report.longrepr[2]).removeprefix("Skipped: ")
+        text = str(report.longrepr[2])
+        for kind in ("Skipped", f"{NotTested.__module__}.{NotTested.__qualname__}"):
+            text = text.removeprefix(f"{kind}: ")
+        return text
     return str(report.longrepr or "skipped")
 
 
