@@ -157,13 +157,19 @@ def test_control_endpoint_needs_the_token():
 
 
 def test_control_endpoint_refuses_non_loopback_clients():
-    from starlette.testclient import TestClient
+    import asyncio
 
     from harness.emulator import create_app
 
     app = create_app(config())
     token = app.state.emulator.token
-    # TestClient reports the client as "testclient", which is not a loopback address
-    with TestClient(app) as tc:
-        r = tc.get("/_emulator/state", headers={"X-Emulator-Token": token})
-        assert r.status_code == 403
+
+    async def ask(client_host: str) -> int:
+        # in process, no socket: the ASGI scope names the client the app sees
+        transport = httpx.ASGITransport(app=app, client=(client_host, 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as c:
+            r = await c.get("/_emulator/state", headers={"X-Emulator-Token": token})
+            return r.status_code
+
+    assert asyncio.run(ask("testclient")) == 403  # not a loopback address
+    assert asyncio.run(ask("127.0.0.1")) == 200  # the same request from loopback
