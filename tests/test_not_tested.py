@@ -195,25 +195,31 @@ def test_serve_config_names_a_bad_field():
 
 
 def test_serve_answers_what_is_not_served_with_404():
-    from starlette.testclient import TestClient, WebSocketDenialResponse
-
-    from harness.emulator.app import create_app
+    import websockets
+    from test_emulator_helpers import running
+    from websockets.sync.client import connect
 
     config = load_config_dict(
         {"serve": {"websocket": False, "disabled": ["vfast-batch", "kugel-http"]}}
     )
-    client = TestClient(create_app(config))
     h = {"X-API-Key": "demo-valid-key"}
-    assert client.post("/api/velma-2-stt-batch-english-vfast", headers=h).status_code == 404
-    assert client.post("/api/velma-2-stt-batch", headers=h).status_code == 422  # still served
-    assert client.get("/v1/voices", headers={"Authorization": "Bearer x"}).status_code == 404
-    url = "/api/velma-2-stt-streaming?api_key=demo-valid-key"
-    with pytest.raises(WebSocketDenialResponse) as info, client.websocket_connect(url):
-        pass
-    assert info.value.status_code == 404
-    served = TestClient(create_app(load_config_dict({})))
-    with served.websocket_connect("/api/velma-2-stt-streaming?api_key=demo-valid-key") as ws:
-        ws.send_text("")  # end of stream at once: the upgrade was accepted
+    stream = "/api/velma-2-stt-streaming?api_key=demo-valid-key"
+    with running(config) as emu:
+        base = emu.base_url
+        assert (
+            httpx.post(base + "/api/velma-2-stt-batch-english-vfast", headers=h).status_code == 404
+        )
+        assert httpx.post(base + "/api/velma-2-stt-batch", headers=h).status_code == 422  # served
+        bearer = {"Authorization": "Bearer x"}
+        assert httpx.get(base + "/v1/voices", headers=bearer).status_code == 404
+        with pytest.raises(websockets.InvalidStatus) as info:
+            connect(base.replace("http", "ws", 1) + stream, open_timeout=5).close()
+        assert info.value.response.status_code == 404
+    with (
+        running(load_config_dict({})) as emu,
+        connect(emu.base_url.replace("http", "ws", 1) + stream, open_timeout=5) as ws,
+    ):
+        ws.send("")  # end of stream at once: the upgrade was accepted
 
 
 # --------------------------------------------------------------------------- declared audio
