@@ -25,10 +25,9 @@ from types import MappingProxyType
 from typing import Any
 
 from . import kugel_api, tables, tables_kugel
-from .template import LIST_FORMATS, PlaceholderError, substitute
-from .template import resolve as resolve_in
+from .template import LIST_FORMATS, PlaceholderError, substitute, written
 
-__all__ = ["DERIVED", "LIST_FORMATS", "NAMESPACE", "PlaceholderError", "expand", "resolve"]
+__all__ = ["DERIVED", "LIST_FORMATS", "NAMESPACE", "PlaceholderError", "expand"]
 
 
 def _upper(module: Any) -> dict[str, Any]:
@@ -68,11 +67,6 @@ _UNKNOWN = (
 )
 
 
-def resolve(placeholder: str) -> str:
-    """The text ``${placeholder}`` stands for (``placeholder`` without ``${`` and ``}``)."""
-    return resolve_in(placeholder, NAMESPACE, _UNKNOWN)
-
-
 def expand(text: str, surface: Mapping[str, str] | None = None) -> str:
     """``text`` with every placeholder written out; ``surface``: the family's own values.
 
@@ -92,7 +86,4 @@ def expand(text: str, surface: Mapping[str, str] | None = None) -> str:
 def _checked(placeholder: str) -> str:
     if placeholder in ("surface", "surface_name"):
         raise PlaceholderError(f"${{{placeholder}}} is only known inside a [[family]]")
-    try:
-        return resolve(placeholder)
-    except PlaceholderError as exc:
-        raise PlaceholderError(f"${{{placeholder}}} {exc}") from None
+    return written(placeholder, NAMESPACE, _UNKNOWN)

@@ -99,13 +99,14 @@ def substitute(text: str, one: Callable[[str], str]) -> str:
     return out
 
 
+def written(placeholder: str, namespace: Mapping[str, Any], unknown: str) -> str:
+    """:func:`resolve`, its error naming the placeholder: ``${NAME} <problem>``."""
+    try:
+        return resolve(placeholder, namespace, unknown)
+    except PlaceholderError as exc:
+        raise PlaceholderError(f"${{{placeholder}}} {exc}") from None
+
+
 def expand(text: str, namespace: Mapping[str, Any], unknown: str) -> str:
     """``text`` with every placeholder written out from ``namespace`` (errors name it)."""
-
-    def one(placeholder: str) -> str:
-        try:
-            return resolve(placeholder, namespace, unknown)
-        except PlaceholderError as exc:
-            raise PlaceholderError(f"${{{placeholder}}} {exc}") from None
-
-    return substitute(text, one)
+    return substitute(text, lambda placeholder: written(placeholder, namespace, unknown))
