@@ -45,7 +45,7 @@ from . import common as C
 from . import streaming, tts
 from .distributed import MSG_STEP, REPLY_TIMEOUT_S, ask_workers, merged_windows
 from .runner import CAPACITY_DEFAULTS, CAPACITY_REFINE_STEPS
-from .slo import DEFAULT_SLOS, SURFACES, kind_of, levels, parse_slo
+from .slo import DEFAULT_SLOS, SURFACES, kind_of, levels, objectives, parse_slo
 from .tallies import CapacityTally, step_record
 from .tallies import capacity_figures as figures
 
@@ -66,8 +66,7 @@ class Search:
         self.env = environment
         self.surface = opts.surface
         self.kind = kind_of(opts.surface)
-        texts = opts.slo or list(DEFAULT_SLOS[self.kind])
-        self.slos = [parse_slo(t) for t in texts]
+        self.slos = objectives(self.kind, opts.slo)
         self.climb = levels(opts.start, opts.step, opts.max)
         self.hold_s, self.settle_s, self.refine = opts.hold_s, opts.settle_s, opts.refine
         self.user_class = USER_CLASSES[self.kind]

@@ -82,20 +82,14 @@ def capacity_args(o: LoadOptions) -> tuple[list[str], float]:
     if not 0 < hold <= 600:
         raise LoadError(f"--hold-s must be > 0 and <= 600 s, got {hold}")
     from .common import LoadUsageError
-    from .slo import DEFAULT_SLOS, MS_METRICS, kind_of, levels, parse_slo
+    from .slo import kind_of, levels, objectives, slowest_latency
 
     try:
         n = len(levels(start, step, top)) + CAPACITY_REFINE_STEPS
         kind = kind_of(str(c.get("surface") or "svd-stream"))
-        texts = [str(t) for t in c.get("slo") or DEFAULT_SLOS[kind]]  # type: ignore[attr-defined]
-        slos = [parse_slo(t) for t in texts]
+        slowest = slowest_latency(objectives(kind, c.get("slo")))  # type: ignore[arg-type]
     except LoadUsageError as exc:
         raise LoadError(str(exc)) from None
-    slowest = max(
-        (s for s in slos if s.metric.split(".")[0] in MS_METRICS),
-        default=None,
-        key=lambda s: s.limit,
-    )
     if slowest is not None and hold * 1000.0 <= slowest.limit:
         print(
             f"harness: warning: --hold-s {hold:g} is not longer than the slowest latency "

@@ -56,6 +56,17 @@ def parse_slo(text: str) -> Threshold:
     return Threshold(metric, value)
 
 
+def objectives(kind: str, texts: list[str] | None) -> list[Threshold]:
+    """The objectives a search judges: ``texts`` (``--slo``), or the defaults of ``kind``."""
+    return [parse_slo(str(t)) for t in texts or DEFAULT_SLOS[kind]]
+
+
+def slowest_latency(slos: list[Threshold]) -> Threshold | None:
+    """The latency objective (a figure in milliseconds) with the largest limit, if any."""
+    latency = [s for s in slos if s.metric.split(".")[0] in MS_METRICS]
+    return max(latency, key=lambda s: s.limit, default=None)
+
+
 def levels(start: int, step: int, maximum: int) -> list[int]:
     if start < 1 or step < 1 or maximum < start:
         raise _Usage(

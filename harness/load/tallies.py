@@ -14,7 +14,7 @@ from typing import Any
 
 from .common import Threshold, judge_thresholds
 from .metrics import Histogram, Tally
-from .slo import MS_METRICS
+from .slo import MS_METRICS, slowest_latency
 
 # --------------------------------------------------------------------------- streams
 
@@ -160,8 +160,8 @@ def overdue(m: CapacityTally, slos: list[Threshold], now: float | None) -> bool:
         return bool(m.started or m.close_codes)
     if m.first_started_at is None:  # no session started here (ends of earlier ones only)
         return False
-    limits = [s.limit for s in slos if s.metric.split(".")[0] in MS_METRICS]
-    return now - m.first_started_at > max(limits, default=0.0) / 1000.0
+    slowest = slowest_latency(slos)
+    return now - m.first_started_at > (slowest.limit if slowest else 0.0) / 1000.0
 
 
 def step_record(
